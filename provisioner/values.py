@@ -1,0 +1,129 @@
+"""Plain values that flow through a phone's request (no I/O here, ever).
+
+    HTTP GET / TFTP RRQ --adapter--> ConfigRequest
+        identify(filename, user_agent, catalog)      -> Identification
+        check_compliance(entry, firmware, lines)     -> findings
+        vendor.render(filename, RenderContext)       -> RenderedFile | None
+
+Adapters (aiohttp handler, TFTP server, CLI) build these values at the edge; nothing
+below them sees a framework object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+class Protocol(StrEnum):
+    HTTP = "http"
+    TFTP = "tftp"
+    SNMP = "snmp"
+
+
+@dataclass(frozen=True)
+class ConfigRequest:
+    """One file request from a phone, as the adapter saw it."""
+
+    protocol: Protocol
+    tenant_key: str
+    filename: str  # as requested, below the tenant key (no leading slash)
+    user_agent: str | None
+    source_ip: str
+    received_at: datetime
+
+
+class Role(StrEnum):
+    """What a requested file is to the phone that asked for it."""
+
+    MASTER = "master"  # Polycom master file (000000000000.cfg or <mac>.cfg): no secrets
+    COMMON = "common"  # shared by a model or family: never carries secrets
+    DEVICE = "device"  # per-MAC config: carries SIP credentials
+    FIRMWARE = "firmware"  # firmware image (.sip.ld, .rom, fw.bin)
+    OTHER = "other"  # files phones ask for that we do not serve (logs, overrides, directories)
+    UNKNOWN = "unknown"  # a name no homologated vendor uses
+
+
+class Certainty(IntEnum):
+    """How sure an identification is (graded like wazo's DeviceSupport)."""
+
+    NONE = 0  # nothing learned
+    IMPROBABLE = 1  # a weak hint only (e.g. MAC OUI)
+    PROBABLE = 2  # from the file name (e.g. Yealink common-file code, Polycom part number)
+    CERTAIN = 3  # from a User-Agent that names the model
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What a request tells us about the phone that made it.
+
+    `firmware` is set only when the request phase makes it the application's version
+    (a Polycom `Type/Updater` UA reports the boot loader's, so it is dropped).
+    `mac` is 12 lower-case hex digits. `catalog_key` is the homologated catalog entry the
+    model maps to, or None when the model is unknown or not homologated.
+    """
+
+    role: Role
+    vendor: str | None = None
+    model: str | None = None  # the model token as seen on the wire, e.g. "SPIP_331", "GXP1620", "T21P"
+    catalog_key: str | None = None
+    firmware: str | None = None
+    mac: str | None = None
+    certainty: Certainty = Certainty.NONE
+    reported_firmware: str | None = None  # what the UA said, even when not trusted
+
+
+@dataclass(frozen=True)
+class TenantView:
+    """The tenant settings a config needs."""
+
+    name: str
+    slug: str
+    sip_server: str
+    sip_port: int
+    sip_transport: str  # "udp" | "tcp" | "tls"
+    admin_password: str
+    snmp_community: str
+    ntp_server: str
+    base_url: str  # provisioning base for this tenant, ends with "/", e.g. http://h:8080/prov/<key>/
+    resync_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One SIP account on a phone."""
+
+    number: int  # 1-based line (account) index on the phone
+    extension: str
+    display_name: str
+    label: str
+    auth_user: str
+    password: str
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything a vendor needs to render one file.
+
+    `entry` is the catalog entry of the phone's model (None for a family-wide common file).
+    `lines` are already limited to the catalog's supported line count and sorted by number.
+    `firmware_url` is set only when the supported image exists in the firmware folder.
+    """
+
+    tenant: TenantView
+    entry: "CatalogEntryLike | None" = None
+    mac: str | None = None
+    lines: tuple[LineView, ...] = field(default_factory=tuple)
+    firmware_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    body: bytes
+    content_type: str
+    sensitive: bool  # carries credentials: log as "sensitive file served", never its body
+
+
+# Imported late to keep this module free of package cycles; only used in annotations.
+from firmware_catalog import CatalogEntry as CatalogEntryLike  # noqa: E402
