@@ -1,0 +1,162 @@
+"""Provisioning tables (SQLAlchemy 2, typed). The caller opens the session.
+
+tenant 1--* extension *--0..1 device      (an extension sits on one line of one device)
+tenant 1--* device                         (a MAC belongs to exactly one tenant)
+tenant 1--* sighting                       (every config fetch, append-only)
+tenant 1--* phone_state                    (latest knowledge per MAC seen, assigned or not)
+config_version                             (one row; bumped by every change that alters a config)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Tenant(Base):
+    __tablename__ = "tenant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    provisioning_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sip_server: Mapped[str] = mapped_column(String(255))
+    sip_port: Mapped[int] = mapped_column(Integer, default=5060)
+    sip_transport: Mapped[str] = mapped_column(String(8), default="udp")
+    snmp_community: Mapped[str] = mapped_column(String(64))
+    admin_password: Mapped[str] = mapped_column(String(128))
+    ntp_server: Mapped[str] = mapped_column(String(255), default="pool.ntp.org")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    extensions: Mapped[list[Extension]] = relationship(back_populates="tenant")
+    devices: Mapped[list[Device]] = relationship(back_populates="tenant")
+
+    __table_args__ = (
+        CheckConstraint("sip_transport in ('udp', 'tcp', 'tls')", name="sip_transport"),
+        CheckConstraint("sip_port between 1 and 65535", name="sip_port"),
+    )
+
+
+class Device(Base):
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    mac: Mapped[str] = mapped_column(String(12), unique=True)  # uq_device_mac: one tenant per MAC
+    model_key: Mapped[str] = mapped_column(String(64))  # firmware_catalog key
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    tenant: Mapped[Tenant] = relationship(back_populates="devices")
+    extensions: Mapped[list[Extension]] = relationship(back_populates="device")
+
+
+class Extension(Base):
+    __tablename__ = "extension"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    permissions: Mapped[str] = mapped_column(String(200), default="internal")  # comma-separated, canonical
+    sip_auth_user: Mapped[str] = mapped_column(String(64))
+    sip_password: Mapped[str] = mapped_column(String(128))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("device.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="extensions")
+    device: Mapped[Device | None] = relationship(back_populates="extensions")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_extension_tenant_number"),
+        UniqueConstraint("device_id", "line", name="uq_extension_device_line"),
+        CheckConstraint("line is null or line >= 1", name="line_positive"),
+        CheckConstraint("(device_id is null) = (line is null)", name="device_has_line"),
+    )
+
+
+class Sighting(Base):
+    """One contact of a phone: a config fetch (http/tftp) or an SNMP poll."""
+
+    __tablename__ = "sighting"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    protocol: Mapped[str] = mapped_column(String(8))
+    source_ip: Mapped[str] = mapped_column(String(45))
+    filename: Mapped[str] = mapped_column(String(255))
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    served: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    vendor: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    catalog_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    firmware: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    certainty: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_sighting_tenant_mac_seen", "tenant_id", "mac", "seen_at"),)
+
+
+class PhoneState(Base):
+    """What we last learned of each MAC that contacted a tenant (assigned or still waiting)."""
+
+    __tablename__ = "phone_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    mac: Mapped[str] = mapped_column(String(12))
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_ip: Mapped[str] = mapped_column(String(45))
+    last_protocol: Mapped[str] = mapped_column(String(8))
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    vendor: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    catalog_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    firmware: Mapped[str | None] = mapped_column(String(64), nullable=True)  # last trusted version
+    findings: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (UniqueConstraint("tenant_id", "mac", name="uq_phone_state_tenant_mac"),)
+
+
+class ConfigVersion(Base):
+    """A single counter that every config-changing write bumps (render caches key on it)."""
+
+    __tablename__ = "config_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
