@@ -109,6 +109,8 @@ class RenderContext:
     `entry` is the catalog entry of the phone's model (None for a family-wide common file).
     `lines` are already limited to the catalog's supported line count and sorted by number.
     `firmware_url` is set only when the supported image exists in the firmware folder.
+    A DEVICE file is rendered only for an assigned MAC; COMMON and MASTER files get no lines
+    and must never carry a secret (SIP or admin passwords).
     """
 
     tenant: TenantView
@@ -116,6 +118,9 @@ class RenderContext:
     mac: str | None = None
     lines: tuple[LineView, ...] = field(default_factory=tuple)
     firmware_url: str | None = None
+    # Family-wide files (Polycom's 000000000000.cfg) point each model at its own image:
+    # (catalog entry, firmware URL) for every model of the vendor whose image is present.
+    family_firmware: tuple[tuple["CatalogEntryLike", str], ...] = ()
 
 
 @dataclass(frozen=True)
