@@ -1,0 +1,210 @@
+"""Administrative operations on the database, shared by the CLI and the web API.
+
+Each function takes the caller's session; the caller commits. Every write that changes a
+phone's config bumps config_version in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from firmware_catalog import Catalog, check_compliance
+from provisioner import credentials
+from provisioner.db.changes import bump_config_version
+from provisioner.db.models import Device, Extension, PhoneState, Tenant
+from provisioner.mac import normalize_mac
+from provisioner.permissions import parse_permissions
+
+
+class AdminError(Exception):
+    """A request the operator must correct (bad value, missing tenant...). The message says how."""
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(name: str) -> str:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _SLUG.sub("-", ascii_name.lower()).strip("-")[:64] or "tenant"
+
+
+def create_tenant(
+    session: Session,
+    name: str,
+    sip_server: str,
+    *,
+    slug: str | None = None,
+    sip_port: int = 5060,
+    sip_transport: str = "udp",
+    ntp_server: str = "pool.ntp.org",
+    contact_name: str = "",
+    contact_email: str = "",
+) -> Tenant:
+    slug = slug or slugify(name)
+    if session.scalar(select(Tenant).where(Tenant.slug == slug)):
+        raise AdminError(f"a tenant with slug {slug!r} already exists")
+    if sip_transport not in ("udp", "tcp", "tls"):
+        raise AdminError(f"--sip-transport must be udp, tcp or tls, not {sip_transport!r}")
+    if not 1 <= sip_port <= 65535:
+        raise AdminError(f"--sip-port must be 1..65535, not {sip_port}")
+    tenant = Tenant(
+        name=name, slug=slug, provisioning_key=credentials.provisioning_key(), sip_server=sip_server,
+        sip_port=sip_port, sip_transport=sip_transport, snmp_community=credentials.snmp_community(),
+        admin_password=credentials.admin_password(), ntp_server=ntp_server, contact_name=contact_name,
+        contact_email=contact_email, created_at=datetime.now(UTC),
+    )
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise AdminError(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
+    return tenant
+
+
+@dataclass(frozen=True)
+class Assignment:
+    mac: str
+    model: str
+    line: int
+
+
+def add_extension(
+    session: Session,
+    catalog: Catalog,
+    tenant: Tenant,
+    number: str,
+    name: str,
+    *,
+    email: str = "",
+    department: str = "",
+    permissions: str = "internal",
+    assignment: Assignment | None = None,
+) -> tuple[Extension, list[str]]:
+    """Create an extension (optionally on a phone line). Returns it and any warnings."""
+    warnings: list[str] = []
+    if not number.isdigit() or not 2 <= len(number) <= 6:
+        raise AdminError(f"extension {number!r} must be 2 to 6 digits")
+    if not name.strip():
+        raise AdminError("--name is required")
+    if session.scalar(select(Extension).where(Extension.tenant_id == tenant.id, Extension.number == number)):
+        raise AdminError(f"extension {number} already exists in tenant {tenant.slug}")
+    try:
+        canonical_permissions = parse_permissions(permissions)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    extension = Extension(
+        tenant_id=tenant.id, number=number, name=name.strip(), email=email, department=department,
+        permissions=canonical_permissions, sip_auth_user=credentials.sip_auth_user(tenant.slug, number),
+        sip_password=credentials.sip_password(),
+    )
+    if assignment is not None:
+        device, line, warnings = _place_on_device(session, catalog, tenant, assignment)
+        extension.device_id, extension.line = device.id, line
+    session.add(extension)
+    bump_config_version(session)
+    session.flush()
+    return extension, warnings
+
+
+def _place_on_device(
+    session: Session, catalog: Catalog, tenant: Tenant, assignment: Assignment
+) -> tuple[Device, int, list[str]]:
+    mac = normalize_mac(assignment.mac)
+    if mac is None or mac in ("000000000000", "ffffffffffff"):
+        raise AdminError(f"--mac {assignment.mac!r} is not a valid MAC address")
+    entry = catalog.find(assignment.model)
+    if entry is None:
+        raise AdminError(f"--model {assignment.model!r} is not a homologated model (see `provisioner catalog list`)")
+    if assignment.line < 1:
+        raise AdminError("--line must be 1 or more")
+    warnings = []
+    if assignment.line > entry.lines:
+        warnings.append(
+            f"line {assignment.line} exceeds the {entry.lines} line(s) homologated for {entry.model}: "
+            "it will not be rendered and the phone will be reported as lines_exceeded"
+        )
+    device = session.scalar(select(Device).where(Device.mac == mac))
+    if device is None:
+        device = Device(tenant_id=tenant.id, mac=mac, model_key=entry.key, created_at=datetime.now(UTC))
+        session.add(device)
+        session.flush()
+    elif device.tenant_id != tenant.id:
+        raise AdminError(f"MAC {mac} is assigned to another tenant")
+    elif device.model_key != entry.key:
+        raise AdminError(f"MAC {mac} is already registered as {device.model_key}, not {entry.key}")
+    taken = session.scalar(select(Extension).where(Extension.device_id == device.id, Extension.line == assignment.line))
+    if taken is not None:
+        raise AdminError(f"line {assignment.line} of {mac} already carries extension {taken.number}")
+    return device, assignment.line, warnings
+
+
+def list_devices(
+    session: Session, catalog: Catalog, *, tenant_slug: str | None = None
+) -> list[dict[str, object]]:
+    """Every assigned device and every phone seen but not assigned yet ("waiting"), with status."""
+    tenants = {t.id: t.slug for t in session.scalars(select(Tenant))}
+    wanted = {tid for tid, slug in tenants.items() if tenant_slug in (None, slug)}
+    states = {(s.tenant_id, s.mac): s for s in session.scalars(select(PhoneState)) if s.tenant_id in wanted}
+    line_counts = dict(
+        session.execute(
+            select(Extension.device_id, func.count()).where(Extension.device_id.is_not(None)).group_by(Extension.device_id)
+        ).all()
+    )
+    rows = []
+    for device in session.scalars(select(Device).order_by(Device.mac)):
+        if device.tenant_id not in wanted:
+            continue
+        state = states.pop((device.tenant_id, device.mac), None)
+        rows.append(_device_row(catalog, tenants[device.tenant_id], device.mac, device.model_key, line_counts.get(device.id, 0), state))
+    for (tenant_id, mac), state in sorted(states.items(), key=lambda item: item[0][1]):
+        rows.append(_device_row(catalog, tenants[tenant_id], mac, None, 0, state))
+    return rows
+
+
+def _device_row(
+    catalog: Catalog, tenant: str, mac: str, model_key: str | None, lines: int, state: PhoneState | None
+) -> dict[str, object]:
+    assigned_entry = catalog.get(model_key) if model_key else None
+    findings: list[str] = []
+    if state is not None:
+        # Judge what the phone said it is, else what it is assigned as, with today's lines.
+        if state.model:
+            entry = catalog.get(state.catalog_key) if state.catalog_key else None
+        else:
+            entry = assigned_entry
+        if state.model or assigned_entry:
+            findings = [f.kind.value for f in check_compliance(entry, state.firmware, lines, model_seen=state.model)]
+    vendor = state.vendor if state and state.vendor else (assigned_entry.vendor if assigned_entry else None)
+    model = assigned_entry.model if assigned_entry else (state.model if state else None)
+    return {
+        "mac": mac,
+        "tenant": tenant,
+        "vendor": vendor,
+        "model": model,
+        "model_key": model_key,
+        "reported_model": state.model if state else None,
+        "firmware": state.firmware if state else None,
+        "compliant": state is not None and not findings,
+        "findings": findings,
+        "last_seen": _iso(state.last_seen) if state else None,
+        "last_ip": state.last_ip if state else None,
+        "assigned": model_key is not None,
+        "lines": lines,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:  # SQLite returns naive values; we always store UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()

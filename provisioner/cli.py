@@ -1,0 +1,346 @@
+"""`provisioner` command line. Thin: parse options, open a session, call admin/service, print.
+
+The environment is read once, here (PROVISIONER_DATABASE_URL and friends, see settings.py).
+Every command that prints data takes --json and then prints exactly one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firmware_catalog import check_catalog, load_catalog
+from provisioner import admin
+from provisioner.db.engine import make_engine, session_factory, upgrade
+from provisioner.db.models import Device, Tenant
+from provisioner.identification import identify
+from provisioner.settings import Settings
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else text)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Provisioning and support server for homologated desk phones."""
+    ctx.obj = Settings.from_env()
+    logging.basicConfig(
+        level=getattr(logging, ctx.obj.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def _session(ctx: click.Context) -> Iterator[Session]:
+    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            yield session
+    except admin.AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+# -- serve -----------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--http-port", type=int, help="HTTP port (default 8080).")
+@click.option("--tftp-port", type=int, help="TFTP port (default 6969; 69 needs root). -1 disables TFTP.")
+@click.option("--public-url", help="Base URL phones use to reach this server (written into configs).")
+@click.option("--firmware-dir", help="Folder of firmware images to serve (default ./firmware).")
+@click.option("--demo", is_flag=True, help="Create a demo tenant with a few extensions if the database has none.")
+@click.pass_context
+def serve(ctx: click.Context, demo: bool, **overrides: Any) -> None:
+    """Run the HTTP and TFTP provisioning servers."""
+    from provisioner.server import serve as run
+
+    settings = ctx.obj.with_overrides(**overrides)
+    ctx.obj = settings
+    if demo:
+        with _session(ctx) as session:
+            tenant = _ensure_demo(session)
+            click.echo(f"demo tenant {tenant.slug!r}: key {tenant.provisioning_key}", err=True)
+            click.echo(f"  option 66 (HTTP): {settings.option66_http(tenant.provisioning_key)}", err=True)
+            click.echo(f"  option 66 (TFTP): {settings.option66_tftp(tenant.provisioning_key)}", err=True)
+    run(settings)
+
+
+def _ensure_demo(session: Session) -> Tenant:
+    existing = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
+    if existing is not None:
+        return existing
+    catalog = load_catalog()
+    tenant = admin.create_tenant(
+        session, "Demo S.A.S.", "pbx.demo.example.net", slug="demo",
+        contact_name="Mesa de ayuda Demo", contact_email="soporte@demo.example.net",
+    )
+    people = [
+        ("101", "Ana Gómez", "Gerencia", "000b82a1b201", "GXP1620", 1),
+        ("102", "Luis Peña", "Ventas", "000b82a1b201", "GXP1620", 2),
+        ("103", "María Rodríguez", "Ventas", "001565a1b203", "T21P", 1),
+        ("104", "Carlos Muñoz", "Soporte", "0004f2a1b204", "VVX600", 1),
+    ]
+    for number, name, department, mac, model, line in people:
+        admin.add_extension(
+            session, catalog, tenant, number, name, department=department, permissions="internal,local,national,mobile",
+            assignment=admin.Assignment(mac, model, line),
+        )
+    return tenant
+
+
+# -- tenants ---------------------------------------------------------------------------------
+@main.group()
+def tenant() -> None:
+    """Customer organisations."""
+
+
+@tenant.command("create")
+@click.argument("name")
+@click.option("--sip-server", required=True, help="SIP registrar host for this customer's phones.")
+@click.option("--slug", help="Short id (default: from NAME).")
+@click.option("--sip-port", type=int, default=5060, show_default=True)
+@click.option("--sip-transport", type=click.Choice(["udp", "tcp", "tls"]), default="udp", show_default=True)
+@click.option("--ntp-server", default="pool.ntp.org", show_default=True)
+@click.option("--contact-name", default="", help="Requester for tickets opened on this tenant's behalf.")
+@click.option("--contact-email", default="")
+@json_option
+@click.pass_context
+def tenant_create(ctx: click.Context, name: str, as_json: bool, **options: Any) -> None:
+    """Create a tenant; prints its provisioning key and option-66 strings."""
+    settings: Settings = ctx.obj
+    with _session(ctx) as session:
+        created = admin.create_tenant(session, name, **options)
+        data = {
+            "slug": created.slug,
+            "name": created.name,
+            "key": created.provisioning_key,
+            "option66_http": settings.option66_http(created.provisioning_key),
+            "option66_tftp": settings.option66_tftp(created.provisioning_key),
+            "snmp_community": created.snmp_community,
+        }
+    _emit(
+        as_json, data,
+        f"tenant {data['slug']} created\n  key: {data['key']}\n"
+        f"  option 66 (HTTP): {data['option66_http']}\n  option 66 (TFTP): {data['option66_tftp']}",
+    )
+
+
+@tenant.command("list")
+@json_option
+@click.pass_context
+def tenant_list(ctx: click.Context, as_json: bool) -> None:
+    """List tenants (keys are shown: they are the provisioning URLs)."""
+    settings: Settings = ctx.obj
+    with _session(ctx) as session:
+        data = [
+            {"slug": t.slug, "name": t.name, "key": t.provisioning_key, "sip_server": t.sip_server,
+             "option66_http": settings.option66_http(t.provisioning_key)}
+            for t in session.scalars(select(Tenant).order_by(Tenant.slug))
+        ]
+    _emit(as_json, data, "\n".join(f"{t['slug']:<20} {t['name']:<30} {t['option66_http']}" for t in data))
+
+
+# -- extensions ------------------------------------------------------------------------------
+@main.group()
+def extension() -> None:
+    """Extensions (staff lines)."""
+
+
+@extension.command("add")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--extension", "number", required=True, help="2-6 digits.")
+@click.option("--name", required=True)
+@click.option("--email", default="")
+@click.option("--department", default="")
+@click.option("--permissions", default="internal", show_default=True,
+              help="internal, local, national, mobile, international (';' ',' or '|' separated; Spanish names too).")
+@click.option("--mac", help="Phone MAC (any notation).")
+@click.option("--model", help="Homologated model, e.g. T21P, GXP1620, VVX600.")
+@click.option("--line", type=int, default=1, show_default=True)
+@json_option
+@click.pass_context
+def extension_add(
+    ctx: click.Context, tenant_slug: str, number: str, name: str, mac: str | None, model: str | None,
+    line: int, as_json: bool, **options: str,
+) -> None:
+    """Add an extension, optionally on a line of a phone."""
+    if (mac is None) != (model is None):
+        raise click.UsageError("--mac and --model go together")
+    with _session(ctx) as session:
+        owner = admin.tenant_by_slug(session, tenant_slug)
+        assignment = admin.Assignment(mac, model, line) if mac and model else None
+        created, warnings = admin.add_extension(
+            session, load_catalog(), owner, number, name, assignment=assignment, **options
+        )
+        device = session.get(Device, created.device_id) if created.device_id else None
+        data = {
+            "tenant": owner.slug, "extension": created.number, "name": created.name,
+            "sip_auth_user": created.sip_auth_user, "permissions": created.permissions,
+            "mac": device.mac if device else None, "model": device.model_key if device else None,
+            "line": created.line, "warnings": warnings,
+        }
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _emit(as_json, data, f"extension {data['extension']} ({data['name']}) added to {data['tenant']}")
+
+
+# -- render / identify -----------------------------------------------------------------------
+@main.command()
+@click.argument("mac")
+@click.option("--file", "filename", help="File name as the phone asks for it (default: its device file).")
+@click.option("--user-agent", help="Pretend the phone sent this User-Agent.")
+@click.option("--show-secrets", is_flag=True, help="Print SIP and admin passwords instead of ********.")
+@click.pass_context
+def render(ctx: click.Context, mac: str, filename: str | None, user_agent: str | None, show_secrets: bool) -> None:
+    """Print what the phone MAC would get (passwords masked unless --show-secrets)."""
+    from provisioner.directory import Directory
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.mac import normalize_mac
+    from provisioner.service import ProvisioningService
+    from provisioner.values import ConfigRequest, Protocol
+    from provisioner.vendors import VENDORS, device_filename
+
+    settings: Settings = ctx.obj
+    normalized = normalize_mac(mac)
+    if normalized is None:
+        raise click.ClickException(f"{mac!r} is not a MAC address")
+    catalog = load_catalog()
+    with _session(ctx) as session:
+        device = session.scalar(select(Device).where(Device.mac == normalized))
+        if device is None:
+            raise click.ClickException(f"no device with MAC {normalized}")
+        owner = session.get(Tenant, device.tenant_id)
+        assert owner is not None
+        key, model_key = owner.provisioning_key, device.model_key
+        secrets = [owner.admin_password] + [e.sip_password for e in device.extensions]
+    engine = make_engine(settings.database_url)
+    firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
+    service = ProvisioningService(Directory(session_factory(engine), settings), catalog, firmware, None, VENDORS)
+    name = filename or device_filename(catalog.get(model_key).vendor, normalized)
+    outcome = service.fetch(ConfigRequest(Protocol.HTTP, key, name, user_agent, "127.0.0.1", datetime.now(UTC)))
+    engine.dispose()
+    if outcome.file is None:
+        raise click.ClickException(f"{name}: not served ({outcome.reason})")
+    text = outcome.file.body.decode("utf-8", errors="replace")
+    if not show_secrets:
+        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+            text = text.replace(secret, "********")
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@main.command("identify")
+@click.argument("filename")
+@click.option("--user-agent", default=None)
+@json_option
+def identify_command(filename: str, user_agent: str | None, as_json: bool) -> None:
+    """Show what a request (file name + User-Agent) tells about the phone."""
+    ident = identify(filename, user_agent, load_catalog())
+    data = {
+        "role": ident.role.value, "vendor": ident.vendor, "model": ident.model, "catalog_key": ident.catalog_key,
+        "firmware": ident.firmware, "reported_firmware": ident.reported_firmware, "mac": ident.mac,
+        "certainty": ident.certainty.name.lower(),
+    }
+    _emit(as_json, data, "\n".join(f"{k:<18} {v if v is not None else '-'}" for k, v in data.items()))
+
+
+# -- catalog ---------------------------------------------------------------------------------
+@main.group()
+def catalog() -> None:
+    """The operator's homologated phones."""
+
+
+@catalog.command("list")
+@json_option
+def catalog_list(as_json: bool) -> None:
+    """List homologated models with supported firmware and lines."""
+    entries = load_catalog().entries
+    data = [
+        {"key": e.key, "vendor": e.vendor, "model": e.model, "kind": e.kind, "firmware": e.firmware,
+         "lines": e.lines, "device_max_lines": e.device_max_lines, "aliases": list(e.aliases)}
+        for e in entries
+    ]
+    _emit(
+        as_json, data,
+        "\n".join(f"{e['key']:<28} {e['model']:<22} {e['kind']:<10} fw {e['firmware']:<14} lines {e['lines']}" for e in data),
+    )
+
+
+@catalog.command("check")
+@json_option
+def catalog_check(as_json: bool) -> None:
+    """Report catalog rows that contradict vendor facts (exit 1 if any error-level problem)."""
+    problems = check_catalog(load_catalog())
+    data = [{"key": p.key, "field": p.field, "severity": p.severity, "message": p.message} for p in problems]
+    _emit(as_json, data, "\n".join(f"{p['severity']:<8} {p['key']:<24} {p['field']:<16} {p['message']}" for p in data) or "catalog OK")
+    if any(p.severity == "error" for p in problems):
+        sys.exit(1)
+
+
+# -- devices ---------------------------------------------------------------------------------
+@main.command()
+@click.option("--tenant", "tenant_slug", help="Only this tenant.")
+@click.option("--noncompliant", is_flag=True, help="Only phones with findings.")
+@click.option("--waiting", is_flag=True, help="Only phones seen but not assigned to an extension yet.")
+@json_option
+@click.pass_context
+def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, waiting: bool, as_json: bool) -> None:
+    """Assigned devices and phones waiting for an extension, with their compliance."""
+    with _session(ctx) as session:
+        rows = admin.list_devices(session, load_catalog(), tenant_slug=tenant_slug)
+    if noncompliant:
+        rows = [r for r in rows if r["findings"]]
+    if waiting:
+        rows = [r for r in rows if not r["assigned"]]
+    _emit(
+        as_json, rows,
+        "\n".join(
+            f"{r['mac']} {r['tenant']:<14} {r['vendor'] or '-':<12} {r['model'] or '-':<18} fw {r['firmware'] or '-':<14} "
+            f"{'ok' if r['compliant'] else ','.join(r['findings']) or 'never seen'}"
+            + ("" if r["assigned"] else "  (waiting for an extension)")
+            for r in rows
+        ) or "no devices",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending migrations (every command also does this on start)."""
+    engine = make_engine(ctx.obj.database_url)
+    upgrade(engine)
+    click.echo("database is up to date")
+
+
+def _register_optional() -> None:
+    """Commands owned by other packages register here."""
+    try:
+        from provisioner.importing.cli import export_group, import_group
+    except ImportError:
+        return
+    main.add_command(import_group)
+    main.add_command(export_group)
+
+
+_register_optional()

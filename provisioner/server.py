@@ -1,0 +1,170 @@
+"""`provisioner serve`: the aiohttp app (configs over HTTP) with the TFTP server, the
+sighting writer and future workers started and stopped in the app's cleanup_ctx.
+
+Adapters only: each turns its protocol's request into a ConfigRequest, calls the
+service, and maps the Outcome to its protocol (200 / 404, DATA / "File not found").
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from firmware_catalog import load_catalog
+from provisioner.db.engine import make_engine, session_factory, upgrade
+from provisioner.directory import Directory
+from provisioner.firmware_store import FirmwareStore
+from provisioner.service import Outcome, ProvisioningService
+from provisioner.settings import Settings
+from provisioner.sightings import SightingRecorder
+from provisioner.tftp import TftpServer
+from provisioner.values import ConfigRequest, Protocol
+from provisioner.vendors import VENDORS
+
+log = logging.getLogger("provisioner.server")
+security_log = logging.getLogger("provisioner.security")
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICE = web.AppKey("service", ProvisioningService)
+RECORDER = web.AppKey("recorder", SightingRecorder)
+TFTP = web.AppKey("tftp", TftpServer)
+
+_request_ids = itertools.count(1)
+
+
+def build_service(settings: Settings, *, migrate: bool = True) -> tuple[ProvisioningService, SightingRecorder]:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    sessions = session_factory(engine)
+    catalog = load_catalog()
+    firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
+    recorder = SightingRecorder(sessions)
+    service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS)
+    return service, recorder
+
+
+def log_outcome(request: ConfigRequest, outcome: Outcome, request_id: int) -> None:
+    """One line per fetch; a sensitive file is named as such and its body never logged."""
+    ident = outcome.identification
+    if outcome.file is not None and outcome.file.sensitive:
+        security_log.info(
+            "req=%d sensitive file served to %s via %s: %s", request_id, request.source_ip,
+            request.protocol.value, request.filename,
+        )
+    log.info(
+        "req=%d %s %s %r -> %s (%s) vendor=%s model=%s fw=%s mac=%s findings=%s",
+        request_id, request.protocol.value, request.source_ip, request.filename,
+        "200" if outcome.file else "404", outcome.reason, ident.vendor, ident.model, ident.firmware,
+        ident.mac, ",".join(outcome.findings) or "-",
+    )
+
+
+def fetch(service: ProvisioningService, request: ConfigRequest) -> Outcome:
+    outcome = service.fetch(request)
+    log_outcome(request, outcome, next(_request_ids))
+    return outcome
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+async def handle_config(request: web.Request) -> web.StreamResponse:
+    config_request = ConfigRequest(
+        protocol=Protocol.HTTP,
+        tenant_key=request.match_info["key"],
+        filename=request.match_info["filename"],
+        user_agent=request.headers.get("User-Agent"),
+        source_ip=request.remote or "",
+        received_at=datetime.now(UTC),
+    )
+    outcome = fetch(request.app[SERVICE], config_request)
+    if outcome.file is None:
+        return _not_found()
+    return web.Response(
+        body=outcome.file.body,
+        headers={"Content-Type": outcome.file.content_type, "Cache-Control": "no-store"},
+    )
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def _not_found() -> web.Response:
+    return web.Response(status=404, text="Not Found\n", content_type="text/plain")
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:  # type: ignore[type-arg]
+    """Any failure is a plain 404/4xx/500 page: never a traceback to a phone."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return _not_found()
+        raise
+    except Exception:
+        log.exception("request %s %s failed", request.method, request.path)
+        return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
+
+
+def create_app(settings: Settings, service: ProvisioningService, recorder: SightingRecorder) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], handler_args={"max_field_size": 16384})
+    app[SETTINGS] = settings
+    app[SERVICE] = service
+    app[RECORDER] = recorder
+    app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
+    app.router.add_get("/healthz", handle_health)
+    app.cleanup_ctx.append(_sighting_writer)
+    app.cleanup_ctx.append(_tftp_server)
+    return app
+
+
+async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
+    app[RECORDER].start()
+    yield
+    await app[RECORDER].stop()
+
+
+async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.tftp_port < 0:  # disabled
+        yield
+        return
+    service = app[SERVICE]
+
+    async def source(path: str, client_ip: str) -> bytes | None:
+        key, _, filename = path.lstrip("/").partition("/")
+        if not key or not filename:
+            return None
+        outcome = fetch(service, ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC)))
+        return outcome.file.body if outcome.file else None
+
+    tftp = TftpServer(
+        source, host=settings.host, port=settings.tftp_port,
+        max_sessions=settings.tftp_max_sessions, default_max_blksize=settings.tftp_max_blksize,
+    )
+    await tftp.start()
+    app[TFTP] = tftp
+    log.info("TFTP listening on %s:%d", settings.host, tftp.port)
+    yield
+    await tftp.stop()
+
+
+def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
+    service, recorder = build_service(settings)
+    app = create_app(settings, service, recorder)
+    if on_ready is not None:
+        app.on_startup.append(lambda _app: _call(on_ready))
+    log.info("HTTP listening on %s:%d", settings.host, settings.http_port)
+    web.run_app(
+        app, host=settings.host, port=settings.http_port, backlog=4096,
+        print=None, access_log=None, handle_signals=True,
+    )
+
+
+async def _call(callback: Callable[[], None]) -> None:
+    callback()

@@ -1,0 +1,200 @@
+"""The request pipeline, in the order the data flows:
+
+    identify -> look up tenant and device -> compliance -> render -> record sighting
+
+Adapters (HTTP, TFTP, CLI `render`) call `ProvisioningService.fetch` with a ConfigRequest
+and get an Outcome back; a None file means "not found" whatever the reason, so unknown
+keys, unknown MACs and malformed names all look the same from outside.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+from firmware_catalog import Catalog, CatalogEntry, check_compliance
+from provisioner.directory import DeviceRecord, Directory, TenantRecord
+from provisioner.firmware_store import FirmwareStore
+from provisioner.identification import identify
+from provisioner.sightings import SightingRecord, SightingRecorder
+from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
+
+log = logging.getLogger("provisioner.service")
+security_log = logging.getLogger("provisioner.security")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file: RenderedFile | None  # None: answer 404 / TFTP "File not found"
+    identification: Identification
+    findings: tuple[str, ...]
+    reason: str  # why, for the log line
+
+
+def normalize_filename(filename: str) -> str:
+    """The name vendor modules see: no leading '/', no 'Grandstream/' folder, lower case."""
+    name = filename.lstrip("/")
+    if name.lower().startswith("grandstream/"):
+        name = name[len("grandstream/") :]
+    return name.lower()
+
+
+class ProvisioningService:
+    def __init__(
+        self,
+        directory: Directory,
+        catalog: Catalog,
+        firmware: FirmwareStore,
+        recorder: SightingRecorder | None,
+        vendors: Mapping[str, ModuleType],
+    ) -> None:
+        self.directory = directory
+        self.catalog = catalog
+        self.firmware = firmware
+        self.recorder = recorder
+        self.vendors = vendors
+        self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
+        self._rendered_generation = -1
+
+    def fetch(self, request: ConfigRequest) -> Outcome:
+        self.directory.refresh_if_changed()
+        ident = identify(request.filename, request.user_agent, self.catalog)
+        tenant = self.directory.tenant_by_key(request.tenant_key)
+        if tenant is None:
+            return Outcome(None, ident, (), "unknown tenant key")
+        device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
+        findings, judged = self._judge(tenant, ident, device)
+        file, reason = self._respond(tenant, ident, device, request.filename)
+        if ident.firmware and ident.mac:
+            self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
+        if self.recorder is not None:
+            self.recorder.record(_sighting(request, tenant, ident, file is not None, findings, judged))
+        return Outcome(file, ident, findings, reason)
+
+    # -- compliance ------------------------------------------------------------------------
+    def phone_entry(self, ident: Identification, device: DeviceRecord | None) -> CatalogEntry | None:
+        """The catalog row of what the phone *is*: its own report first, else its assignment."""
+        if ident.model:
+            return self.catalog.get(ident.catalog_key) if ident.catalog_key else None
+        if device is not None:
+            return self.catalog.get(device.model_key)
+        return None
+
+    def _judge(
+        self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None
+    ) -> tuple[tuple[str, ...], bool]:
+        if not ident.model and device is None:
+            return (), False  # nothing says which phone this is: no judgement
+        firmware = ident.firmware
+        if firmware is None and ident.mac:
+            firmware = self.directory.known_firmware(tenant.id, ident.mac)
+        lines = len(device.lines) if device else 0
+        found = check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model)
+        return tuple(f.kind.value for f in found), True
+
+    # -- response --------------------------------------------------------------------------
+    def _respond(
+        self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, filename: str
+    ) -> tuple[RenderedFile | None, str]:
+        if ident.role in (Role.UNKNOWN, Role.OTHER):
+            return None, f"{ident.role.value} file"
+        if ident.role is Role.FIRMWARE:
+            return self._firmware_file(ident)
+        if ident.role is Role.DEVICE and device is None:
+            return None, "MAC not assigned to this tenant"
+        entry = self.catalog.get(device.model_key) if device else (
+            self.catalog.get(ident.catalog_key) if ident.catalog_key else None
+        )
+        vendor = entry.vendor if entry else ident.vendor
+        if vendor is None or vendor not in self.vendors:
+            return None, "no vendor serves this file"
+        if ident.vendor and ident.vendor != vendor:
+            log.warning("phone %s reports vendor %s but is assigned %s", ident.mac, ident.vendor, vendor)
+            return None, "phone's vendor differs from its assigned model"
+        # Only a DEVICE file gets the lines (credentials); a COMMON file is the same for every phone.
+        target = None if ident.role is Role.COMMON else device
+        return self._render(tenant, vendor, entry, target, ident.role is Role.DEVICE, normalize_filename(filename))
+
+    def _render(
+        self,
+        tenant: TenantRecord,
+        vendor: str,
+        entry: CatalogEntry | None,
+        device: DeviceRecord | None,
+        with_lines: bool,
+        name: str,
+    ) -> tuple[RenderedFile | None, str]:
+        if self._rendered_generation != self.directory.generation:
+            self._rendered.clear()
+            self._rendered_generation = self.directory.generation
+        key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name)
+        if key not in self._rendered:
+            context = self._context(tenant, entry, device, with_lines)
+            self._rendered[key] = self.vendors[vendor].render(name, context)
+        file = self._rendered[key]
+        return file, "served" if file else "vendor does not serve this name"
+
+    def _context(
+        self, tenant: TenantRecord, entry: CatalogEntry | None, device: DeviceRecord | None, with_lines: bool
+    ) -> RenderContext:
+        lines: tuple[LineView, ...] = ()
+        if with_lines and device is not None and entry is not None:
+            lines = tuple(line for line in device.lines if line.number <= entry.lines)
+        return RenderContext(
+            tenant=tenant.view,
+            entry=entry,
+            mac=device.mac if device else None,
+            lines=lines,
+            firmware_url=self.firmware_url(tenant, entry),
+            family_firmware=self._family_firmware(tenant, entry.vendor if entry else None),
+        )
+
+    def firmware_url(self, tenant: TenantRecord, entry: CatalogEntry | None) -> str | None:
+        if entry is None or not self.firmware.has(entry.firmware_file):
+            return None
+        return tenant.view.base_url + str(entry.firmware_file)
+
+    def _family_firmware(self, tenant: TenantRecord, vendor: str | None) -> tuple[tuple[CatalogEntry, str], ...]:
+        return tuple(
+            (e, url)
+            for e in self.catalog.entries
+            if (vendor is None or e.vendor == vendor) and (url := self.firmware_url(tenant, e))
+        )
+
+    def _firmware_file(self, ident: Identification) -> tuple[RenderedFile | None, str]:
+        entry = self.catalog.get(ident.catalog_key) if ident.catalog_key else None
+        name = entry.firmware_file if entry else None
+        data = self.firmware.read(name) if name else None
+        if data is None:
+            return None, "firmware image not in the firmware folder"
+        return RenderedFile(data, "application/octet-stream", sensitive=False), "served"
+
+
+def _sighting(
+    request: ConfigRequest,
+    tenant: TenantRecord,
+    ident: Identification,
+    served: bool,
+    findings: tuple[str, ...],
+    judged: bool,
+) -> SightingRecord:
+    return SightingRecord(
+        tenant_id=tenant.id,
+        seen_at=request.received_at,
+        protocol=request.protocol.value,
+        source_ip=request.source_ip,
+        filename=request.filename,
+        user_agent=request.user_agent,
+        served=served,
+        role=ident.role.value,
+        mac=ident.mac,
+        vendor=ident.vendor,
+        model=ident.model,
+        catalog_key=ident.catalog_key,
+        firmware=ident.firmware,
+        certainty=int(ident.certainty),
+        findings=findings,
+        judged=judged,
+    )

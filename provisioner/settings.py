@@ -1,0 +1,80 @@
+"""One settings object: every knob, its default and its help, in one table.
+
+The environment is read once, by the CLI (`Settings.from_env`); everything below receives
+a Settings value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    tftp_port: int = 6969
+    public_url: str = ""  # base URL phones reach us at; default http://<host>:<http_port>
+    firmware_dir: str = "firmware"
+    tftp_max_sessions: int = 2000
+    tftp_max_blksize: int = 1468
+    cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.http_port}").rstrip("/")
+
+    @property
+    def tftp_host(self) -> str:
+        return self.host
+
+    def tenant_base_url(self, key: str) -> str:
+        return f"{self.base_url}/prov/{key}/"
+
+    def option66_http(self, key: str) -> str:
+        return self.tenant_base_url(key)
+
+    def option66_tftp(self, key: str) -> str:
+        host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        port = "" if self.tftp_port == 69 else f":{self.tftp_port}"
+        return f"tftp://{host}{port}/{key}/"
+
+    @property
+    def firmware_path(self) -> Path:
+        return Path(self.firmware_dir)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """PROVISIONER_<FIELD> overrides each field, e.g. PROVISIONER_DATABASE_URL."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f"PROVISIONER_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls(), f.name))
+            values[f.name] = kind(raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+HELP = {
+    "database_url": "SQLAlchemy URL; SQLite file by default, PostgreSQL in production",
+    "host": "address the HTTP and TFTP servers bind to",
+    "http_port": "HTTP port for configs (GET|HEAD /prov/<tenant key>/<file>)",
+    "tftp_port": "TFTP port (69 in production; needs CAP_NET_BIND_SERVICE)",
+    "public_url": "base URL written into configs and option-66 strings",
+    "firmware_dir": "folder of firmware images served to phones",
+    "tftp_max_sessions": "concurrent TFTP transfers before new ones get 'server busy'",
+    "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
+    "cache_check_seconds": "how often a server process checks for config changes by others",
+    "log_level": "DEBUG, INFO, WARNING, ERROR",
+}

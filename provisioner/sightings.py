@@ -1,0 +1,158 @@
+"""Sightings are recorded off the request path, in batches.
+
+`record()` only appends to an in-memory list; a background task flushes it to the
+database every `interval` seconds (and on shutdown), so a config fetch never waits for
+a database write. Each flush inserts the sightings and upserts phone_state in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from provisioner.db.models import PhoneState, Sighting
+
+log = logging.getLogger("provisioner.sightings")
+
+
+@dataclass(frozen=True)
+class SightingRecord:
+    tenant_id: int
+    seen_at: datetime
+    protocol: str
+    source_ip: str
+    filename: str
+    user_agent: str | None
+    served: bool
+    role: str
+    mac: str | None
+    vendor: str | None
+    model: str | None
+    catalog_key: str | None
+    firmware: str | None
+    certainty: int
+    findings: tuple[str, ...]
+    judged: bool  # findings describe the phone (False when the request told us nothing about it)
+
+
+def merge_phone_state(state: dict[str, object] | None, sighting: SightingRecord) -> dict[str, object]:
+    """New phone_state values after a sighting (pure). Firmware only moves on a trusted report."""
+    merged: dict[str, object] = dict(state or {})
+    merged.setdefault("tenant_id", sighting.tenant_id)
+    merged.setdefault("mac", sighting.mac)
+    merged.setdefault("first_seen", sighting.seen_at)
+    merged.setdefault("findings", [])
+    merged.update(last_seen=sighting.seen_at, last_ip=sighting.source_ip, last_protocol=sighting.protocol)
+    if sighting.user_agent:
+        merged["user_agent"] = sighting.user_agent
+    if sighting.model:  # a report of the model beats an earlier guess
+        merged.update(vendor=sighting.vendor, model=sighting.model, catalog_key=sighting.catalog_key)
+    elif sighting.vendor and not merged.get("vendor"):
+        merged["vendor"] = sighting.vendor
+    if sighting.firmware:
+        merged["firmware"] = sighting.firmware
+    if sighting.judged:
+        merged["findings"] = list(sighting.findings)
+    return merged
+
+
+def write_batch(sessions: sessionmaker[Session], batch: Sequence[SightingRecord]) -> None:
+    """Insert sightings and fold them into phone_state, in one transaction."""
+    if not batch:
+        return
+    with sessions.begin() as session:
+        session.execute(insert(Sighting), [_sighting_row(s) for s in batch])
+        by_phone: dict[tuple[int, str], list[SightingRecord]] = {}
+        for s in batch:
+            if s.mac:
+                by_phone.setdefault((s.tenant_id, s.mac), []).append(s)
+        for (tenant_id, mac), sightings in by_phone.items():
+            _fold_phone(session, tenant_id, mac, sightings)
+
+
+def _fold_phone(session: Session, tenant_id: int, mac: str, sightings: list[SightingRecord]) -> None:
+    row = session.scalar(
+        select(PhoneState).where(PhoneState.tenant_id == tenant_id, PhoneState.mac == mac).with_for_update()
+    )
+    state = _state_dict(row) if row is not None else None
+    for s in sorted(sightings, key=lambda s: s.seen_at):
+        state = merge_phone_state(state, s)
+    assert state is not None
+    if row is None:
+        session.add(PhoneState(**state))
+        session.flush()  # surfaces a concurrent insert by another process here, not at commit
+    else:
+        for key, value in state.items():
+            setattr(row, key, value)
+
+
+_STATE_FIELDS = (
+    "tenant_id", "mac", "first_seen", "last_seen", "last_ip", "last_protocol",
+    "user_agent", "vendor", "model", "catalog_key", "firmware", "findings",
+)
+
+
+def _state_dict(row: PhoneState) -> dict[str, object]:
+    return {name: getattr(row, name) for name in _STATE_FIELDS}
+
+
+def _sighting_row(s: SightingRecord) -> dict[str, object]:
+    return {
+        "tenant_id": s.tenant_id, "seen_at": s.seen_at, "protocol": s.protocol, "source_ip": s.source_ip,
+        "filename": s.filename[:255], "user_agent": s.user_agent, "served": s.served, "role": s.role,
+        "mac": s.mac, "vendor": s.vendor, "model": s.model and s.model[:64], "catalog_key": s.catalog_key,
+        "firmware": s.firmware and s.firmware[:64], "certainty": s.certainty, "findings": list(s.findings),
+    }
+
+
+class SightingRecorder:
+    """Collects sightings in memory and writes them in batches from a background task."""
+
+    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.2, max_batch: int = 5000) -> None:
+        self._sessions = sessions
+        self._interval = interval
+        self._max_batch = max_batch
+        self._pending: list[SightingRecord] = []
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.written = 0
+
+    def record(self, sighting: SightingRecord) -> None:
+        self._pending.append(sighting)
+
+    async def flush(self) -> None:
+        async with self._lock:  # one writer at a time keeps phone_state folds ordered
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+                try:
+                    await asyncio.to_thread(write_batch, self._sessions, batch)
+                    self.written += len(batch)
+                except Exception:
+                    # Keep them for the next attempt rather than lose them; log once per failure.
+                    log.exception("could not write %d sightings; will retry", len(batch))
+                    self._pending[:0] = batch
+                    return
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="sighting-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.flush()  # nothing recorded is lost on a clean shutdown
