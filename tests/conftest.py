@@ -1,0 +1,179 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL) and a real running server.
+
+Every database test runs twice, on SQLite and on PostgreSQL. PostgreSQL comes from
+PROVISIONER_TEST_POSTGRES_URL (default: the local server, trust auth); each test gets its
+own database cloned from a migrated template, so tests never see each other's rows.
+Under CI an unreachable PostgreSQL is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from provisioner.db.engine import make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TEMPLATE_DB = "provisioner_test_template"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+_template_ready = False
+
+
+def _postgres_database() -> str:
+    """Create a fresh migrated PostgreSQL database and return its URL."""
+    global _template_ready
+    try:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            if not _template_ready:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{TEMPLATE_DB}"'))
+            name = f"provisioner_test_{uuid.uuid4().hex[:12]}"
+            if not _template_ready:
+                template_url = make_url(POSTGRES_URL).set(database=TEMPLATE_DB)
+                engine = make_engine(template_url.render_as_string(hide_password=False))
+                upgrade(engine)
+                engine.dispose()
+                _template_ready = True
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - any connection failure
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'provisioner.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    url = _postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(url)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_pair() -> tuple[int, int]:
+    """A TCP port for HTTP and a UDP port for TFTP, both free now."""
+    return free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
+
+
+def run_cli(database_url: str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `provisioner` console script against a database."""
+    full_env = {**os.environ, "PROVISIONER_DATABASE_URL": database_url, **(env or {})}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "provisioner"), *args],
+        capture_output=True, text=True, env=full_env, timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"provisioner {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def cli_json(database_url: str, *args: str) -> object:
+    return json.loads(run_cli(database_url, *args, "--json").stdout)
+
+
+@dataclass
+class RunningServer:
+    database_url: str
+    http_port: int
+    tftp_port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    firmware_dir: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> RunningServer:
+    http_port, tftp_port = free_port_pair()
+    firmware_dir = firmware_dir or (workdir / "firmware")
+    firmware_dir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"server-{http_port}.log"
+    env = {
+        **os.environ,
+        "PROVISIONER_DATABASE_URL": database_url,
+        "PROVISIONER_HTTP_PORT": str(http_port),
+        "PROVISIONER_TFTP_PORT": str(tftp_port),
+        "PROVISIONER_FIRMWARE_DIR": str(firmware_dir),
+        "PROVISIONER_CACHE_CHECK_SECONDS": "0.05",
+        **(extra_env or {}),
+    }
+    log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "provisioner"), "serve"], stdout=log_file, stderr=subprocess.STDOUT, env=env,
+    )
+    server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.base}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"server did not come up:\n{server.log()}")
+
+
+def stop_server(server: RunningServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()

@@ -1,0 +1,244 @@
+"""End to end: a running `provisioner serve`, each of the 11 desk/DECT/video models booting
+over real HTTP (its real User-Agent and file order) and over real TFTP (curl's tftp:// and
+tftp-hpa), configs parsed with real parsers; compliance listed by `provisioner devices`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunningServer, cli_json, run_cli, start_server, stop_server
+from tests.phones import DESK_PHONES, SimPhone, accounts, parse, secret_values, time_zone_ok
+
+SIP_SERVER = "pbx.acme.example.net"
+
+
+@pytest.fixture
+def deployed(database_url: str, tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, object]]]:
+    """A tenant with every model assigned (lines up to the homologated count), and a server."""
+    tenant = cli_json(database_url, "tenant", "create", "Acme Colombia S.A.S.", "--sip-server", SIP_SERVER, "--sip-port", "5070")
+    number = 200
+    for phone in DESK_PHONES:
+        for line in range(1, phone.lines + 1):
+            number += 1
+            run_cli(
+                database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", str(number),
+                "--name", f"Empleado {number} Peña & <Hijos>", "--department", "Ventas",
+                "--mac", phone.mac.upper(), "--model", phone.model_arg, "--line", str(line),
+            )
+    server = start_server(database_url, tmp_path)
+    try:
+        yield server, tenant
+    finally:
+        stop_server(server)
+
+
+def http_get(url: str, user_agent: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent} if user_agent else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def curl_tftp(server: RunningServer, path: str, dest: Path, blksize: int | None = None) -> subprocess.CompletedProcess[str]:
+    args = ["curl", "-s", "-S", "--max-time", "20", f"tftp://127.0.0.1:{server.tftp_port}/{path}", "-o", str(dest)]
+    if blksize:
+        args[1:1] = ["--tftp-blksize", str(blksize)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=30)
+
+
+def tftp_hpa(server: RunningServer, path: str, dest: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["tftp", "127.0.0.1", str(server.tftp_port), "-m", "binary", "-c", "get", path, str(dest)],
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def assert_device_config(phone: SimPhone, body: bytes) -> None:
+    params = parse(phone.vendor, body)
+    found = accounts(phone.vendor, phone.catalog_key, params)
+    assert sorted(found) == list(range(1, phone.lines + 1)), f"{phone.catalog_key}: accounts {found}"
+    for user, server in found.values():
+        assert user.startswith("acme-colombia-s-a-s-2"), user
+        assert SIP_SERVER in server, server
+    assert time_zone_ok(phone.vendor, params), f"{phone.catalog_key}: time zone"
+
+
+@pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
+def test_boot_over_http_in_real_file_order(deployed, phone: SimPhone) -> None:
+    server, tenant = deployed
+    base = f"{server.base}/prov/{tenant['key']}/"
+    served = {}
+    for filename, phase, must_serve in phone.boot_files():
+        status, body = http_get(base + filename, phone.user_agent(phase=phase))
+        assert status == (200 if must_serve else 404), f"{filename}: {status} {body[:200]!r}"
+        if must_serve:
+            served[filename] = body
+    assert_device_config(phone, served[phone.device_file()])
+    # The common/master files carry no secret of the device file.
+    secrets = secret_values(phone.vendor, parse(phone.vendor, served[phone.device_file()]))
+    assert secrets, "the device file carries the SIP and admin passwords"
+    for filename, body in served.items():
+        if filename != phone.device_file():
+            assert not [s for s in secrets if s.encode() in body], filename
+    # HEAD answers like GET without a body.
+    head = urllib.request.Request(base + phone.device_file(), method="HEAD")
+    with urllib.request.urlopen(head, timeout=10) as response:
+        assert response.status == 200 and response.read() == b""
+
+
+@pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
+def test_boot_over_tftp_with_curl_and_tftp_hpa(deployed, phone: SimPhone, tmp_path: Path) -> None:
+    server, tenant = deployed
+    http_status, http_body = http_get(f"{server.base}/prov/{tenant['key']}/{phone.device_file()}")
+    assert http_status == 200
+    for index, (filename, _phase, must_serve) in enumerate(phone.boot_files()):
+        path = f"{tenant['key']}/{filename}" if index % 2 else f"/{tenant['key']}/{filename}"
+        dest = tmp_path / f"curl-{index}"
+        result = curl_tftp(server, path, dest, blksize=1428 if index % 2 else None)
+        assert (result.returncode == 0) == must_serve, f"{filename}: curl {result.returncode} {result.stderr}"
+    curl_dest, hpa_dest = tmp_path / "curl-device", tmp_path / "hpa-device"
+    assert curl_tftp(server, f"{tenant['key']}/{phone.device_file()}", curl_dest).returncode == 0
+    hpa = tftp_hpa(server, f"{tenant['key']}/{phone.device_file()}", hpa_dest)
+    assert hpa.returncode == 0 and hpa_dest.exists(), hpa.stderr + hpa.stdout
+    # Same bytes over both protocols and both clients.
+    assert curl_dest.read_bytes() == hpa_dest.read_bytes() == http_body
+    assert_device_config(phone, curl_dest.read_bytes())
+
+
+def wait_for(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_firmware_compliance_is_recorded_and_listed(deployed) -> None:
+    server, tenant = deployed
+    base = f"{server.base}/prov/{tenant['key']}/"
+    good = next(p for p in DESK_PHONES if p.catalog_key == "yealink-t21p")
+    old = next(p for p in DESK_PHONES if p.catalog_key == "grandstream-gxp1620")
+    new = next(p for p in DESK_PHONES if p.catalog_key == "polycom-vvx600")
+    assert http_get(base + good.device_file(), good.user_agent())[0] == 200
+    assert http_get(base + old.device_file(), old.user_agent("1.0.4.88"))[0] == 200
+    assert http_get(base + new.device_file(), new.user_agent("5.9.7.4477"))[0] == 200
+
+    def listed() -> list[dict[str, object]]:
+        rows = cli_json(server.database_url, "devices", "--noncompliant")
+        return rows if len(rows) >= 2 and all(r["last_seen"] for r in rows) else []
+
+    rows = wait_for(listed)
+    by_mac = {r["mac"]: r for r in rows}
+    assert by_mac[old.mac]["findings"] == ["firmware_older"] and by_mac[old.mac]["firmware"] == "1.0.4.88"
+    assert by_mac[new.mac]["findings"] == ["firmware_newer"]
+    assert good.mac not in by_mac
+    everything = {r["mac"]: r for r in cli_json(server.database_url, "devices")}
+    assert everything[good.mac]["compliant"] is True and everything[good.mac]["findings"] == []
+    assert everything[good.mac]["firmware"] == "34.72.0.75"
+    for row in everything.values():
+        assert set(row) >= {"mac", "tenant", "vendor", "model", "firmware", "compliant", "findings", "last_seen"}
+        assert len(row["mac"]) == 12 and row["mac"] == row["mac"].lower()
+
+
+def test_updater_phase_version_is_not_taken_as_firmware(deployed) -> None:
+    server, tenant = deployed
+    phone = next(p for p in DESK_PHONES if p.catalog_key == "polycom-ip331")
+    base = f"{server.base}/prov/{tenant['key']}/"
+    # Boot loader reports 5.0.5; the application then reports the supported version.
+    assert http_get(base + f"{phone.mac}.cfg", phone.user_agent("5.0.5.0001", phase="Updater"))[0] == 200
+    assert http_get(base + f"{phone.mac}-user.cfg", phone.user_agent())[0] == 200
+    row = wait_for(lambda: next((r for r in cli_json(server.database_url, "devices") if r["mac"] == phone.mac and r["firmware"]), None))
+    assert row["firmware"] == "4.0.13.1445" and row["compliant"] is True
+
+
+def test_unknown_key_mac_and_names_all_get_the_same_404(deployed) -> None:
+    server, tenant = deployed
+    key = tenant["key"]
+    cases = [
+        f"/prov/{'x' * 32}/001565000021.cfg",  # unknown key
+        f"/prov/{key}/001565ffffff.cfg",  # MAC not assigned
+        f"/prov/{key}/cfg000b82ffffff.xml",  # MAC not assigned
+        f"/prov/{key}/../../etc/passwd",
+        f"/prov/{key}/..%2F..%2Fetc%2Fpasswd",
+        f"/prov/{key}/%2e%2e/%2e%2e/etc/passwd",
+        f"/prov/{key}//etc/passwd",
+        f"/prov/{key}/firmware/..%5c..%5cetc%5cpasswd",
+        f"/prov/{key}/%00.cfg",
+        f"/prov/{key}/" + "a" * 5000,
+        f"/prov/{key}/\u00e9t\u00e9.cfg".encode("utf-8").decode("latin-1"),
+    ]
+    bodies = set()
+    for path in cases:
+        status, body = http_get(server.base + urllib.request.quote(path, safe="/%:"))
+        assert status == 404, (path, status, body[:200])
+        bodies.add(body)
+    assert len(bodies) == 1 and b"Traceback" not in bodies.pop()
+    assert server.alive()
+    phone = DESK_PHONES[-1]
+    assert http_get(f"{server.base}/prov/{key}/{phone.device_file()}", phone.user_agent())[0] == 200
+
+
+def test_unassigned_phone_is_recorded_as_waiting_and_gets_no_credentials(deployed) -> None:
+    server, tenant = deployed
+    mac = "001565abcdef"
+    ua = f"Yealink SIP-T21P 34.72.0.75 00:15:65:ab:cd:ef"
+    assert http_get(f"{server.base}/prov/{tenant['key']}/y000000000034.cfg", ua)[0] == 200
+    status, _ = http_get(f"{server.base}/prov/{tenant['key']}/{mac}.cfg", ua)
+    assert status == 404
+    rows = wait_for(lambda: [r for r in cli_json(server.database_url, "devices", "--waiting") if r["mac"] == mac])
+    assert rows and rows[0]["assigned"] is False and rows[0]["model"] == "T21P"
+
+
+def test_lines_beyond_the_catalog_are_not_rendered_and_are_a_finding(database_url: str, tmp_path: Path) -> None:
+    tenant = cli_json(database_url, "tenant", "create", "Lines S.A.S.", "--sip-server", SIP_SERVER)
+    mac = "001565112233"
+    run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "301", "--name", "Uno", "--mac", mac, "--model", "T21P", "--line", "1")
+    added = run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "302", "--name", "Dos", "--mac", mac, "--model", "T21P", "--line", "2")
+    assert "exceeds" in added.stderr
+    server = start_server(database_url, tmp_path)
+    try:
+        ua = "Yealink SIP-T21P 34.72.0.75 00:15:65:11:22:33"
+        status, body = http_get(f"{server.base}/prov/{tenant['key']}/{mac}.cfg", ua)
+        assert status == 200
+        params = parse("yealink", body)
+        assert params["account.1.enable"] == "1" and params.get("account.2.enable", "0") == "0"
+        assert "302" not in params.get("account.2.user_name", "")
+        rows = wait_for(lambda: [r for r in cli_json(database_url, "devices", "--noncompliant") if r["mac"] == mac])
+        assert rows[0]["findings"] == ["lines_exceeded"]
+    finally:
+        stop_server(server)
+
+
+def test_render_masks_secrets_unless_asked(deployed) -> None:
+    server, _tenant = deployed
+    phone = next(p for p in DESK_PHONES if p.catalog_key == "grandstream-gxp1620")
+    masked = run_cli(server.database_url, "render", phone.mac).stdout
+    shown = run_cli(server.database_url, "render", phone.mac, "--show-secrets").stdout
+    assert "********" in masked and "********" not in shown
+    status, served = http_get(f"{server.base}/prov/{_tenant['key']}/{phone.device_file()}", phone.user_agent())
+    assert served.decode() == shown
+
+
+@pytest.mark.skipif(shutil.which("tftp") is None, reason="tftp-hpa not installed")
+def test_server_log_never_contains_passwords(deployed, tmp_path: Path) -> None:
+    server, tenant = deployed
+    for phone in DESK_PHONES:
+        http_get(f"{server.base}/prov/{tenant['key']}/{phone.device_file()}", phone.user_agent())
+        curl_tftp(server, f"{tenant['key']}/{phone.device_file()}", tmp_path / phone.mac)
+    shown = run_cli(server.database_url, "render", DESK_PHONES[0].mac, "--show-secrets").stdout
+    params = parse("polycom", shown.encode())
+    password = params["reg.1.auth.password"]
+    log = server.log()
+    assert "sensitive file served" in log
+    assert password not in log
