@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from firmware_catalog import Catalog, check_compliance
 from provisioner import credentials
 from provisioner.db.changes import bump_config_version
-from provisioner.db.models import Device, Extension, PhoneState, Tenant
+from provisioner.db.models import AppUser, Device, Extension, PhoneState, Tenant
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
+from provisioner.web.auth import ROLES, hash_password, new_token, token_digest
 
 
 class AdminError(Exception):
@@ -208,3 +209,24 @@ def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:  # SQLite returns naive values; we always store UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.isoformat()
+
+
+def create_user(
+    session: Session, username: str, role: str, password: str | None = None, display_name: str = ""
+) -> tuple[AppUser, str, str]:
+    """Create a web/API user. Returns (user, api token, password); the token is shown only now."""
+    if role not in ROLES:
+        raise AdminError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{2,64}", username):
+        raise AdminError("user names are 2-64 letters, digits or . _ @ -")
+    if session.scalar(select(AppUser).where(AppUser.username == username)):
+        raise AdminError(f"user {username!r} already exists")
+    password = password or credentials.admin_password(16)
+    token = new_token()
+    user = AppUser(
+        username=username, display_name=display_name or username, role=role,
+        password_hash=hash_password(password), api_token_digest=token_digest(token), created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()
+    return user, token, password

@@ -320,6 +320,29 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
 
 
 @main.group()
+def user() -> None:
+    """People using the web app and the API."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["agent", "specialist", "installer", "admin"]),
+              help="agent (tier 1), specialist (tier 2), installer, admin.")
+@click.option("--name", "display_name", default="", help="Full name shown in the web app.")
+@click.option("--password", help="Login password (default: a generated one, printed once).")
+@json_option
+@click.pass_context
+def user_add(ctx: click.Context, username: str, role: str, display_name: str, password: str | None, as_json: bool) -> None:
+    """Create a user; prints its API token (shown only once)."""
+    with _session(ctx) as session:
+        created, token, chosen = admin.create_user(session, username, role, password, display_name)
+        data = {"username": created.username, "role": created.role, "api_token": token}
+        if password is None:
+            data["password"] = chosen
+    _emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 

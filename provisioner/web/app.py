@@ -1,0 +1,138 @@
+"""Web adapters: login, CSRF and the bearer-token API guard, and route registration.
+
+HTML is rendered with autoescaping on, so anything a phone reported (User-Agent, SNMP
+strings) or a requester typed is shown as text, never as markup. Every POST from a browser
+must carry the session's CSRF token; API calls authenticate with a bearer token instead.
+Database work runs in a thread so the phone-serving event loop never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jinja2
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+
+from provisioner.web import sessions as web_sessions
+from provisioner.web.auth import same_secret
+from provisioner.web.sessions import CurrentUser
+
+SESSIONS = web.AppKey("db_sessions", sessionmaker)
+HTML = web.AppKey("html", jinja2.Environment)
+COOKIE = "prov_session"
+USER = "user"
+
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PUBLIC_PATHS = ("/login", "/static/", "/healthz", "/prov/", "/api/v1/openapi.json")
+
+
+def html_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["bogota"] = _bogota
+    return env
+
+
+def _bogota(moment: datetime | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo("America/Bogota")).strftime("%Y-%m-%d %H:%M")
+
+
+async def in_thread(request: web.Request, function: Callable[..., T], *args: Any) -> T:
+    """Run a database function with a fresh session factory in a worker thread."""
+    return await asyncio.to_thread(partial(function, request.app[SESSIONS], *args))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    user: CurrentUser | None = request.get(USER)
+    body = request.app[HTML].get_template(template).render(user=user, csrf_token=user.csrf_token if user else "", **context)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if path == "/" or any(path.startswith(p) for p in PUBLIC_PATHS):
+        return await handler(request)
+    if path.startswith("/api/"):
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else ""
+        user = await in_thread(request, web_sessions.user_for_api_token, token) if token else None
+        if user is None:
+            return web.json_response({"error": "unauthorized", "detail": "send Authorization: Bearer <token>"}, status=401)
+        request[USER] = user
+        return await handler(request)
+    cookie = request.cookies.get(COOKIE)
+    user = await in_thread(request, web_sessions.user_for_session, cookie, now()) if cookie else None
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={request.path_qs}" if request.method == "GET" else "/login")
+    request[USER] = user
+    if request.method not in ("GET", "HEAD"):
+        form = await request.post() if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data") else {}
+        sent = request.headers.get("X-CSRF-Token") or (form.get("csrf_token") if form else None)
+        if not same_secret(str(sent) if sent else None, user.csrf_token):
+            return web.Response(status=403, text="Solicitud rechazada: falta el token CSRF o no es válido.\n")
+    return await handler(request)
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return render(request, "login.html", error=None, next=request.query.get("next", "/tickets"))
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    target = str(form.get("next", "/tickets"))
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/tickets"  # never an open redirect
+    result = await in_thread(request, web_sessions.login, username, password, now())
+    if result is None:
+        return render(request, "login.html", status=401, error="Usuario o contraseña incorrectos.", next=target)
+    token, _user = result
+    response = web.HTTPSeeOther(target)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", max_age=12 * 3600, path="/")
+    raise response
+
+
+async def logout_submit(request: web.Request) -> web.StreamResponse:
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        await in_thread(request, web_sessions.logout, cookie)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/tickets")
+
+
+def setup_web(app: web.Application, sessions: sessionmaker[Session]) -> None:
+    app[SESSIONS] = sessions
+    app[HTML] = html_environment()
+    app.middlewares.append(auth_middleware)
+    app.router.add_get("/", home)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login_submit)
+    app.router.add_post("/logout", logout_submit)
+    app.router.add_static("/static/", Path(__file__).parent / "static")
