@@ -1,0 +1,22 @@
+"""Bulk import and export of a tenant's extensions (CSV and XLSX spreadsheets).
+
+The data flows through small stages; only the two ends touch files or the database:
+
+    file --reader--> Header + RawRow stream          (adapter: bytes -> text cells)
+         --validate--> ValidRow | Problem             (pure: per row, across rows, vs TenantState)
+         --plan------> created / updated / unchanged  (pure: diff against TenantState)
+         --apply-----> one transaction, bulk SQL      (adapter: the database)
+    pipeline.py strings them together; cli.py and api.py are the thin outer adapters.
+
+validate.py and plan.py never import sqlalchemy, click or openpyxl, and do no I/O
+(tests/test_import_pure.py checks it in a fresh interpreter).
+
+Exceptions (errors.py):
+
+    ImportingError            anything the installer must correct; str() says how
+     ├── UnreadableFile       not a CSV/XLSX we can read, unknown sheet, no header row
+     └── UnknownTenant        no tenant with that slug
+
+Problems found *in* a file are not exceptions: they are Problem values, all collected,
+and the import writes nothing while any error-level Problem exists.
+"""

@@ -1,0 +1,373 @@
+"""Validation of imported rows (pure: no I/O, no database; the caller feeds rows and facts).
+
+    v = Validator(header, catalog, suspicious_keys, state, replace=...)
+    for raw in rows:  v.check(raw)  -> ValidRow | None     (own checks + checks across rows so far)
+    v.finish(foreign_macs)                                  (checks that need the whole file)
+    v.problems, v.warnings                                  (every problem, each with row and column)
+
+`foreign_macs` is the subset of `v.macs()` that belongs to another tenant: the caller looks
+it up between the two calls (one indexed query instead of loading every tenant's devices).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from provisioner.importing.values import (
+    DEPARTMENT,
+    EMAIL,
+    ERROR,
+    EXTENSION,
+    FIELDS,
+    FIRST_NAME,
+    LAST_NAME,
+    LINE,
+    MAC,
+    MODEL,
+    NAME,
+    PERMISSIONS,
+    SIP_PASSWORD,
+    WARNING,
+    Header,
+    Problem,
+    RawRow,
+    TenantState,
+    ValidRow,
+    Column,
+    display_mac,
+)
+from provisioner.mac import normalize_mac
+from provisioner.permissions import parse_permissions
+
+
+class Entry(Protocol):
+    key: str
+    model: str
+    lines: int
+
+
+class CatalogLike(Protocol):
+    def find(self, token: str, vendor: str | None = None) -> Entry | None: ...
+
+
+_EXTENSION = re.compile(r"[0-9]{2,6}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_EMAIL_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+_PASSWORD = re.compile(r"[!-~]{8,128}")  # printable ASCII, no spaces: what every phone's config format takes
+_LINE = re.compile(r"[0-9]{1,3}")
+_NOT_PHONES = {"000000000000": "all zeros", "ffffffffffff": "the broadcast address"}
+MAX_LENGTH = {NAME: 200, EMAIL: 254, DEPARTMENT: 200}
+
+
+class _Bad(Exception):
+    """One cell's problem, raised by a field check and turned into a Problem by the row check."""
+
+    def __init__(self, field_index: int, message: str) -> None:
+        super().__init__(message)
+        self.field_index = field_index
+        self.message = message
+
+
+# -- single cells (pure functions, each raising _Bad with the installer's message) ----------
+def check_extension(text: str) -> str:
+    if not text:
+        raise _Bad(EXTENSION, "extension is empty")
+    if not _EXTENSION.fullmatch(text):
+        raise _Bad(EXTENSION, f"{text!r} is not an extension number: use 2 to 6 digits")
+    return text
+
+
+def check_name(values: tuple[str, ...]) -> str:
+    name = values[NAME] or " ".join(v for v in (values[FIRST_NAME], values[LAST_NAME]) if v)
+    where = NAME if values[NAME] or not (values[FIRST_NAME] or values[LAST_NAME]) else FIRST_NAME
+    if not name:
+        raise _Bad(where, "name is empty")
+    if _CONTROL.search(name):
+        raise _Bad(where, "name contains a control character (tab, line break...)")
+    _check_length(where, name, "name")
+    return name
+
+
+def check_email(text: str) -> str:
+    if not text:
+        return ""
+    local, at, domain = text.rpartition("@")
+    if not at or not _EMAIL_LOCAL.fullmatch(local) or not _EMAIL_DOMAIN.fullmatch(domain):
+        raise _Bad(EMAIL, f"{text!r} is not a valid e-mail address")
+    _check_length(EMAIL, text, "e-mail")
+    return text
+
+
+def check_department(text: str) -> str:
+    if _CONTROL.search(text):
+        raise _Bad(DEPARTMENT, "department contains a control character (tab, line break...)")
+    _check_length(DEPARTMENT, text, "department")
+    return text
+
+
+def _check_length(field_index: int, text: str, label: str) -> None:
+    limit = MAX_LENGTH[field_index]
+    if len(text) > limit:
+        raise _Bad(field_index, f"{label} is longer than {limit} characters")
+
+
+def check_permissions(text: str) -> str:
+    try:
+        return parse_permissions(text)
+    except ValueError as exc:
+        raise _Bad(PERMISSIONS, str(exc)) from None
+
+
+def check_mac(text: str) -> str:
+    mac = normalize_mac(text)
+    if mac is None:
+        raise _Bad(MAC, f"{text!r} is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)")
+    if mac in _NOT_PHONES:
+        raise _Bad(MAC, f"{text!r} is {_NOT_PHONES[mac]}, not a phone's MAC")
+    return mac
+
+
+def check_line(text: str, entry: Entry) -> int:
+    if not text:
+        return 1
+    limits = f"{entry.model} has {entry.lines} homologated line{'s' if entry.lines != 1 else ''}"
+    if not _LINE.fullmatch(text) or int(text) < 1:
+        raise _Bad(LINE, f"{text!r} is not a line number: use 1 to {entry.lines} ({limits})")
+    if int(text) > entry.lines:
+        raise _Bad(LINE, f"line {int(text)} is beyond the phone's lines: {limits}")
+    return int(text)
+
+
+def check_password(text: str) -> str | None:
+    if not text:
+        return None
+    if not _PASSWORD.fullmatch(text):  # never echo the value: it is a secret
+        raise _Bad(SIP_PASSWORD, "sip_password must be 8 to 128 printable characters without spaces")
+    return text
+
+
+# -- the validator --------------------------------------------------------------------------
+@dataclass
+class _MacUse:
+    model_key: str
+    row: int
+    rows: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Aggregate:
+    """A warning that would repeat on many rows, reported once with a count."""
+
+    first_row: int
+    field_index: int
+    count: int = 0
+
+
+class Validator:
+    def __init__(
+        self,
+        header: Header,
+        catalog: CatalogLike,
+        suspicious_keys: Collection[str],
+        state: TenantState,
+        *,
+        replace: bool = False,
+    ) -> None:
+        self.header = header
+        self.catalog = catalog
+        self.suspicious_keys = frozenset(suspicious_keys)
+        self.state = state
+        self.replace = replace
+        self.problems: list[Problem] = [p for p in header.problems if p.severity == ERROR]
+        self.warnings: list[Problem] = [p for p in header.problems if p.severity == WARNING]
+        self.numbers: dict[str, int] = {}  # extension number -> first row
+        self.slots: dict[tuple[str, int], tuple[int, str]] = {}  # (mac, line) -> (row, number)
+        self._macs: dict[str, _MacUse] = {}
+        self._entries: dict[str, Entry | None] = {}
+        self._entries_by_key: dict[str, Entry] = {}
+        self._aggregates: dict[str, _Aggregate] = {}
+        self.rows_seen = 0
+
+    # -- per row ---------------------------------------------------------------------------
+    def check(self, raw: RawRow) -> ValidRow | None:
+        """Validate one row: every cell on its own, then against earlier rows and the tenant's phones."""
+        self.rows_seen += 1
+        values, bad = raw.values, []
+
+        def attempt(check, *args):  # type: ignore[no-untyped-def]
+            try:
+                return check(*args)
+            except _Bad as exc:
+                bad.append(exc)
+                return None
+
+        number = attempt(check_extension, values[EXTENSION])
+        contact = [attempt(check, *args) for check, *args in (
+            (check_name, values), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
+            (check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
+        )]
+        device = self._own_device(values, raw.number, attempt)
+        if bad:
+            for exc in bad:
+                self._problem(raw.number, exc.field_index, exc.message)
+            if number is not None:
+                self._check_repeated(raw.number, number)
+            return None
+        name, email, department, permissions, password = contact
+        row = ValidRow(raw.number, number, name, email, department, permissions, *device, password)  # type: ignore[arg-type]
+        self._across_rows(row)
+        return row
+
+    def _own_device(self, values: tuple[str, ...], row: int, attempt) -> tuple[str | None, str | None, int | None]:  # type: ignore[no-untyped-def]
+        if not values[MAC]:
+            for index, what in ((MODEL, "model"), (LINE, "line")):
+                if values[index]:
+                    self._aggregate(f"{what} without MAC", row, index)
+            return None, None, None
+        mac = attempt(check_mac, values[MAC])
+        entry = attempt(self._entry_for, mac, values[MODEL])
+        line = attempt(check_line, values[LINE], entry) if entry is not None else None
+        return mac, entry.key if entry is not None else None, line
+
+    def _entry_for(self, mac: str | None, token: str) -> Entry:
+        if not token:
+            existing = self.state.devices.get(mac) if mac else None
+            if existing is not None and existing.model_key in self._entries_by_key:
+                return self._entries_by_key[existing.model_key]
+            if existing is not None:
+                entry = self._find(existing.model_key)
+                if entry is not None:
+                    return entry
+            raise _Bad(MODEL, "model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)")
+        entry = self._find(token)
+        if entry is None:
+            raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
+        return entry
+
+    def _find(self, token: str) -> Entry | None:
+        if token not in self._entries:
+            entry = self.catalog.find(token)
+            self._entries[token] = entry
+            if entry is not None:
+                self._entries_by_key[entry.key] = entry
+        return self._entries[token]
+
+    def _check_repeated(self, row: int, number: str) -> bool:
+        first = self.numbers.setdefault(number, row)
+        if first != row:
+            self._problem(row, EXTENSION, f"extension {number} is repeated: it is already on row {first}")
+            return False
+        return True
+
+    def _across_rows(self, row: ValidRow) -> None:
+        self._check_repeated(row.row, row.number)
+        if row.mac is None or row.model_key is None or row.line is None:
+            return
+        if self._same_model(row) and self._registered_model(row):
+            self._free_slot(row)
+        if row.model_key in self.suspicious_keys:
+            self._aggregate(f"suspicious {row.model_key}", row.row, MODEL)
+
+    def _same_model(self, row: ValidRow) -> bool:
+        assert row.mac is not None and row.model_key is not None
+        use = self._macs.get(row.mac)
+        if use is None:
+            self._macs[row.mac] = _MacUse(row.model_key, row.row, [row.row])
+            return True
+        use.rows.append(row.row)
+        if use.model_key != row.model_key:
+            self._problem(
+                row.row, MODEL,
+                f"MAC {display_mac(row.mac)} is a {self._model_name(use.model_key)} on row {use.row}: "
+                f"one phone cannot also be a {self._model_name(row.model_key)}",
+            )
+            return False
+        return True
+
+    def _registered_model(self, row: ValidRow) -> bool:
+        assert row.mac is not None
+        existing = self.state.devices.get(row.mac)
+        if existing is None or existing.model_key == row.model_key:
+            return True
+        self._problem(
+            row.row, MODEL,
+            f"MAC {display_mac(row.mac)} is registered as a {self._model_name(existing.model_key)}, "
+            f"not a {self._model_name(row.model_key or '')}",
+        )
+        return False
+
+    def _free_slot(self, row: ValidRow) -> None:
+        assert row.mac is not None and row.line is not None
+        taken = self.slots.setdefault((row.mac, row.line), (row.row, row.number))
+        if taken[0] != row.row:
+            self._problem(
+                row.row, LINE,
+                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken[1]} on row {taken[0]}",
+            )
+
+    def _model_name(self, key: str) -> str:
+        entry = self._entries_by_key.get(key)
+        return entry.model if entry is not None else key
+
+    # -- whole file ------------------------------------------------------------------------
+    def macs(self) -> set[str]:
+        """MACs the file places phones on (for the caller's other-tenant lookup)."""
+        return set(self._macs)
+
+    def finish(self, foreign_macs: Collection[str]) -> None:
+        """Checks that need every row: MACs of other tenants, lines held by extensions not in the file."""
+        for mac in sorted(set(foreign_macs) & self._macs.keys()):
+            for row in self._macs[mac].rows:
+                self._problem(row, MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
+        if not self.replace:
+            self._lines_held_outside_file()
+        self._flush_aggregates()
+        self.problems.sort(key=Problem.sort_key)
+        self.warnings.sort(key=Problem.sort_key)
+
+    def _lines_held_outside_file(self) -> None:
+        for (mac, line), number in self.state.slots().items():
+            claim = self.slots.get((mac, line))
+            if claim is not None and claim[1] != number and number not in self.numbers:
+                self._problem(
+                    claim[0], LINE,
+                    f"line {line} of MAC {display_mac(mac)} carries extension {number}, which is not in this file "
+                    "(add that extension with its new place, or import with --replace to remove it)",
+                )
+
+    def _aggregate(self, kind: str, row: int, field_index: int) -> None:
+        aggregate = self._aggregates.setdefault(kind, _Aggregate(row, field_index))
+        aggregate.count += 1
+
+    def _flush_aggregates(self) -> None:
+        for kind, aggregate in self._aggregates.items():
+            rows = f"{aggregate.count} row{'s' if aggregate.count != 1 else ''}"
+            if kind.startswith("suspicious "):
+                key = kind.removeprefix("suspicious ")
+                message = (f"{self._model_name(key)}: the catalog's data for this model looks wrong "
+                           f"(`provisioner catalog check`); loaded anyway ({rows}, first here)")
+            else:
+                what = kind.split()[0]
+                message = f"{what} given without a MAC on {rows} (first here): ignored, those extensions get no phone yet"
+            self._warning(aggregate.first_row, aggregate.field_index, message)
+        self._aggregates.clear()
+
+    # -- reporting -------------------------------------------------------------------------
+    def _problem(self, row: int, field_index: int, message: str, severity: str = ERROR) -> None:
+        column = self._column(field_index)
+        problem = Problem(row, column.header if column else FIELDS[field_index], column.letter if column else "", message, severity)
+        (self.problems if severity == ERROR else self.warnings).append(problem)
+
+    def _warning(self, row: int, field_index: int, message: str) -> None:
+        self._problem(row, field_index, message, WARNING)
+
+    def _column(self, field_index: int) -> Column | None:
+        return self.header.column(field_index)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
