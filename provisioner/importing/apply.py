@@ -7,12 +7,15 @@ statements in chunks (executemany / multi-row VALUES), never one ORM object per 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+import os
+import string
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import String, Table, any_, bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from provisioner import credentials
@@ -23,11 +26,26 @@ from provisioner.importing.plan import CREATED
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow
 
 CHUNK = 1000
-_IN_CHUNK = 500  # ids / MACs per "IN (...)" list
+_IN_CHUNK = 5000  # ids / MACs per "IN (...)" list (SQLite allows 32766 parameters)
 T = TypeVar("T")
 
 _extension = Extension.__table__
 _device = Device.__table__
+
+# Bulk SIP passwords: the alphabet and length of credentials.sip_password() (62 symbols x 20,
+# about 119 bits), made from one urandom read per ~1000 passwords instead of 20 per password.
+_ALPHABET = (string.ascii_letters + string.digits).encode()
+_UNIFORM_BELOW = 4 * len(_ALPHABET)  # 248: bytes below it map evenly onto the alphabet; the rest are dropped
+_TO_SYMBOL = bytes(_ALPHABET[b % len(_ALPHABET)] if b < _UNIFORM_BELOW else 0 for b in range(256))
+_DROPPED = bytes(range(_UNIFORM_BELOW, 256))
+
+
+def new_passwords(length: int = 20) -> Iterator[str]:
+    """An endless stream of strong random SIP passwords (uniform over the alphabet: rejection sampling)."""
+    while True:
+        pool = os.urandom(length * 1100).translate(_TO_SYMBOL, _DROPPED).decode("ascii")
+        for start in range(0, len(pool) - length + 1, length):
+            yield pool[start : start + length]
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -43,31 +61,34 @@ def load_state(session: Session, slug: str) -> TenantState:
     if tenant_id is None:
         raise UnknownTenant(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
     state = TenantState(tenant_id, slug)
-    macs: dict[int, str] = {}
     for device_id, mac, model_key in session.execute(
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id)
-    ):
+    ).tuples():
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
-        macs[device_id] = mac
-    for row in session.execute(
+    query = (
         select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, Extension.sip_password, Extension.device_id, Extension.line)
+               Extension.permissions, Extension.sip_password, Device.mac, Extension.line)
+        .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
-    ):
-        mac = macs.get(row.device_id) if row.device_id is not None else None
-        state.extensions[row.number] = ExistingExtension(
-            row.id, row.number, row.name, row.email, row.department, row.permissions, row.sip_password,
-            mac, row.line if mac is not None else None,
-        )
+    )
+    for row in session.execute(query).tuples():
+        state.extensions[row[1]] = ExistingExtension(*row)
     return state
 
 
 def foreign_macs(session: Session, tenant_id: int, macs: Collection[str]) -> set[str]:
-    """Which of `macs` are devices of another tenant (indexed lookups, 500 MACs per query)."""
+    """Which of `macs` are devices of another tenant (indexed lookups; one array query on PostgreSQL)."""
+    others = Device.tenant_id != tenant_id
+    if _is_postgres(session):
+        return set(session.scalars(select(Device.mac).where(others, Device.mac == any_(bindparam("macs", list(macs), type_=ARRAY(String))))))
     found: set[str] = set()
     for batch in chunks(sorted(macs), _IN_CHUNK):
-        found.update(session.scalars(select(Device.mac).where(Device.mac.in_(batch), Device.tenant_id != tenant_id)))
+        found.update(session.scalars(select(Device.mac).where(others, Device.mac.in_(batch))))
     return found
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def apply_changes(
@@ -83,13 +104,18 @@ def apply_changes(
 ) -> None:
     """Write the plan: removals, new devices, detach moving extensions, then inserts/updates in chunks."""
     now = now or datetime.now(UTC)
+    writer = _writer_for(session)
     _delete_extensions(session, removed_ids)
-    device_ids = _create_devices(session, state, new_devices, now)
+    device_ids = _create_devices(session, writer, state, new_devices, now)
     _detach(session, mover_ids)
+    passwords = new_passwords()
     for batch in chunks(changes, CHUNK):
-        _write_batch(session, state, device_ids, batch)
+        inserts, updates = _split_batch(state, device_ids, batch, passwords)
+        writer.insert(_extension, inserts)
+        writer.update(updates)
         if progress is not None:
             progress(len(batch))
+    writer.finish()
     bump_config_version(session)
 
 
@@ -98,10 +124,10 @@ def _delete_extensions(session: Session, ids: Collection[int]) -> None:
         session.execute(delete(_extension).where(_extension.c.id.in_(batch)))
 
 
-def _create_devices(session: Session, state: TenantState, new: dict[str, str], now: datetime) -> dict[str, int]:
+def _create_devices(session: Session, writer: _Writer, state: TenantState, new: dict[str, str], now: datetime) -> dict[str, int]:
     rows = [{"tenant_id": state.tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new.items()]
     for batch in chunks(rows, CHUNK):
-        session.execute(insert(_device), batch)
+        writer.insert(_device, batch)
     device_ids = {mac: d.id for mac, d in state.devices.items()}
     if new:
         device_ids.update(session.execute(select(Device.mac, Device.id).where(Device.tenant_id == state.tenant_id)).tuples().all())
@@ -114,10 +140,13 @@ def _detach(session: Session, ids: Collection[int]) -> None:
         session.execute(update(_extension).where(_extension.c.id.in_(batch)).values(device_id=None, line=None))
 
 
-def _write_batch(session: Session, state: TenantState, device_ids: dict[str, int], batch: list[tuple[str, ValidRow]]) -> None:
+def _split_batch(
+    state: TenantState, device_ids: dict[str, int], batch: list[tuple[str, ValidRow]], passwords: Iterator[str]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Rows to INSERT (new extensions, with generated credentials) and to UPDATE (by id)."""
     inserts, updates = [], []
     for change, row in batch:
-        values = {
+        values: dict[str, object] = {
             "name": row.name, "email": row.email, "department": row.department, "permissions": row.permissions,
             "device_id": device_ids[row.mac] if row.mac is not None else None, "line": row.line,
         }
@@ -125,25 +154,80 @@ def _write_batch(session: Session, state: TenantState, device_ids: dict[str, int
             values.update(
                 tenant_id=state.tenant_id, number=row.number,
                 sip_auth_user=credentials.sip_auth_user(state.slug, row.number),
-                sip_password=row.sip_password or credentials.sip_password(),
+                sip_password=row.sip_password or next(passwords),
             )
             inserts.append(values)
         else:
-            values["_id"] = state.extensions[row.number].id
-            values["sip_password"] = row.sip_password or state.extensions[row.number].sip_password
+            existing = state.extensions[row.number]
+            values.update(id=existing.id, sip_password=row.sip_password or existing.sip_password)
             updates.append(values)
-    if inserts:
-        session.execute(insert(_extension), inserts)
-    if updates:
-        session.execute(_UPDATE, updates)
+    return inserts, updates
 
 
-_UPDATE = (
-    update(_extension)
-    .where(_extension.c.id == bindparam("_id"))
-    .values(
-        name=bindparam("name"), email=bindparam("email"), department=bindparam("department"),
-        permissions=bindparam("permissions"), device_id=bindparam("device_id"), line=bindparam("line"),
-        sip_password=bindparam("sip_password"),
+# -- bulk writers: executemany everywhere, COPY on PostgreSQL (5x faster than its executemany) ----
+_UPDATED = ("id", "name", "email", "department", "permissions", "device_id", "line", "sip_password")
+
+
+class _Writer:
+    """executemany INSERT / UPDATE by id (SQLite's executemany is already fast)."""
+
+    _update = (
+        update(_extension)
+        .where(_extension.c.id == bindparam("_id"))
+        .values({c: bindparam(c) for c in _UPDATED if c != "id"})
     )
-)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def insert(self, table: Table, rows: list[dict[str, object]]) -> None:
+        if rows:
+            self.session.execute(insert(table), rows)
+
+    def update(self, rows: list[dict[str, object]]) -> None:
+        if rows:
+            self.session.execute(self._update, [{**r, "_id": r["id"]} for r in rows])
+
+    def finish(self) -> None:
+        pass
+
+
+class _PostgresWriter(_Writer):
+    """COPY rows in; updates go to a temporary table by COPY, then one UPDATE ... FROM at the end."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._staged = False
+
+    def _cursor(self) -> Any:
+        return self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _copy(self, target: str, columns: Sequence[str], rows: list[dict[str, object]]) -> None:
+        with self._cursor() as cursor, cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
+    def insert(self, table: Table, rows: list[dict[str, object]]) -> None:
+        if rows:
+            self._copy(table.name, list(rows[0]), rows)
+
+    def update(self, rows: list[dict[str, object]]) -> None:
+        if not rows:
+            return
+        if not self._staged:
+            self.session.execute(text(
+                "CREATE TEMPORARY TABLE import_extension_update ON COMMIT DROP AS "
+                f"SELECT {', '.join(_UPDATED)} FROM extension WITH NO DATA"
+            ))
+            self._staged = True
+        self._copy("import_extension_update", _UPDATED, rows)
+
+    def finish(self) -> None:
+        if self._staged:
+            assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATED if c != "id")
+            self.session.execute(text(f"UPDATE extension SET {assignments} FROM import_extension_update u WHERE extension.id = u.id"))
+            self.session.execute(text("DROP TABLE import_extension_update"))
+
+
+def _writer_for(session: Session) -> _Writer:
+    return _PostgresWriter(session) if _is_postgres(session) else _Writer(session)

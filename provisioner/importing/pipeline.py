@@ -14,7 +14,7 @@ grow with the rows' contents.
 
 from __future__ import annotations
 
-import marshal
+import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -56,7 +56,7 @@ class Report:
 
 
 class _Spool:
-    """Changed rows, written to an unnamed temporary file in marshal batches and read back once."""
+    """Changed rows, written to an unnamed temporary file in pickled batches and read back once."""
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()
@@ -71,7 +71,7 @@ class _Spool:
 
     def _flush(self) -> None:
         if self._batch:
-            marshal.dump(self._batch, self._file)
+            pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
             self._batch = []
 
     def __iter__(self) -> Iterator[tuple[str, ValidRow]]:
@@ -79,7 +79,7 @@ class _Spool:
         self._file.seek(0)
         while True:
             try:
-                batch = marshal.load(self._file)
+                batch = pickle.load(self._file)
             except EOFError:
                 return
             for change, *fields in batch:

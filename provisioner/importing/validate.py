@@ -60,7 +60,6 @@ _EMAIL_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-
 _PASSWORD = re.compile(r"[!-~]{8,128}")  # printable ASCII, no spaces: what every phone's config format takes
 _LINE = re.compile(r"[0-9]{1,3}")
 _NOT_PHONES = {"000000000000": "all zeros", "ffffffffffff": "the broadcast address"}
-MAX_LENGTH = {NAME: 200, EMAIL: 254, DEPARTMENT: 200}
 
 
 class _Bad(Exception):
@@ -88,7 +87,7 @@ def check_name(values: tuple[str, ...]) -> str:
         raise _Bad(where, "name is empty")
     if _CONTROL.search(name):
         raise _Bad(where, "name contains a control character (tab, line break...)")
-    _check_length(where, name, "name")
+    _check_length(where, name, "name", 200)
     return name
 
 
@@ -98,19 +97,18 @@ def check_email(text: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not _EMAIL_LOCAL.fullmatch(local) or not _EMAIL_DOMAIN.fullmatch(domain):
         raise _Bad(EMAIL, f"{text!r} is not a valid e-mail address")
-    _check_length(EMAIL, text, "e-mail")
+    _check_length(EMAIL, text, "e-mail", 254)
     return text
 
 
 def check_department(text: str) -> str:
     if _CONTROL.search(text):
         raise _Bad(DEPARTMENT, "department contains a control character (tab, line break...)")
-    _check_length(DEPARTMENT, text, "department")
+    _check_length(DEPARTMENT, text, "department", 200)
     return text
 
 
-def _check_length(field_index: int, text: str, label: str) -> None:
-    limit = MAX_LENGTH[field_index]
+def _check_length(field_index: int, text: str, label: str, limit: int) -> None:
     if len(text) > limit:
         raise _Bad(field_index, f"{label} is longer than {limit} characters")
 
@@ -189,6 +187,7 @@ class Validator:
         self._macs: dict[str, _MacUse] = {}
         self._entries: dict[str, Entry | None] = {}
         self._entries_by_key: dict[str, Entry] = {}
+        self._permissions: dict[str, str | _Bad] = {}  # few distinct spellings in a file: parse each once
         self._aggregates: dict[str, _Aggregate] = {}
         self.rows_seen = 0
 
@@ -208,7 +207,7 @@ class Validator:
         number = attempt(check_extension, values[EXTENSION])
         contact = [attempt(check, *args) for check, *args in (
             (check_name, values), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
-            (check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
+            (self._check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
         )]
         device = self._own_device(values, raw.number, attempt)
         if bad:
@@ -221,6 +220,19 @@ class Validator:
         row = ValidRow(raw.number, number, name, email, department, permissions, *device, password)  # type: ignore[arg-type]
         self._across_rows(row)
         return row
+
+    def _check_permissions(self, text: str) -> str:
+        known = self._permissions.get(text)
+        if known is None:
+            try:
+                known = check_permissions(text)
+            except _Bad as exc:
+                known = exc
+            if len(self._permissions) < 10_000:
+                self._permissions[text] = known
+        if isinstance(known, _Bad):
+            raise known
+        return known
 
     def _own_device(self, values: tuple[str, ...], row: int, attempt) -> tuple[str | None, str | None, int | None]:  # type: ignore[no-untyped-def]
         if not values[MAC]:
