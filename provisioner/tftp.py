@@ -66,7 +66,7 @@ def _encode_error(code: ErrorCode, message: bytes | None = None) -> bytes:
     return bytes(packet.encode().buffer)
 
 
-ERROR_PACKETS = {code: _encode_error(code) for code in ErrorCode if code != ErrorCode.NOT_DEFINED}
+ERROR_PACKETS: dict[ErrorCode, bytes] = {code: _encode_error(code) for code in ErrorCode if code != ErrorCode.NOT_DEFINED}
 BUSY_PACKET = _encode_error(ErrorCode.NOT_DEFINED, b"server busy")
 
 
@@ -225,7 +225,9 @@ class TftpServer:
         except Exception:  # noqa: BLE001 - the source's failure is a "File not found"
             held = self._admit_log("source-failure")
             if held is not None:
-                self._log.exception("tftp#%d source failed for %r from %s (+%d failures not logged)", sid, filename, client_ip, held)
+                self._log.exception(
+                    "tftp#%d source failed for %r from %s (+%d failures not logged)", sid, filename, client_ip, held,
+                )
             return None
         if body is None or isinstance(body, bytes):
             return body
@@ -248,8 +250,13 @@ class TftpServer:
     def _log_outcome(self, sid: int, addr: Address, name: str, size: int, plan: Plan, done: bool) -> None:
         if done:
             self._log.info("tftp#%d %s:%d %r: sent %d bytes (blksize %d)", sid, addr[0], addr[1], name, size, plan.blksize)
-        else:
-            self._log.info("tftp#%d %s:%d %r: client stopped answering or aborted", sid, addr[0], addr[1], name)
+            return
+        held = self._admit_log("abandoned")  # a flood of RRQs that never ACK must not flood the log
+        if held is not None:
+            self._log.info(
+                "tftp#%d %s:%d %r: client stopped answering or aborted (+%d such transfers not logged)",
+                sid, addr[0], addr[1], name, held,
+            )
 
 
 async def _transfer(exchange: _Exchange, body: bytes, plan: Plan) -> bool:

@@ -193,6 +193,8 @@ def session_reply(datagram: bytes) -> int | None:
     """On a transfer's own port: the block an ACK acknowledges, ABORT for an ERROR, else None."""
     if len(datagram) < 4:
         return ABORT if datagram[:2] == b"\0\x05" else None
+    opcode: int
+    block: int
     opcode, block = _HEADER.unpack_from(datagram)
     if opcode == ACK:
         return block
