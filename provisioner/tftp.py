@@ -52,6 +52,7 @@ Address = tuple[Any, ...]  # (host, port) or the IPv6 4-tuple
 
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 FD_MARGIN = 256  # descriptors kept for the listening socket, HTTP, the database, logs
+DRAIN_BATCH = 256  # extra queued datagrams read per wake-up, so sessions still get their turn
 LOG_INTERVAL = 10.0  # seconds between two log lines about the same kind of peer trouble
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; ignores rmem_max with CAP_NET_ADMIN
 
@@ -95,6 +96,7 @@ class TftpServer:
         self._log = logger or log
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
         self._sessions: dict[Address, asyncio.Task[None]] = {}
         self._ids = itertools.count(1)
         self._budgets: dict[str, LogBudget] = {}
@@ -121,10 +123,12 @@ class TftpServer:
         self._port = sock.getsockname()[1]
         loop = asyncio.get_running_loop()
         self._transport, _ = await loop.create_datagram_endpoint(lambda: _Listener(self), sock=sock)
+        self._sock = sock
 
     async def stop(self) -> None:
         """Close the listening socket and end every transfer."""
         if self._transport is not None:
+            self._sock = None
             self._transport.close()
             self._transport = None
         tasks = list(self._sessions.values())
@@ -135,6 +139,22 @@ class TftpServer:
     # --- the listening port -------------------------------------------------------
 
     def on_datagram(self, datagram: bytes, addr: Address) -> None:
+        """One wake-up of the listening socket: this datagram, then what else is queued.
+
+        asyncio hands over one datagram per loop iteration; under a burst of phones that
+        would leave the rest waiting behind every busy transfer socket, so drain here.
+        """
+        self._handle(datagram, addr)
+        for _ in range(DRAIN_BATCH):
+            if self._sock is None:
+                return
+            try:
+                datagram, addr = self._sock.recvfrom(65535)
+            except OSError:  # BlockingIOError: the queue is empty
+                return
+            self._handle(datagram, addr)
+
+    def _handle(self, datagram: bytes, addr: Address) -> None:
         try:
             self._dispatch(datagram, addr)
         except Exception:  # noqa: BLE001 - a datagram must never stop the server
