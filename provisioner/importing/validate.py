@@ -52,6 +52,8 @@ class Entry(Protocol):
 class CatalogLike(Protocol):
     def find(self, token: str, vendor: str | None = None) -> Entry | None: ...
 
+    def get(self, key: str) -> Entry: ...
+
 
 _EXTENSION = re.compile(r"[0-9]{2,6}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -80,9 +82,12 @@ def check_extension(text: str) -> str:
     return text
 
 
-def check_name(values: tuple[str, ...]) -> str:
-    name = values[NAME] or " ".join(v for v in (values[FIRST_NAME], values[LAST_NAME]) if v)
-    where = NAME if values[NAME] or not (values[FIRST_NAME] or values[LAST_NAME]) else FIRST_NAME
+def check_name(values: tuple[str, ...], full_name_column: bool = True) -> str:
+    """The `name` column, or `first_name` + `last_name` when the file has those instead."""
+    if full_name_column:
+        name, where = values[NAME], NAME
+    else:
+        name, where = " ".join(v for v in (values[FIRST_NAME], values[LAST_NAME]) if v), FIRST_NAME
     if not name:
         raise _Bad(where, "name is empty")
     if _CONTROL.search(name):
@@ -190,6 +195,7 @@ class Validator:
         self._permissions: dict[str, str | _Bad] = {}  # few distinct spellings in a file: parse each once
         self._aggregates: dict[str, _Aggregate] = {}
         self.rows_seen = 0
+        self._full_name = header.column(NAME) is not None
 
     # -- per row ---------------------------------------------------------------------------
     def check(self, raw: RawRow) -> ValidRow | None:
@@ -206,7 +212,7 @@ class Validator:
 
         number = attempt(check_extension, values[EXTENSION])
         contact = [attempt(check, *args) for check, *args in (
-            (check_name, values), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
+            (check_name, values, self._full_name), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
             (self._check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
         )]
         device = self._own_device(values, raw.number, attempt)
@@ -246,19 +252,24 @@ class Validator:
         return mac, entry.key if entry is not None else None, line
 
     def _entry_for(self, mac: str | None, token: str) -> Entry:
-        if not token:
-            existing = self.state.devices.get(mac) if mac else None
-            if existing is not None and existing.model_key in self._entries_by_key:
-                return self._entries_by_key[existing.model_key]
-            if existing is not None:
-                entry = self._find(existing.model_key)
-                if entry is not None:
-                    return entry
-            raise _Bad(MODEL, "model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)")
-        entry = self._find(token)
+        if token:
+            entry = self._find(token)
+            if entry is None:
+                raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
+            return entry
+        existing = self.state.devices.get(mac) if mac else None
+        entry = self._by_key(existing.model_key) if existing is not None else None
         if entry is None:
-            raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
+            raise _Bad(MODEL, "model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)")
         return entry
+
+    def _by_key(self, key: str) -> Entry | None:
+        if key not in self._entries_by_key:
+            try:
+                self._entries_by_key[key] = self.catalog.get(key)
+            except LookupError:
+                return None
+        return self._entries_by_key[key]
 
     def _find(self, token: str) -> Entry | None:
         if token not in self._entries:
@@ -322,7 +333,7 @@ class Validator:
             )
 
     def _model_name(self, key: str) -> str:
-        entry = self._entries_by_key.get(key)
+        entry = self._by_key(key)
         return entry.model if entry is not None else key
 
     # -- whole file ------------------------------------------------------------------------
