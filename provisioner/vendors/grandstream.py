@@ -1,0 +1,192 @@
+"""Grandstream configs: GXP1610/1620/1628/1630, GXV3275, DP750 (pure: no I/O but packaged templates).
+
+Names this vendor serves (already normalised by the server: no leading "/", no "Grandstream/"
+folder, MAC lower case) and what each carries:
+
+    cfg<mac>.xml      DEVICE  the phone's SIP accounts, admin password, SNMP   -> sensitive
+    cfg<model>.xml    COMMON  tenant-wide settings only (e.g. cfggxp1620.xml)  -> no secrets
+    cfg.xml           COMMON  tenant-wide settings only                        -> no secrets
+    cfg<mac>, cfg<mac>.bin   legacy binary names: None, the phone then asks for the XML
+    anything else (firmware images included: the server serves those from disk): None
+
+Templates: grandstream/base.j2 holds the gs_provision shape and the account layout shared by
+GXP16xx and GXV (accounts 1-3); a model template extends it with only its differences
+(gxv3275.j2: accounts 4-6; dp750.j2: SIP profile + account arrays + handsets). The chain is
+explicit in `template_chain`: the catalog's template, then grandstream/<model>.j2, then the base.
+
+Errors: `UnsupportedSetting` (a ValueError) when a tenant value has no Grandstream encoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import urlsplit
+
+from firmware_catalog import CatalogEntry
+from provisioner.rendering import environment
+from provisioner.values import LineView, RenderContext, RenderedFile
+
+NAME = "grandstream"
+
+CONTENT_TYPE = "application/xml"
+BASE_TEMPLATE = "grandstream/base.j2"
+
+_DEVICE_XML = re.compile(r"cfg(?P<mac>[0-9a-f]{12})\.xml")
+_LEGACY_BINARY = re.compile(r"cfg[0-9a-f]{12}(\.bin)?")
+_MODEL_XML = re.compile(r"cfg(?P<model>[a-z]{2,4}[0-9]{3,4}[a-z]?)\.xml")
+
+# P130/P448/...: SIP transport per account (FusionPBX gxp16xx and gxv3275 templates).
+_TRANSPORTS = {"udp": 0, "tcp": 1, "tls": 2}
+# P212 (config) and P6767 (firmware) "upgrade via": 0 TFTP, 1 HTTP, 2 HTTPS.
+_METHODS = {"tftp": 0, "http": 1, "https": 2}
+# P193 "check every () minutes" accepts 60..86400 on GXP16xx.
+_RESYNC_MINUTES = (60, 86400)
+
+
+class UnsupportedSetting(ValueError):
+    """A tenant value (transport, URL scheme) that Grandstream phones cannot be told."""
+
+
+class Kind(Enum):
+    DEVICE = "device"
+    COMMON = "common"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a requested name asks for: the device file of `mac`, or a common file."""
+
+    kind: Kind
+    mac: str | None = None
+
+
+def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
+    wanted = wanted_file(filename)
+    if wanted is None:
+        return None
+    if wanted.kind is Kind.DEVICE and (ctx.mac is None or ctx.mac.lower() != wanted.mac):
+        return None  # never hand one phone's credentials to a name that is not its own
+    device = wanted.kind is Kind.DEVICE
+    text = render_config(ctx, device=device)
+    return RenderedFile(text.encode("utf-8"), CONTENT_TYPE, sensitive=device)
+
+
+def wanted_file(filename: str) -> Wanted | None:
+    """Classify a normalised file name; None for names this vendor does not serve."""
+    if match := _DEVICE_XML.fullmatch(filename):
+        return Wanted(Kind.DEVICE, match["mac"])
+    if _LEGACY_BINARY.fullmatch(filename):
+        return None
+    if filename == "cfg.xml" or _MODEL_XML.fullmatch(filename):
+        return Wanted(Kind.COMMON)
+    return None
+
+
+def render_config(ctx: RenderContext, *, device: bool) -> str:
+    template = environment().select_template(list(template_chain(ctx.entry)))
+    return template.render(**template_values(ctx, device=device))
+
+
+def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
+    """Templates to try, most specific first: catalog's choice -> model -> family base."""
+    if entry is None:
+        return (BASE_TEMPLATE,)
+    chain = [entry.template] if entry.template else []
+    chain.append(f"grandstream/{model_slug(entry)}.j2")
+    chain.append(BASE_TEMPLATE)
+    return tuple(dict.fromkeys(chain))
+
+
+def model_slug(entry: CatalogEntry) -> str:
+    """"grandstream-gxp1620" -> "gxp1620"."""
+    return entry.key.removeprefix(f"{NAME}-").lower()
+
+
+def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
+    tenant = ctx.tenant
+    config_method, config_path = method_and_path(tenant.base_url)
+    values: dict[str, object] = {
+        "device": device,
+        "tenant": tenant,
+        "sip_server": server_address(tenant.sip_server, tenant.sip_port),
+        "transport": transport_code(tenant.sip_transport),
+        "config_method": config_method,
+        "config_path": config_path,
+        "resync_minutes": resync_minutes(tenant.resync_seconds),
+        "mac": None,
+        "lines": {},
+        "slots": 0,
+        "firmware": None,
+    }
+    if device:
+        values.update(device_values(ctx))
+    return values
+
+
+def device_values(ctx: RenderContext) -> dict[str, object]:
+    """What only the per-MAC file carries: accounts, and where to get firmware."""
+    lines = {line.number: line for line in ctx.lines}
+    return {
+        "mac": ctx.mac,
+        "lines": lines,
+        "slots": account_slots(ctx.entry, ctx.lines),
+        "firmware": firmware_location(ctx.firmware_url) if ctx.firmware_url else None,
+    }
+
+
+def account_slots(entry: CatalogEntry | None, lines: tuple[LineView, ...]) -> int:
+    """Account slots to write: every line given, and every other slot the device may hold
+    (written disabled, so an extension that moved away does not linger). The model template
+    caps this at the accounts it knows."""
+    used = max((line.number for line in lines), default=0)
+    if entry is None:
+        return used
+    return max(used, entry.lines, entry.device_max_lines or 0)
+
+
+def server_address(host: str, port: int) -> str:
+    """P47-style "host:port" (an IPv6 literal gets brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def transport_code(transport: str) -> int:
+    try:
+        return _TRANSPORTS[transport.lower()]
+    except KeyError:
+        raise UnsupportedSetting(f"SIP transport {transport!r} is not one of {sorted(_TRANSPORTS)}") from None
+
+
+def method_and_path(url: str) -> tuple[int, str]:
+    """A URL as Grandstream wants it: (P212/P6767 method, server path without scheme or final "/")."""
+    parts = urlsplit(url)
+    try:
+        method = _METHODS[parts.scheme.lower()]
+    except KeyError:
+        raise UnsupportedSetting(f"URL scheme of {url!r} is not one of {sorted(_METHODS)}") from None
+    return method, (parts.netloc + parts.path).rstrip("/")
+
+
+def firmware_location(firmware_url: str) -> tuple[int, str]:
+    """P6767 method and P192 folder: the phone appends its own image name (gxp1600fw.bin)."""
+    folder = firmware_url.rsplit("/", 1)[0]
+    return method_and_path(folder)
+
+
+def resync_minutes(seconds: int) -> int:
+    low, high = _RESYNC_MINUTES
+    return min(max(seconds // 60, low), high)
+
+
+__all__ = [
+    "NAME",
+    "Kind",
+    "UnsupportedSetting",
+    "Wanted",
+    "render",
+    "template_chain",
+    "wanted_file",
+]
