@@ -194,7 +194,7 @@ def devices(engine: Engine, slug: str = "acme") -> dict[str, str]:
     with session_factory(engine)() as session:
         return dict(session.execute(
             select(Device.mac, Device.model_key).join(Tenant, Device.tenant_id == Tenant.id).where(Tenant.slug == slug)
-        ).tuples().all())
+        ).all())
 
 
 def config_version(engine: Engine) -> int:

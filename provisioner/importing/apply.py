@@ -63,7 +63,7 @@ def load_state(session: Session, slug: str) -> TenantState:
     state = TenantState(tenant_id, slug)
     for device_id, mac, model_key in session.execute(
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id)
-    ).tuples():
+    ):
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
     query = (
         select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
@@ -71,7 +71,7 @@ def load_state(session: Session, slug: str) -> TenantState:
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
     )
-    for row in session.execute(query).tuples():
+    for row in session.execute(query):
         state.extensions[row[1]] = ExistingExtension(*row)
     return state
 
@@ -130,7 +130,7 @@ def _create_devices(session: Session, writer: _Writer, state: TenantState, new: 
         writer.insert(_device, batch)
     device_ids = {mac: d.id for mac, d in state.devices.items()}
     if new:
-        device_ids.update(session.execute(select(Device.mac, Device.id).where(Device.tenant_id == state.tenant_id)).tuples().all())
+        device_ids.update(session.execute(select(Device.mac, Device.id).where(Device.tenant_id == state.tenant_id)).all())
     return device_ids
 
 

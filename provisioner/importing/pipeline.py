@@ -118,7 +118,7 @@ def import_extensions(
             warnings=len(validator.warnings),
         )
         applied = validator.ok and not dry_run
-        if applied:
+        if applied and (spool.count or (replace and gone)):  # an idempotent re-import writes nothing at all
             apply.apply_changes(
                 session, state, removed_ids=[e.id for e in gone] if replace else [], mover_ids=movers,
                 new_devices=new_devices, changes=spool,
