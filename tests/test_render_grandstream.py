@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_catalog import CatalogEntry
-from provisioner.values import LineView, RenderContext, RenderedFile, TenantView
+from provisioner.values import LineView, RenderContext, RenderedFile, Role, TenantView
 from provisioner.vendors import grandstream
-from provisioner.vendors.grandstream import Kind, UnsupportedSetting, Wanted
+from provisioner.vendors.grandstream import UnsupportedSetting, Wanted
 
 # -- samples -----------------------------------------------------------------------------------
 TENANT = TenantView(
@@ -135,13 +135,13 @@ def as_phone_sees(text: str) -> str:
 @pytest.mark.parametrize(
     ("filename", "wanted"),
     [
-        ("cfg000b82001620.xml", Wanted(Kind.DEVICE, "000b82001620")),
-        ("cfgc074ad2bd859.xml", Wanted(Kind.DEVICE, "c074ad2bd859")),
-        ("cfg.xml", Wanted(Kind.COMMON)),
-        ("cfggxp1620.xml", Wanted(Kind.COMMON)),
-        ("cfggxp1615.xml", Wanted(Kind.COMMON)),  # seen in the field for this family
-        ("cfggxv3275.xml", Wanted(Kind.COMMON)),
-        ("cfgdp750.xml", Wanted(Kind.COMMON)),
+        ("cfg000b82001620.xml", Wanted(Role.DEVICE, "000b82001620")),
+        ("cfgc074ad2bd859.xml", Wanted(Role.DEVICE, "c074ad2bd859")),
+        ("cfg.xml", Wanted(Role.COMMON)),
+        ("cfggxp1620.xml", Wanted(Role.COMMON)),
+        ("cfggxp1615.xml", Wanted(Role.COMMON)),  # seen in the field for this family
+        ("cfggxv3275.xml", Wanted(Role.COMMON)),
+        ("cfgdp750.xml", Wanted(Role.COMMON)),
         ("cfg000b82001620", None),  # legacy binary: we serve XML only
         ("cfg000b82001620.bin", None),
         ("gxp1600fw.bin", None),  # firmware: served from disk by the server

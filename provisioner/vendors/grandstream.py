@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
 from provisioner.rendering import environment
-from provisioner.values import LineView, RenderContext, RenderedFile
+from provisioner.values import LineView, RenderContext, RenderedFile, Role
 
 NAME = "grandstream"
 
@@ -49,16 +48,11 @@ class UnsupportedSetting(ValueError):
     """A tenant value (transport, URL scheme) that Grandstream phones cannot be told."""
 
 
-class Kind(Enum):
-    DEVICE = "device"
-    COMMON = "common"
-
-
 @dataclass(frozen=True)
 class Wanted:
-    """What a requested name asks for: the device file of `mac`, or a common file."""
+    """What a requested name asks for: the DEVICE file of `mac`, or a COMMON file."""
 
-    kind: Kind
+    role: Role
     mac: str | None = None
 
 
@@ -66,9 +60,9 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
     wanted = wanted_file(filename)
     if wanted is None:
         return None
-    if wanted.kind is Kind.DEVICE and (ctx.mac is None or ctx.mac.lower() != wanted.mac):
+    if wanted.role is Role.DEVICE and (ctx.mac is None or ctx.mac.lower() != wanted.mac):
         return None  # never hand one phone's credentials to a name that is not its own
-    device = wanted.kind is Kind.DEVICE
+    device = wanted.role is Role.DEVICE
     text = render_config(ctx, device=device)
     return RenderedFile(text.encode("utf-8"), CONTENT_TYPE, sensitive=device)
 
@@ -76,11 +70,11 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
 def wanted_file(filename: str) -> Wanted | None:
     """Classify a normalised file name; None for names this vendor does not serve."""
     if match := _DEVICE_XML.fullmatch(filename):
-        return Wanted(Kind.DEVICE, match["mac"])
+        return Wanted(Role.DEVICE, match["mac"])
     if _LEGACY_BINARY.fullmatch(filename):
         return None
     if filename == "cfg.xml" or _MODEL_XML.fullmatch(filename):
-        return Wanted(Kind.COMMON)
+        return Wanted(Role.COMMON)
     return None
 
 
@@ -183,7 +177,6 @@ def resync_minutes(seconds: int) -> int:
 
 __all__ = [
     "NAME",
-    "Kind",
     "UnsupportedSetting",
     "Wanted",
     "render",
