@@ -159,7 +159,7 @@ def test_a_mac_of_another_customer() -> None:
 
 def test_a_line_held_by_an_extension_that_is_not_in_the_file() -> None:
     state = _state(
-        [ExistingExtension(5, "150", "Luis", "", "", "internal", "s" * 20, "001565aabb01", 1)],
+        [ExistingExtension.of(5, "150", "Luis", "", "", "internal", "s" * 20, "001565aabb01", 1)],
         [ExistingDevice(7, "001565aabb01", _key("T21P"))],
     )
     assert problems(row(), state=state) == [

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import String, Table, any_, bindparam, delete, insert, select, text, update
+from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, null, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,10 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def load_state(session: Session, slug: str) -> TenantState:
+def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> TenantState:
     """The tenant's extensions and devices, read once (one query each). Locks the tenant row on
-    PostgreSQL so two imports for one tenant run one after the other."""
+    PostgreSQL so two imports for one tenant run one after the other. SIP passwords are read
+    only when asked (the file has a sip_password column to compare)."""
     tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug).with_for_update())
     if tenant_id is None:
         raise UnknownTenant(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
@@ -65,14 +66,15 @@ def load_state(session: Session, slug: str) -> TenantState:
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id)
     ):
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
+    password = Extension.sip_password if with_passwords else null()
     query = (
         select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, Extension.sip_password, Device.mac, Extension.line)
+               Extension.permissions, password, Device.mac, Extension.line)
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
     )
     for row in session.execute(query):
-        state.extensions[row[1]] = ExistingExtension(*row)
+        state.extensions[row[1]] = ExistingExtension.of(*row)
     return state
 
 
@@ -125,7 +127,7 @@ def _delete_extensions(session: Session, ids: Collection[int]) -> None:
 
 
 def _create_devices(session: Session, writer: _Writer, state: TenantState, new: dict[str, str], now: datetime) -> dict[str, int]:
-    rows = [{"tenant_id": state.tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new.items()]
+    rows = ({"tenant_id": state.tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new.items())
     for batch in chunks(rows, CHUNK):
         writer.insert(_device, batch)
     device_ids = {mac: d.id for mac, d in state.devices.items()}
@@ -158,8 +160,7 @@ def _split_batch(
             )
             inserts.append(values)
         else:
-            existing = state.extensions[row.number]
-            values.update(id=existing.id, sip_password=row.sip_password or existing.sip_password)
+            values.update(id=state.extensions[row.number].id, sip_password=row.sip_password)  # None: keep the stored one
             updates.append(values)
     return inserts, updates
 
@@ -174,7 +175,8 @@ class _Writer:
     _update = (
         update(_extension)
         .where(_extension.c.id == bindparam("_id"))
-        .values({c: bindparam(c) for c in _UPDATED if c != "id"})
+        .values({c: bindparam(c) for c in _UPDATED if c not in ("id", "sip_password")})
+        .values(sip_password=func.coalesce(bindparam("sip_password"), _extension.c.sip_password))
     )
 
     def __init__(self, session: Session) -> None:
@@ -224,7 +226,8 @@ class _PostgresWriter(_Writer):
 
     def finish(self) -> None:
         if self._staged:
-            assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATED if c != "id")
+            assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATED if c not in ("id", "sip_password"))
+            assignments += ", sip_password = COALESCE(u.sip_password, extension.sip_password)"
             self.session.execute(text(f"UPDATE extension SET {assignments} FROM import_extension_update u WHERE extension.id = u.id"))
             self.session.execute(text("DROP TABLE import_extension_update"))
 

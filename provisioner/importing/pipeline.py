@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from provisioner.importing import apply, plan
 from provisioner.importing.reader import Table
 from provisioner.importing.validate import CatalogLike, Validator
-from provisioner.importing.values import Problem, TenantState, ValidRow
+from provisioner.importing.values import SIP_PASSWORD, Problem, TenantState, ValidRow
 
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done since last call, phase total)
 _SPOOL_BATCH = 2000
@@ -102,14 +102,14 @@ def import_extensions(
     progress: Progress | None = None,
 ) -> Report:
     """Validate the whole table and, when it is clean and not a dry run, write it. Never commits."""
-    state = apply.load_state(session, tenant_slug)
+    state = apply.load_state(session, tenant_slug, with_passwords=table.header.column(SIP_PASSWORD) is not None)
     validator = Validator(table.header, catalog, suspicious_keys, state, replace=replace)
     spool = _Spool()
     try:
-        counts, movers, file_macs = _validate(table, validator, state, spool, progress)
+        counts, movers = _validate(table, validator, state, spool, progress)
         validator.finish(apply.foreign_macs(session, state.tenant_id, validator.macs()))
         gone = plan.removed(state, validator.numbers)
-        new_devices = plan.new_devices(state, file_macs)
+        new_devices = plan.new_devices(state, {mac: model for mac, (model, _row) in validator.mac_models.items()})
         summary = plan.Summary(
             rows=validator.rows_seen, created=counts[plan.CREATED], updated=counts[plan.UPDATED],
             unchanged=counts[plan.UNCHANGED], removed=len(gone) if replace else 0,
@@ -131,13 +131,12 @@ def import_extensions(
 
 def _validate(
     table: Table, validator: Validator, state: TenantState, spool: _Spool, progress: Progress | None
-) -> tuple[Counter[str], list[int], dict[str, str]]:
+) -> tuple[Counter[str], list[int]]:
     counts: Counter[str] = Counter()
     movers: list[int] = []
-    file_macs: dict[str, str] = {}
     done = 0
     if not table.header.usable:
-        return counts, movers, file_macs
+        return counts, movers
     for raw in table.rows():
         row = validator.check(raw)
         done += 1
@@ -148,8 +147,6 @@ def _validate(
         existing = state.extensions.get(row.number)
         change = plan.classify(row, existing)
         counts[change] += 1
-        if row.mac is not None and row.model_key is not None:
-            file_macs.setdefault(row.mac, row.model_key)
         if change == plan.UNCHANGED or not validator.ok:
             continue  # once a problem is known nothing will be written: stop spooling
         if existing is not None and plan.moves(row, existing):
@@ -157,4 +154,4 @@ def _validate(
         spool.add(change, row)
     if progress is not None:
         progress("validate", done % 500, table.estimated_rows)
-    return counts, movers, file_macs
+    return counts, movers

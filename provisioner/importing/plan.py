@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 
-from provisioner.importing.values import ExistingExtension, TenantState, ValidRow
+from provisioner.importing.values import ExistingExtension, TenantState, ValidRow, fingerprint
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -24,13 +24,10 @@ def classify(row: ValidRow, existing: ExistingExtension | None) -> str:
     if existing is None:
         return CREATED
     same = (
-        row.name == existing.name
-        and row.email == existing.email
-        and row.department == existing.department
-        and row.permissions == existing.permissions
-        and row.mac == existing.mac
+        row.mac == existing.mac
         and row.line == existing.line
         and (row.sip_password is None or row.sip_password == existing.sip_password)
+        and fingerprint(row.name, row.email, row.department, row.permissions) == existing.fingerprint
     )
     return UNCHANGED if same else UPDATED
 

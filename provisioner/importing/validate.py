@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from provisioner.importing.values import (
@@ -155,13 +155,6 @@ def check_password(text: str) -> str | None:
 
 # -- the validator --------------------------------------------------------------------------
 @dataclass
-class _MacUse:
-    model_key: str
-    row: int
-    rows: list[int] = field(default_factory=list)
-
-
-@dataclass
 class _Aggregate:
     """A warning that would repeat on many rows, reported once with a count."""
 
@@ -188,8 +181,9 @@ class Validator:
         self.problems: list[Problem] = [p for p in header.problems if p.severity == ERROR]
         self.warnings: list[Problem] = [p for p in header.problems if p.severity == WARNING]
         self.numbers: dict[str, int] = {}  # extension number -> first row
-        self.slots: dict[tuple[str, int], tuple[int, str]] = {}  # (mac, line) -> (row, number)
-        self._macs: dict[str, _MacUse] = {}
+        # Indexes across rows, kept small (a few hundred bytes per row; no row contents):
+        self.slots: dict[tuple[str, int], str] = {}  # (mac, line) -> extension number (its row: numbers[number])
+        self.mac_models: dict[str, tuple[str, int]] = {}  # mac -> (model key, first row)
         self._entries: dict[str, Entry | None] = {}
         self._entries_by_key: dict[str, Entry] = {}
         self._permissions: dict[str, str | _Bad] = {}  # few distinct spellings in a file: parse each once
@@ -297,15 +291,11 @@ class Validator:
 
     def _same_model(self, row: ValidRow) -> bool:
         assert row.mac is not None and row.model_key is not None
-        use = self._macs.get(row.mac)
-        if use is None:
-            self._macs[row.mac] = _MacUse(row.model_key, row.row, [row.row])
-            return True
-        use.rows.append(row.row)
-        if use.model_key != row.model_key:
+        model_key, first_row = self.mac_models.setdefault(row.mac, (row.model_key, row.row))
+        if model_key != row.model_key:
             self._problem(
                 row.row, MODEL,
-                f"MAC {display_mac(row.mac)} is a {self._model_name(use.model_key)} on row {use.row}: "
+                f"MAC {display_mac(row.mac)} is a {self._model_name(model_key)} on row {first_row}: "
                 f"one phone cannot also be a {self._model_name(row.model_key)}",
             )
             return False
@@ -325,11 +315,11 @@ class Validator:
 
     def _free_slot(self, row: ValidRow) -> None:
         assert row.mac is not None and row.line is not None
-        taken = self.slots.setdefault((row.mac, row.line), (row.row, row.number))
-        if taken[0] != row.row:
+        taken = self.slots.setdefault((row.mac, row.line), row.number)
+        if taken != row.number:
             self._problem(
                 row.row, LINE,
-                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken[1]} on row {taken[0]}",
+                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken} on row {self.numbers[taken]}",
             )
 
     def _model_name(self, key: str) -> str:
@@ -339,13 +329,14 @@ class Validator:
     # -- whole file ------------------------------------------------------------------------
     def macs(self) -> set[str]:
         """MACs the file places phones on (for the caller's other-tenant lookup)."""
-        return set(self._macs)
+        return set(self.mac_models)
 
     def finish(self, foreign_macs: Collection[str]) -> None:
         """Checks that need every row: MACs of other tenants, lines held by extensions not in the file."""
-        for mac in sorted(set(foreign_macs) & self._macs.keys()):
-            for row in self._macs[mac].rows:
-                self._problem(row, MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
+        foreign = set(foreign_macs) & self.mac_models.keys()
+        for (mac, _line), number in self.slots.items() if foreign else ():
+            if mac in foreign:
+                self._problem(self.numbers[number], MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
         if not self.replace:
             self._lines_held_outside_file()
         self._flush_aggregates()
@@ -355,9 +346,9 @@ class Validator:
     def _lines_held_outside_file(self) -> None:
         for (mac, line), number in self.state.slots().items():
             claim = self.slots.get((mac, line))
-            if claim is not None and claim[1] != number and number not in self.numbers:
+            if claim is not None and claim != number and number not in self.numbers:
                 self._problem(
-                    claim[0], LINE,
+                    self.numbers[claim], LINE,
                     f"line {line} of MAC {display_mac(mac)} carries extension {number}, which is not in this file "
                     "(add that extension with its new place, or import with --replace to remove it)",
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 # The fields a spreadsheet column can map to, in the order RawRow.values carries them.
@@ -111,17 +112,26 @@ class ValidRow:
                 self.mac, self.model_key, self.line, self.sip_password)
 
 
+def fingerprint(name: str, email: str, department: str, permissions: str) -> bytes:
+    """128-bit digest of an extension's descriptive fields: the snapshot keeps this, not the text."""
+    return hashlib.blake2b("\x1f".join((name, email, department, permissions)).encode(), digest_size=16).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class ExistingExtension:
+    """One stored extension, as compact as a diff allows (100k of them stay a few MB)."""
+
     id: int
     number: str
-    name: str
-    email: str
-    department: str
-    permissions: str
-    sip_password: str
+    fingerprint: bytes  # of name, email, department, permissions
+    sip_password: str | None  # loaded only when the file brings passwords to compare
     mac: str | None
     line: int | None
+
+    @classmethod
+    def of(cls, id: int, number: str, name: str, email: str, department: str, permissions: str,  # noqa: A002
+           sip_password: str | None, mac: str | None, line: int | None) -> ExistingExtension:
+        return cls(id, number, fingerprint(name, email, department, permissions), sip_password, mac, line)
 
 
 @dataclass(frozen=True, slots=True)
