@@ -45,7 +45,9 @@ from provisioner.permissions import parse_permissions
 
 class Entry(Protocol):
     key: str
+    vendor: str
     model: str
+    kind: str
     lines: int
 
 
@@ -61,6 +63,7 @@ _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+
 _EMAIL_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 _PASSWORD = re.compile(r"[!-~]{8,128}")  # printable ASCII, no spaces: what every phone's config format takes
 _LINE = re.compile(r"[0-9]{1,3}")
+NOT_BY_MAC = ("softphone", "mobile")  # catalog kinds that never fetch a config by MAC
 _NOT_PHONES = {"000000000000": "all zeros", "ffffffffffff": "the broadcast address"}
 
 
@@ -151,6 +154,11 @@ def check_password(text: str) -> str | None:
     if not _PASSWORD.fullmatch(text):  # never echo the value: it is a secret
         raise _Bad(SIP_PASSWORD, "sip_password must be 8 to 128 printable characters without spaces")
     return text
+
+
+def _full_model(entry: Entry) -> str:
+    """'Jitsi Windows', 'Grandstream Wave Android', 'WeKall APP Windows' (vendor named once)."""
+    return entry.model if entry.model.lower().startswith(entry.vendor) else f"{entry.vendor.capitalize()} {entry.model}"
 
 
 # -- the validator --------------------------------------------------------------------------
@@ -250,6 +258,9 @@ class Validator:
             entry = self._find(token)
             if entry is None:
                 raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
+            if entry.kind in NOT_BY_MAC:
+                raise _Bad(MODEL, f"{_full_model(entry)} is a {entry.kind} app, not provisioned by MAC: "
+                                  "leave mac, model and line empty for this user")
             return entry
         existing = self.state.devices.get(mac) if mac else None
         entry = self._by_key(existing.model_key) if existing is not None else None
