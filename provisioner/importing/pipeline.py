@@ -30,6 +30,7 @@ from provisioner.importing.values import SIP_PASSWORD, Problem, TenantState, Val
 
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done since last call, phase total)
 _SPOOL_BATCH = 2000
+SAMPLE = 200  # changes listed one by one in a report (the counts cover all)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Report:
     summary: plan.Summary
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    changes: list[dict[str, object]] = field(default_factory=list)  # the first SAMPLE created/updated/removed
 
     @property
     def ok(self) -> bool:
@@ -52,6 +54,7 @@ class Report:
             "tenant": self.tenant, "file": self.file, "dry_run": self.dry_run, "replace": self.replace,
             "applied": self.applied, "ok": self.ok, "summary": self.summary.as_dict(),
             "problems": [p.as_dict() for p in self.problems], "warnings": [w.as_dict() for w in self.warnings],
+            "changes": self.changes,
         }
 
 
@@ -106,7 +109,8 @@ def import_extensions(
     validator = Validator(table.header, catalog, suspicious_keys, state, replace=replace)
     spool = _Spool()
     try:
-        counts, movers = _validate(table, validator, state, spool, progress)
+        changes: list[dict[str, object]] = []
+        counts, movers = _validate(table, validator, state, spool, progress, changes)
         validator.finish(apply.foreign_macs(session, state.tenant_id, validator.macs()))
         gone = plan.removed(state, validator.numbers)
         new_devices = plan.new_devices(state, {mac: model for mac, (model, _row) in validator.mac_models.items()})
@@ -117,6 +121,8 @@ def import_extensions(
             devices_left_empty=plan.devices_left_empty(state, {m for m, _ in validator.slots}, validator.numbers, replace),
             warnings=len(validator.warnings),
         )
+        if replace:
+            changes.extend({"row": None, "extension": e.number, "change": "removed"} for e in gone[: max(SAMPLE - len(changes), 0)])
         applied = validator.ok and not dry_run
         if applied and (spool.count or (replace and gone)):  # an idempotent re-import writes nothing at all
             apply.apply_changes(
@@ -126,11 +132,13 @@ def import_extensions(
             )
     finally:
         spool.close()
-    return Report(tenant_slug, file_label, dry_run, replace, applied, summary, validator.problems, validator.warnings)
+    return Report(tenant_slug, file_label, dry_run, replace, applied, summary, validator.problems, validator.warnings,
+                  changes if validator.ok else [])
 
 
 def _validate(
-    table: Table, validator: Validator, state: TenantState, spool: _Spool, progress: Progress | None
+    table: Table, validator: Validator, state: TenantState, spool: _Spool, progress: Progress | None,
+    changes: list[dict[str, object]],
 ) -> tuple[Counter[str], list[int]]:
     counts: Counter[str] = Counter()
     movers: list[int] = []
@@ -152,6 +160,8 @@ def _validate(
         if existing is not None and plan.moves(row, existing):
             movers.append(existing.id)
         spool.add(change, row)
+        if len(changes) < SAMPLE:
+            changes.append({"row": row.row, "extension": row.number, "change": change})
     if progress is not None:
         progress("validate", done % 500, table.estimated_rows)
     return counts, movers
