@@ -1,0 +1,135 @@
+"""Review the catalog against vendor facts: rows the operator's table gets wrong (pure).
+
+Error: the row contradicts a sourced vendor fact or cannot be used (firmware that does not
+parse, a name two rows share). Warning: the row looks inconsistent but may still work.
+The vendor facts are reviewed data below, each with its phones.md source key; the checks
+never test for a particular model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from firmware_catalog.catalog import DESK_KINDS, Catalog
+from firmware_catalog.errors import VersionError
+from firmware_catalog.versions import compare_versions, parse_version
+
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    key: str  # catalog row
+    field: str  # the CatalogEntry field that is wrong
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True)
+class FirmwareFact:
+    """What public sources show about the firmware a model can run: every build is older than `below`."""
+
+    key: str
+    below: str
+    newest_public: str | None
+    sources: str
+
+
+# Reviewed vendor facts (phones.md §0 item 5): SoundPoint IP phones stop at UCS 4.x; every
+# 5.x plugin lists VVX models only [WZ-PHIST]; newest public IP 550 build 4.0.15.1009 [PPT].
+FIRMWARE_FACTS: tuple[FirmwareFact, ...] = (
+    FirmwareFact("polycom-ip331", below="5", newest_public=None, sources="[WZ-PHIST]"),
+    FirmwareFact("polycom-ip550", below="5", newest_public="4.0.15.1009", sources="[WZ-PHIST] [PPT]"),
+)
+
+# The image name each vendor's phones ask for, from the row's own fields (phones.md §2.1, §4.3).
+FIRMWARE_FILE_NAMES: dict[str, str] = {"polycom": "{part_number}.sip.ld", "yealink": "{firmware}.rom"}
+
+
+def check_catalog(catalog: Catalog) -> list[CatalogProblem]:
+    """Every problem of every row, in catalog order within each check."""
+    return [problem for check in CHECKS for problem in check(catalog)]
+
+
+def suspicious_keys(catalog: Catalog) -> frozenset[str]:
+    """Rows with any problem: data to load with a warning, not to trust silently."""
+    return frozenset(problem.key for problem in check_catalog(catalog))
+
+
+# -- the checks ------------------------------------------------------------------------------
+def unparseable_firmware(catalog: Catalog) -> Iterator[CatalogProblem]:
+    for entry in catalog.entries:
+        try:
+            parse_version(entry.firmware)
+        except VersionError as exc:
+            yield CatalogProblem(entry.key, "firmware", ERROR, f"{exc}: phones cannot be compared with it")
+
+
+def lines_beyond_device(catalog: Catalog) -> Iterator[CatalogProblem]:
+    for entry in catalog.entries:
+        if entry.device_max_lines is not None and entry.lines > entry.device_max_lines:
+            yield CatalogProblem(
+                entry.key, "lines", ERROR,
+                f"contradicts vendor facts: homologated for {entry.lines} lines but the {entry.model} "
+                f"has {_accounts(entry.device_max_lines)}; lines beyond it cannot register",
+            )
+
+
+def firmware_beyond_public_builds(catalog: Catalog, facts: Iterable[FirmwareFact] = FIRMWARE_FACTS) -> Iterator[CatalogProblem]:
+    by_key = {entry.key: entry for entry in catalog.entries}
+    for fact in facts:
+        entry = by_key.get(fact.key)
+        if entry is None or not _parses(entry.firmware) or compare_versions(entry.firmware, fact.below) < 0:
+            continue
+        newest = f" (newest public build {fact.newest_public})" if fact.newest_public else ""
+        yield CatalogProblem(
+            entry.key, "firmware", ERROR,
+            f"contradicts vendor facts: no public source corroborates firmware {entry.firmware} for the "
+            f"{entry.model}, whose public builds are all older than {fact.below}{newest} {fact.sources}; "
+            "probably a typo: confirm with a lab capture",
+        )
+
+
+def ambiguous_names(catalog: Catalog) -> Iterator[CatalogProblem]:
+    for token, keys in sorted(catalog.ambiguous_tokens().items()):
+        for key in keys:
+            others = ", ".join(k for k in keys if k != key)
+            yield CatalogProblem(key, "aliases", ERROR, f"name {token!r} also names {others}: lookups by it find nothing")
+
+
+def misnamed_firmware_files(catalog: Catalog) -> Iterator[CatalogProblem]:
+    for entry in catalog.entries:
+        pattern = FIRMWARE_FILE_NAMES.get(entry.vendor)
+        if pattern is None or entry.kind not in DESK_KINDS:
+            continue
+        expected = pattern.format(part_number=entry.part_number, firmware=entry.firmware)
+        if entry.firmware_file != expected:
+            yield CatalogProblem(
+                entry.key, "firmware_file", WARNING,
+                f"{entry.firmware_file!r} is not the image name {entry.vendor} phones ask for here ({expected!r})",
+            )
+
+
+CHECKS: tuple[Callable[[Catalog], Iterable[CatalogProblem]], ...] = (
+    unparseable_firmware,
+    lines_beyond_device,
+    firmware_beyond_public_builds,
+    ambiguous_names,
+    misnamed_firmware_files,
+)
+
+
+def _parses(version: str) -> bool:
+    try:
+        parse_version(version)
+    except VersionError:
+        return False
+    return True
+
+
+def _accounts(count: int) -> str:
+    return f"{count} SIP account" + ("s" if count != 1 else "")
