@@ -1,0 +1,47 @@
+"""MAC addresses: one canonical form (12 lower-case hex digits) and the vendor an OUI hints at (pure)."""
+
+from __future__ import annotations
+
+import re
+
+_NOTATIONS = (
+    re.compile(r"[0-9a-f]{12}"),  # 001565aabbcc
+    re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}"),  # 00:15:65:aa:bb:cc
+    re.compile(r"[0-9a-f]{2}(?:-[0-9a-f]{2}){5}"),  # 00-15-65-aa-bb-cc
+    re.compile(r"[0-9a-f]{4}(?:\.[0-9a-f]{4}){2}"),  # 0015.65aa.bbcc (Cisco)
+)
+
+# OUI prefixes per vendor, from wazo's DHCP classes (phones.md §1 [WZ-DHCP]).
+VENDOR_OUIS: dict[str, tuple[str, ...]] = {
+    "polycom": ("0004f2", "64167f", "482567"),
+    "grandstream": ("000b82", "c074ad", "ec74d7"),
+    "yealink": (
+        "001565", "e434d7", "805ec0", "805e0c", "249ad8", "44dbd2",
+        "644f56", "ec1da9", "3497d7", "b061a9", "c4fc22", "f01653",
+    ),
+}
+_OUI_VENDOR = {oui: vendor for vendor, ouis in VENDOR_OUIS.items() for oui in ouis}
+
+
+def normalize_mac(text: str | None) -> str | None:
+    """"00:15:65:AA:BB:CC", "00-15-65-aa-bb-cc", "001565aabbcc", "0015.65aa.bbcc" -> "001565aabbcc".
+
+    One notation per address (separators are not mixed); anything else gives None.
+    """
+    if not text:
+        return None
+    candidate = text.strip().lower()
+    if not any(notation.fullmatch(candidate) for notation in _NOTATIONS):
+        return None
+    return re.sub(r"[:.\-]", "", candidate)
+
+
+def vendor_from_oui(mac: str | None) -> str | None:
+    """The homologated vendor whose OUI the MAC carries (a hint only: OUIs get resold), else None."""
+    normalized = normalize_mac(mac)
+    return _OUI_VENDOR.get(normalized[:6]) if normalized else None
+
+
+def colon_mac(mac: str) -> str:
+    """"001565aabbcc" -> "00:15:65:aa:bb:cc"."""
+    return ":".join(mac[i : i + 2] for i in range(0, 12, 2))
