@@ -283,13 +283,14 @@ def catalog_list(as_json: bool) -> None:
 
 
 @catalog.command("check")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any row contradicts vendor facts.")
 @json_option
-def catalog_check(as_json: bool) -> None:
-    """Report catalog rows that contradict vendor facts (exit 1 if any error-level problem)."""
+def catalog_check(as_json: bool, strict: bool) -> None:
+    """Report catalog rows that contradict vendor facts."""
     problems = check_catalog(load_catalog())
     data = [{"key": p.key, "field": p.field, "severity": p.severity, "message": p.message} for p in problems]
     _emit(as_json, data, "\n".join(f"{p['severity']:<8} {p['key']:<24} {p['field']:<16} {p['message']}" for p in data) or "catalog OK")
-    if any(p.severity == "error" for p in problems):
+    if strict and any(p.severity == "error" for p in problems):
         sys.exit(1)
 
 
