@@ -26,6 +26,7 @@ from provisioner.importing.plan import CREATED
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow
 
 CHUNK = 1000
+_STREAM = 2000  # rows fetched at a time when reading the snapshot
 _IN_CHUNK = 5000  # ids / MACs per "IN (...)" list (SQLite allows 32766 parameters)
 T = TypeVar("T")
 
@@ -73,8 +74,13 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
     )
-    for row in session.execute(query):
-        state.extensions[row[1]] = ExistingExtension.of(*row)
+    macs = {mac: mac for mac in state.devices}  # one string per MAC, shared by its extensions
+    for id_, number, name, email, department, permissions, secret, mac, line in session.execute(
+        query.execution_options(yield_per=_STREAM)  # streamed, never the whole result in memory
+    ):
+        state.extensions[number] = ExistingExtension.of(
+            id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line
+        )
     return state
 
 

@@ -67,7 +67,7 @@ def export_extensions(
     labels = {key: model_label(catalog, key, _candidates(catalog, key)) for key in {d.model_key for d in state.devices.values()}}
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     count = -1
-    for count, cells in enumerate(csv_rows(session.execute(query), labels, with_passwords)):
+    for count, cells in enumerate(csv_rows(session.execute(query.execution_options(yield_per=2000)), labels, with_passwords)):
         writer.writerow(cells)
     return count
 
