@@ -425,6 +425,8 @@ def test_template_fallback_chain_is_explicit() -> None:
     assert grandstream.template_chain(ENTRIES["GXP1620"]) == ("grandstream/gxp1620.j2", "grandstream/base.j2")
     with_choice = replace(ENTRIES["GXV3275"], template="grandstream/gxv3275.j2")
     assert grandstream.template_chain(with_choice) == ("grandstream/gxv3275.j2", "grandstream/base.j2")
+    family_only = replace(ENTRIES["DP750"], template="grandstream")  # as the shipped catalog writes it
+    assert grandstream.template_chain(family_only) == ("grandstream/dp750.j2", "grandstream/base.j2")
 
 
 def test_a_missing_catalog_template_falls_back_to_the_model_then_the_base() -> None:

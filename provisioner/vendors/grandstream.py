@@ -84,10 +84,14 @@ def render_config(ctx: RenderContext, *, device: bool) -> str:
 
 
 def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
-    """Templates to try, most specific first: catalog's choice -> model -> family base."""
+    """Templates to try, most specific first: catalog's choice -> model -> family base.
+
+    The catalog's choice counts only when it names a template file ("grandstream/x.j2"); a bare
+    family name such as "grandstream" says no more than the chain already does.
+    """
     if entry is None:
         return (BASE_TEMPLATE,)
-    chain = [entry.template] if entry.template else []
+    chain = [entry.template] if entry.template and entry.template.endswith(".j2") else []
     chain.append(f"grandstream/{model_slug(entry)}.j2")
     chain.append(BASE_TEMPLATE)
     return tuple(dict.fromkeys(chain))
