@@ -85,8 +85,8 @@ class ProvisioningService:
     def _judge(
         self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None
     ) -> tuple[tuple[str, ...], bool]:
-        if not ident.model and device is None:
-            return (), False  # nothing says which phone this is: no judgement
+        if ident.mac is None or (not ident.model and device is None):
+            return (), False  # no phone to attach it to, or nothing says what it is: no judgement
         firmware = ident.firmware
         if firmware is None and ident.mac:
             firmware = self.directory.known_firmware(tenant.id, ident.mac)
@@ -101,7 +101,7 @@ class ProvisioningService:
         if ident.role in (Role.UNKNOWN, Role.OTHER):
             return None, f"{ident.role.value} file"
         if ident.role is Role.FIRMWARE:
-            return self._firmware_file(ident)
+            return self._firmware_file(ident, filename)
         if ident.role is Role.DEVICE and device is None:
             return None, "MAC not assigned to this tenant"
         entry = self.catalog.get(device.model_key) if device else (
@@ -163,10 +163,15 @@ class ProvisioningService:
             if (vendor is None or e.vendor == vendor) and (url := self.firmware_url(tenant, e))
         )
 
-    def _firmware_file(self, ident: Identification) -> tuple[RenderedFile | None, str]:
-        entry = self.catalog.get(ident.catalog_key) if ident.catalog_key else None
-        name = entry.firmware_file if entry else None
-        data = self.firmware.read(name) if name else None
+    def _firmware_file(self, ident: Identification, filename: str) -> tuple[RenderedFile | None, str]:
+        """Serve exactly the catalog image asked for (Polycom may double its part-number prefix)."""
+        name = normalize_filename(filename)
+        if not self.catalog.by_firmware_file(name):
+            entry = self.catalog.get(ident.catalog_key) if ident.catalog_key else None
+            if entry is None or not entry.firmware_file or not name.endswith("." + entry.firmware_file):
+                return None, "not a catalog firmware image"
+            name = entry.firmware_file
+        data = self.firmware.read(name)
         if data is None:
             return None, "firmware image not in the firmware folder"
         return RenderedFile(data, "application/octet-stream", sensitive=False), "served"
