@@ -20,7 +20,12 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from support_link.calendar import DEFAULT_CALENDAR, BusinessCalendar, as_bogota, business_time_between
+from support_link.calendar import (
+    DEFAULT_CALENDAR,
+    BusinessCalendar,
+    as_bogota,
+    business_time_between,
+)
 from support_link.errors import BillingError
 from support_link.priority import Priority, parse_choice
 

@@ -18,6 +18,7 @@ open moments (12:30:00 and 18:00:00 are closed), but a budget may run out exactl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -62,8 +63,8 @@ def _check_windows(windows: tuple[tuple[time, time], ...]) -> None:
 class BusinessCalendar:
     """Working days and daily windows; the default is the operator's (§2)."""
 
-    extra_closed: frozenset[date] = frozenset()
-    extra_open: frozenset[date] = frozenset()
+    extra_closed: AbstractSet[date] = frozenset()  # any set is accepted; stored as a frozenset
+    extra_open: AbstractSet[date] = frozenset()
     windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS
     country: str = "CO"
 

@@ -34,9 +34,21 @@ from enum import StrEnum
 from typing import ClassVar, TypeAlias
 
 from support_link.calendar import DEFAULT_CALENDAR, BusinessCalendar, as_bogota
-from support_link.errors import ActorError, ClockError, MissingFieldsError, TicketError, TransitionError
+from support_link.errors import (
+    ActorError,
+    ClockError,
+    MissingFieldsError,
+    TicketError,
+    TransitionError,
+)
 from support_link.priority import Impact, Priority, Urgency, parse_choice, priority_for
-from support_link.sla import SlaState, TicketType, first_response_due, has_first_response_sla, sla_state
+from support_link.sla import (
+    SlaState,
+    TicketType,
+    first_response_due,
+    has_first_response_sla,
+    sla_state,
+)
 
 AUTO_CLOSE_AFTER = timedelta(hours=48)
 ESCALATION_TIER = 2

@@ -19,7 +19,13 @@ from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
 
-from support_link.calendar import DEFAULT_CALENDAR, BusinessCalendar, add_business_time, as_bogota, business_time_between
+from support_link.calendar import (
+    DEFAULT_CALENDAR,
+    BusinessCalendar,
+    add_business_time,
+    as_bogota,
+    business_time_between,
+)
 from support_link.errors import NoSlaError
 from support_link.priority import Priority, parse_choice
 

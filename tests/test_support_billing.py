@@ -73,7 +73,7 @@ def test_configurable_increment(increment: timedelta, billed: timedelta, amount:
 
 def test_configurable_rate_and_minimum() -> None:
     [call] = billable_out_of_hours(
-        [(bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 20))], "urgent", rate=Decimal("300"), minimum=timedelta(hours=2)
+        [(bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 20))], "urgent", rate=Decimal(300), minimum=timedelta(hours=2)
     )
     assert (call.billed, call.amount) == (timedelta(hours=2), Decimal("600.00"))
 

@@ -76,7 +76,10 @@ def make(
     return ticket
 
 
-def resolved_ticket(at: datetime = bog(2026, 3, 18, 11, 0)) -> Ticket:
+RESOLVED_AT = bog(2026, 3, 18, 11, 0)
+
+
+def resolved_ticket(at: datetime = RESOLVED_AT) -> Ticket:
     ticket, _ = apply(make(), Respond(public=True), bog(2026, 3, 18, 10, 20), AGENT)
     ticket, _ = apply(ticket, Resolve(), at, AGENT)
     return ticket

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from support_link.errors import ClassificationError
-from support_link.priority import PRIORITY_MATRIX, Impact, Priority, Urgency, priority_for
+from support_link.priority import (
+    PRIORITY_MATRIX,
+    Impact,
+    Priority,
+    Urgency,
+    priority_for,
+)
 
 # Service model §4, copied as text from the operator's rulebook.
 RULEBOOK_TABLE = """
