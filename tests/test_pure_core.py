@@ -18,6 +18,7 @@ PURE_MODULES = [
     "support_link.sla",
     "support_link.priority",
     "support_link.lifecycle",
+    "support_link.billing",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 
