@@ -7,6 +7,7 @@ import pytest
 
 PURE_MODULES = [
     "provisioner.values",
+    "provisioner.incidents",
     "provisioner.tftp_wire",
     "provisioner.identification",
     "provisioner.mac",

@@ -1,0 +1,107 @@
+"""From device findings to ITIL incidents (pure): dedup key, urgency, impact, wording.
+
+One open incident per (tenant, finding kind, model, observed firmware): every further
+phone with the same problem joins it. Impact follows the blast radius:
+
+    one device                                   -> individual
+    several devices, all in one department       -> department
+    devices in more than one department,
+    or at least `organization_share` of the tenant's devices -> organization
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+# Reviewed table (issue 5 §3); the operator may override it through settings.
+URGENCY_BY_FINDING: Mapping[str, str] = {
+    "firmware_older": "medium",
+    "firmware_newer": "medium",
+    "firmware_unknown": "low",
+    "model_not_homologated": "low",
+    "lines_exceeded": "medium",
+    "unreachable": "high",
+    "snmp_firmware_mismatch": "medium",
+}
+
+# Findings that are not problems of a device to fix and never open a ticket on their own.
+NOT_TICKETED = frozenset({"firmware_unknown"})
+
+_TITLES = {
+    "firmware_older": "Firmware desactualizado",
+    "firmware_newer": "Firmware más reciente que el homologado",
+    "firmware_unknown": "Firmware no verificable",
+    "model_not_homologated": "Modelo no homologado",
+    "lines_exceeded": "Más líneas que las homologadas",
+    "unreachable": "Teléfono sin respuesta SNMP",
+    "snmp_firmware_mismatch": "Firmware reportado por SNMP distinto del homologado",
+}
+
+
+@dataclass(frozen=True)
+class DeviceFinding:
+    """One phone showing one problem, with its evidence."""
+
+    tenant: str  # tenant slug (support_link's "account")
+    kind: str  # finding kind, e.g. "firmware_older"
+    mac: str
+    model: str | None  # model as reported or assigned, e.g. "T21P"
+    observed: str | None  # what was seen (firmware version, line count, ...)
+    expected: str | None  # what the homologated table says
+    department: str
+    seen_at: datetime
+    source_ip: str
+    protocol: str
+    user_agent: str | None = None
+
+    def evidence(self) -> dict[str, str | None]:
+        return {
+            "seen_at": self.seen_at.isoformat(),
+            "user_agent": self.user_agent,
+            "ip": self.source_ip,
+            "protocol": self.protocol,
+            "seen": self.observed,
+            "expected": self.expected,
+        }
+
+
+def dedup_key(finding: DeviceFinding) -> str:
+    """The key of the one open incident this finding belongs to."""
+    return "|".join((finding.tenant, finding.kind, finding.model or "-", finding.observed or "-"))
+
+
+def urgency_for(kind: str, table: Mapping[str, str] = URGENCY_BY_FINDING) -> str:
+    return table.get(kind, "medium")
+
+
+def impact_for(departments: Iterable[str], tenant_devices: int, organization_share: float = 0.5) -> str:
+    """Impact from the affected devices' departments (one entry per device)."""
+    affected = list(departments)
+    if len(affected) <= 1:
+        return "individual"
+    if len(set(affected)) > 1:
+        return "organization"
+    if tenant_devices > 0 and len(affected) / tenant_devices >= organization_share:
+        return "organization"
+    return "department"
+
+
+def subject_for(finding: DeviceFinding, devices: int) -> str:
+    model = finding.model or "modelo desconocido"
+    seen = f" {finding.observed}" if finding.observed and finding.kind.startswith(("firmware", "snmp")) else ""
+    count = "1 equipo" if devices == 1 else f"{devices} equipos"
+    return f"{_TITLES.get(finding.kind, finding.kind)}: {model}{seen} ({count}, {finding.tenant})"
+
+
+def detail_for(finding: DeviceFinding, devices: int) -> str:
+    lines = [
+        f"Hallazgo automático del servidor de aprovisionamiento: {_TITLES.get(finding.kind, finding.kind)}.",
+        f"Cliente: {finding.tenant}. Modelo: {finding.model or 'desconocido'}.",
+    ]
+    if finding.expected or finding.observed:
+        lines.append(f"Observado: {finding.observed or 'desconocido'}. Homologado: {finding.expected or '—'}.")
+    lines.append(f"Equipos afectados: {devices} (ver la lista de equipos del caso con su evidencia).")
+    lines.append(f"Primer equipo: {finding.mac} desde {finding.source_ip} por {finding.protocol.upper()}.")
+    return "\n".join(lines)
