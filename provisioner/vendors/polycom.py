@@ -1,0 +1,226 @@
+"""Polycom UCS configs: SoundPoint IP 331, SoundPoint IP 550, VVX 600 (pure: no I/O but packaged templates).
+
+Names this vendor serves (already normalised by the server: no leading "/", MAC lower case) and
+what each carries:
+
+    000000000000.cfg  MASTER  family-wide master: CONFIG_FILES, and one APPLICATION_<MODEL>
+                              child per Polycom model whose image is in the firmware folder
+    <mac>.cfg         MASTER  the same master, with only the device's model child    -> no secrets
+    common.cfg        COMMON  tenant-wide: SNTP server, Bogota time, periodic resync -> no secrets
+    <mac>-user.cfg    DEVICE  the phone's registrations, admin password, SNTP/time   -> sensitive
+    anything else (images `*.sip.ld` included: the server serves those from disk): None
+
+The master lists "[PHONE_MAC_ADDRESS]-user.cfg, common.cfg": files are read left to right and the
+first occurrence of a parameter wins [POLY-AG14], so the per-device file beats the common one.
+Firmware goes only in the per-model children (APP_FILE_PATH_SPIP331 ...), never in the generic
+APP_FILE_PATH, so a phone that is not the model it was assigned as never fetches another model's
+image. A child's CONFIG_FILES_<MODEL> repeats the generic list so it never depends on inheritance.
+
+Templates (templates/phones/polycom/): base-master.j2 and base-common.j2 are family-wide;
+base-device.j2 is the per-device base and a model template (ip331.j2, ip550.j2, vvx600.j2) extends
+it with only its differences. The chain is explicit in `template_chain`: the catalog's template
+(when it names a .j2 file), then polycom/<model>.j2, then polycom/base-device.j2.
+
+Errors: `UnsupportedSetting` (a ValueError) when a tenant value has no Polycom encoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from firmware_catalog import CatalogEntry
+from provisioner.rendering import environment
+from provisioner.values import RenderContext, RenderedFile, Role
+
+NAME = "polycom"
+
+CONTENT_TYPE = "application/xml"
+MASTER_TEMPLATE = "polycom/base-master.j2"
+COMMON_TEMPLATE = "polycom/base-common.j2"
+DEVICE_BASE_TEMPLATE = "polycom/base-device.j2"
+
+# The phone substitutes its own MAC; the per-device file first, so its values win [WZ-PM] [POLY-AG14].
+CONFIG_FILES = "[PHONE_MAC_ADDRESS]-user.cfg, common.cfg"
+
+# America/Bogota: UTC-5 all year, no daylight saving (service-model.md section 2).
+# tcpIpApp.sntp.gmtOffset is in seconds east of Greenwich [POLY-AG14 p.89].
+GMT_OFFSET_SECONDS = -5 * 3600
+
+# prov.polling.period: seconds, at least 3600 in relative mode [POLY-POLL] [FPX-POLYAPP].
+MIN_POLLING_SECONDS = 3600
+
+# reg.N.server.1.transport values [WZ-PT] [FPX-POLY].
+_TRANSPORTS = {"udp": "UDPOnly", "tcp": "TCPOnly", "tls": "TLS"}
+
+_NO_MAC = "000000000000"
+_MASTER = re.compile(r"(?P<mac>[0-9a-f]{12})\.cfg")
+_DEVICE = re.compile(r"(?P<mac>[0-9a-f]{12})-user\.cfg")
+# Model token of the per-model master children: the UA model without "_" [WZ-PC] [WZ-PM5].
+_APPLICATION_TOKEN = re.compile(r"(?:SPIP|SSIP|VVX)[0-9]{2,4}")
+_SLUG = re.compile(r"[a-z0-9]+")
+
+
+class UnsupportedSetting(ValueError):
+    """A tenant value (e.g. a SIP transport) that Polycom phones cannot be told."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a requested name asks for; `mac` is set for the per-device names."""
+
+    role: Role
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelImage:
+    """One per-model master child: APPLICATION_<token> APP_FILE_PATH_<token>=<url>."""
+
+    token: str
+    url: str
+
+
+def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
+    wanted = wanted_file(filename)
+    if wanted is None:
+        return None
+    if wanted.mac is not None and wanted.mac != (ctx.mac or "").lower():
+        # Never answer for another phone's name: a DEVICE file carries credentials, and an
+        # unassigned phone whose <mac>.cfg is refused falls back to 000000000000.cfg [POLY-AG31].
+        return None
+    text = render_text(wanted, ctx)
+    return RenderedFile(text.encode("utf-8"), CONTENT_TYPE, sensitive=wanted.role is Role.DEVICE)
+
+
+def wanted_file(filename: str) -> Wanted | None:
+    """Classify a normalised file name; None for names this vendor does not serve."""
+    if filename == f"{_NO_MAC}.cfg":
+        return Wanted(Role.MASTER)
+    if filename == "common.cfg":
+        return Wanted(Role.COMMON)
+    if (match := _MASTER.fullmatch(filename)) and match["mac"] != _NO_MAC:
+        return Wanted(Role.MASTER, match["mac"])
+    if (match := _DEVICE.fullmatch(filename)) and match["mac"] != _NO_MAC:
+        return Wanted(Role.DEVICE, match["mac"])
+    return None
+
+
+def render_text(wanted: Wanted, ctx: RenderContext) -> str:
+    if wanted.role is Role.MASTER:
+        return render_master(ctx, for_device=wanted.mac is not None)
+    if wanted.role is Role.COMMON:
+        return render_common(ctx)
+    return render_device(ctx)
+
+
+# -- master ------------------------------------------------------------------------------------
+def render_master(ctx: RenderContext, *, for_device: bool) -> str:
+    images = device_image(ctx) if for_device else family_images(ctx)
+    template = environment().get_template(MASTER_TEMPLATE)
+    return template.render(config_files=CONFIG_FILES, images=images)
+
+
+def device_image(ctx: RenderContext) -> tuple[ModelImage, ...]:
+    """The device's own model child, when its image is present."""
+    if ctx.entry is None or not ctx.firmware_url:
+        return ()
+    return _images([(ctx.entry, ctx.firmware_url)])
+
+
+def family_images(ctx: RenderContext) -> tuple[ModelImage, ...]:
+    """One child per Polycom model with an image (family_firmware may hold other vendors' rows)."""
+    pairs = list(ctx.family_firmware)
+    if ctx.entry is not None and ctx.firmware_url:
+        pairs.append((ctx.entry, ctx.firmware_url))
+    return _images(pairs)
+
+
+def _images(pairs: list[tuple[CatalogEntry, str]]) -> tuple[ModelImage, ...]:
+    found: dict[str, ModelImage] = {}
+    for entry, url in pairs:
+        token = application_token(entry) if entry.vendor == NAME else None
+        if token and url and token not in found:
+            found[token] = ModelImage(token, url)
+    return tuple(found.values())
+
+
+def application_token(entry: CatalogEntry) -> str | None:
+    """"SPIP_331" -> "SPIP331", "VVX_600" -> "VVX600": the suffix of APPLICATION_<token>."""
+    for alias in entry.aliases:
+        candidate = alias.replace("_", "").replace(" ", "").upper()
+        if _APPLICATION_TOKEN.fullmatch(candidate):
+            return candidate
+    return None
+
+
+# -- common and device files -------------------------------------------------------------------
+def render_common(ctx: RenderContext) -> str:
+    template = environment().get_template(COMMON_TEMPLATE)
+    return template.render(**shared_values(ctx))
+
+
+def render_device(ctx: RenderContext) -> str:
+    template = environment().select_template(list(template_chain(ctx.entry)))
+    values = shared_values(ctx)
+    values.update(
+        lines=ctx.lines,
+        sip_server=ctx.tenant.sip_server,
+        sip_port=ctx.tenant.sip_port,
+        transport=sip_transport(ctx.tenant.sip_transport),
+    )
+    return template.render(**values)
+
+
+def shared_values(ctx: RenderContext) -> dict[str, object]:
+    """What common.cfg and <mac>-user.cfg both say (the device file repeats it, read first)."""
+    return {
+        "tenant": ctx.tenant,
+        "ntp_server": ctx.tenant.ntp_server.strip(),
+        "gmt_offset": GMT_OFFSET_SECONDS,
+        "polling_period": polling_period(ctx.tenant.resync_seconds),
+    }
+
+
+def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
+    """Templates to try, most specific first: catalog's choice -> model -> family base."""
+    if entry is None:
+        return (DEVICE_BASE_TEMPLATE,)
+    chain: list[str] = []
+    if entry.template and entry.template.startswith(f"{NAME}/") and entry.template.endswith(".j2"):
+        chain.append(entry.template)
+    slug = model_slug(entry)
+    if _SLUG.fullmatch(slug):
+        chain.append(f"{NAME}/{slug}.j2")
+    chain.append(DEVICE_BASE_TEMPLATE)
+    return tuple(dict.fromkeys(chain))
+
+
+def model_slug(entry: CatalogEntry) -> str:
+    """"polycom-vvx600" -> "vvx600"."""
+    return entry.key.removeprefix(f"{NAME}-").lower()
+
+
+def sip_transport(transport: str) -> str:
+    try:
+        return _TRANSPORTS[transport.strip().lower()]
+    except KeyError:
+        raise UnsupportedSetting(f"SIP transport {transport!r} is not one of {sorted(_TRANSPORTS)}") from None
+
+
+def polling_period(seconds: int) -> int:
+    return max(int(seconds), MIN_POLLING_SECONDS)
+
+
+__all__ = [
+    "CONFIG_FILES",
+    "GMT_OFFSET_SECONDS",
+    "NAME",
+    "ModelImage",
+    "UnsupportedSetting",
+    "Wanted",
+    "application_token",
+    "render",
+    "template_chain",
+    "wanted_file",
+]
