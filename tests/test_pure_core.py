@@ -8,6 +8,8 @@ import pytest
 PURE_MODULES = [
     "provisioner.values",
     "provisioner.incidents",
+    "provisioner.snmp.parse",
+    "provisioner.snmp.reachability",
     "provisioner.tftp_wire",
     "provisioner.identification",
     "provisioner.mac",
