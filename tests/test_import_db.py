@@ -233,6 +233,9 @@ def test_unknown_tenant_and_unreadable_file(engine: Engine, import_db: str, tmp_
     result = run_import(import_db, str(_file(tmp_path)), "--tenant", "nadie")
     assert result.exit_code == 1
     assert "no tenant with slug 'nadie' (see `provisioner tenant list`)" in result.output
+    as_json = run_import(import_db, str(_file(tmp_path)), "--tenant", "nadie", "--json")
+    assert (as_json.exit_code, json.loads(as_json.output)) == (
+        1, {"ok": False, "applied": False, "error": "no tenant with slug 'nadie' (see `provisioner tenant list`)"})
     add_tenant(engine)
     old = tmp_path / "lista.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)

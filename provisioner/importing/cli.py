@@ -85,6 +85,9 @@ def import_extensions_command(
         with _engine(ctx) as engine, open_table(file, sheet=sheet) as table, _Bars(enabled=not as_json) as bars:
             report = _run(session_factory(engine), table, tenant_slug, catalog, suspicious, file.name, dry_run, replace, bars)
     except ImportingError as exc:
+        if as_json:  # still exactly one JSON document, for scripts
+            click.echo(json.dumps({"ok": False, "applied": False, "error": str(exc)}, indent=2, ensure_ascii=False))
+            ctx.exit(1)
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))

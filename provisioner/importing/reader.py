@@ -26,8 +26,6 @@ from typing import IO, Any, BinaryIO
 
 from provisioner.importing.errors import UnreadableFile
 from provisioner.importing.values import (
-    ERROR,
-    FIELDS,
     WARNING,
     Column,
     Header,

@@ -12,9 +12,9 @@ it up between the two calls (one indexed query instead of loading every tenant's
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from provisioner.importing.values import (
     DEPARTMENT,
@@ -41,6 +41,9 @@ from provisioner.importing.values import (
 )
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
+
+
+T = TypeVar("T")
 
 
 class Entry(Protocol):
@@ -162,6 +165,20 @@ def _full_model(entry: Entry) -> str:
 
 
 # -- the validator --------------------------------------------------------------------------
+class _Attempts:
+    """Runs cell checks, keeping each failure instead of stopping at the first (all problems at once)."""
+
+    def __init__(self) -> None:
+        self.failed: list[_Bad] = []
+
+    def __call__(self, check: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return check(*args)
+        except _Bad as exc:
+            self.failed.append(exc)
+            return None
+
+
 @dataclass
 class _Aggregate:
     """A warning that would repeat on many rows, reported once with a count."""
@@ -203,23 +220,15 @@ class Validator:
     def check(self, raw: RawRow) -> ValidRow | None:
         """Validate one row: every cell on its own, then against earlier rows and the tenant's phones."""
         self.rows_seen += 1
-        values, bad = raw.values, []
-
-        def attempt(check, *args):  # type: ignore[no-untyped-def]
-            try:
-                return check(*args)
-            except _Bad as exc:
-                bad.append(exc)
-                return None
-
+        values, attempt = raw.values, _Attempts()
         number = attempt(check_extension, values[EXTENSION])
         contact = [attempt(check, *args) for check, *args in (
             (check_name, values, self._full_name), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
             (self._check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
         )]
         device = self._own_device(values, raw.number, attempt)
-        if bad:
-            for exc in bad:
+        if attempt.failed:
+            for exc in attempt.failed:
                 self._problem(raw.number, exc.field_index, exc.message)
             if number is not None:
                 self._check_repeated(raw.number, number)
@@ -239,10 +248,10 @@ class Validator:
             if len(self._permissions) < 10_000:
                 self._permissions[text] = known
         if isinstance(known, _Bad):
-            raise known
+            raise _Bad(known.field_index, known.message)
         return known
 
-    def _own_device(self, values: tuple[str, ...], row: int, attempt) -> tuple[str | None, str | None, int | None]:  # type: ignore[no-untyped-def]
+    def _own_device(self, values: tuple[str, ...], row: int, attempt: _Attempts) -> tuple[str | None, str | None, int | None]:
         if not values[MAC]:
             for index, what in ((MODEL, "model"), (LINE, "line")):
                 if values[index]:
