@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 
 import jinja2
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
 
 
