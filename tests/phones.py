@@ -131,9 +131,12 @@ def accounts(vendor: str, catalog_key: str, params: dict[str, str]) -> dict[int,
             user = params.get(f"P{4089 + n}") if n <= 10 else None  # auth id array P4090+n
             server = params.get("P47", "")
         else:
-            user_keys = {1: "P36", 2: "P405", 3: "P505"}
-            user = params.get(user_keys.get(n, f"P{405 + 100 * (n - 2)}"), None) if n <= 6 else None
-            server = params.get({1: "P47", 2: "P402", 3: "P502"}.get(n, f"P{402 + 100 * (n - 2)}"), "")
+            # GXP16xx accounts 1-3, GXV3275 accounts 4-6 (auth id, SIP server)
+            keys = {1: ("P36", "P47"), 2: ("P405", "P402"), 3: ("P505", "P502"),
+                    4: ("P605", "P602"), 5: ("P1705", "P1702"), 6: ("P1805", "P1802")}
+            if n not in keys:
+                continue
+            user, server = params.get(keys[n][0]), params.get(keys[n][1], "")
         if user:
             found[n] = (user, server)
     return found
@@ -147,7 +150,7 @@ def time_zone_ok(vendor: str, params: dict[str, str]) -> bool:
     return params.get("local_time.time_zone") == "-5"
 
 
-_GRANDSTREAM_SECRETS = {"P2", "P34", "P406", "P506", *(f"P{4120 + n}" for n in range(1, 11))}
+_GRANDSTREAM_SECRETS = {"P2", "P34", "P406", "P506", "P606", "P1706", "P1806", *(f"P{4120 + n}" for n in range(10))}
 
 
 def secret_values(vendor: str, params: dict[str, str]) -> set[str]:
