@@ -58,7 +58,7 @@ def test_import_creates_extensions_phones_and_secret_passwords(engine: Engine, i
         "  row 1, column Cargo (I1): column 'Cargo' is not used and was ignored",
         "imported:",
         "4 rows: 4 created, 0 updated, 0 unchanged, 0 removed, 1 warning",
-        "2 new phones (MACs) registered",
+        "2 new phones registered (by MAC)",
     ]
     stored = extensions(engine)
     assert {n: (e["name"], e["permissions"], e["mac"], e["line"]) for n, e in stored.items()} == {
@@ -256,6 +256,35 @@ def test_phones_get_the_new_data_at_once(engine: Engine, import_db: str, tmp_pat
     directory.refresh_if_changed()
     phone = directory.device(tenant_id, "000b82aa0001")
     assert phone is not None and [(line.number, line.display_name) for line in phone.lines] == [(1, "José Muñoz Restrepo")]
+
+
+def test_rendered_configs_show_the_import_at_once(engine: Engine, import_db: str, tmp_path: Path) -> None:
+    """A running service (its caches warm) serves the phone's new lines right after an import."""
+    from datetime import UTC, datetime
+
+    from firmware_catalog import load_catalog
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.service import ProvisioningService
+    from provisioner.values import ConfigRequest, Protocol
+    from provisioner.vendors import VENDORS
+
+    add_tenant(engine)
+    run_import(import_db, str(_file(tmp_path)), "--tenant", "acme")
+    service = ProvisioningService(Directory(session_factory(engine), Settings(cache_check_seconds=0)), load_catalog(),
+                                  FirmwareStore(tmp_path, ()), None, VENDORS)
+
+    def config() -> str:
+        request = ConfigRequest(Protocol.HTTP, "key-acme-0123456789", "cfg000b82aa0001.xml", None, "127.0.0.1", datetime.now(UTC))
+        outcome = service.fetch(request)
+        assert outcome.file is not None, outcome.reason
+        return outcome.file.body.decode()
+
+    assert "José Muñoz" in config() and "Ángela Peña" in config()
+    moved = [list(r) for r in ROWS]
+    moved[0][1], moved[1][5] = "José Muñoz Restrepo", ""  # 101 renamed, 102 leaves the phone
+    run_import(import_db, str(_file(tmp_path, moved, "v2.csv")), "--tenant", "acme")
+    served = config()
+    assert "José Muñoz Restrepo" in served and "Ángela Peña" not in served
 
 
 # -- export ---------------------------------------------------------------------------------

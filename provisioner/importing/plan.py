@@ -82,7 +82,7 @@ class Summary:
         ]
         lines = [f"{self.rows} rows: " + ", ".join(parts)]
         if self.devices_created:
-            lines.append(f"{self.devices_created} new phone{'s' if self.devices_created != 1 else ''} (MACs) registered")
+            lines.append(f"{self.devices_created} new phone{'s' if self.devices_created != 1 else ''} registered (by MAC)")
         if self.devices_left_empty:
             lines.append(f"{self.devices_left_empty} phone(s) left with no extension: they stay registered to this customer")
         if self.absent:
