@@ -1,0 +1,36 @@
+"""support_link's storage adapter: its own tables, its own Alembic migrations, a repository.
+
+    models       sl_ticket, sl_ticket_event, sl_affected_device, sl_work_log (own DeclarativeBase)
+    migrations   Alembic, version table `support_link_alembic_version`
+    repository   tickets in and out of the database; the caller opens the session and commits
+
+Call `upgrade(engine)` at start-up (idempotent); it never touches the provisioning tables
+or their `alembic_version` table, so both may share one database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+MIGRATIONS = "support_link.store:migrations"
+VERSION_TABLE = "support_link_alembic_version"
+TABLE_PREFIX = "sl_"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic filter: only support_link's tables (a shared database holds the provisioning ones)."""
+    if type_ == "table":
+        return name is not None and name.startswith(TABLE_PREFIX)
+    return True
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring support_link's tables to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
