@@ -51,7 +51,7 @@ def merge_phone_state(state: dict[str, object] | None, sighting: SightingRecord)
     merged.setdefault("findings", [])
     merged.update(last_seen=sighting.seen_at, last_ip=sighting.source_ip, last_protocol=sighting.protocol)
     if sighting.user_agent:
-        merged["user_agent"] = sighting.user_agent
+        merged["user_agent"] = storable(sighting.user_agent, 2000)
     if sighting.model:  # a report of the model beats an earlier guess
         merged.update(vendor=sighting.vendor, model=sighting.model, catalog_key=sighting.catalog_key)
     elif sighting.vendor and not merged.get("vendor"):
@@ -103,10 +103,18 @@ def _state_dict(row: PhoneState) -> dict[str, object]:
     return {name: getattr(row, name) for name in _STATE_FIELDS}
 
 
+def storable(text: str | None, limit: int | None = None) -> str | None:
+    """Text any database accepts: no NUL (PostgreSQL refuses it), no lone surrogates, bounded."""
+    if text is None:
+        return None
+    clean = text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    return clean[:limit] if limit else clean
+
+
 def _sighting_row(s: SightingRecord) -> dict[str, object]:
     return {
         "tenant_id": s.tenant_id, "seen_at": s.seen_at, "protocol": s.protocol, "source_ip": s.source_ip,
-        "filename": s.filename[:255], "user_agent": s.user_agent, "served": s.served, "role": s.role,
+        "filename": storable(s.filename, 255), "user_agent": storable(s.user_agent, 2000), "served": s.served, "role": s.role,
         "mac": s.mac, "vendor": s.vendor, "model": s.model and s.model[:64], "catalog_key": s.catalog_key,
         "firmware": s.firmware and s.firmware[:64], "certainty": s.certainty, "findings": list(s.findings),
     }
@@ -123,6 +131,7 @@ class SightingRecorder:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.written = 0
+        self.dropped = 0
 
     def record(self, sighting: SightingRecord) -> None:
         self._pending.append(sighting)
@@ -135,10 +144,24 @@ class SightingRecorder:
                     await asyncio.to_thread(write_batch, self._sessions, batch)
                     self.written += len(batch)
                 except Exception:
-                    # Keep them for the next attempt rather than lose them; log once per failure.
-                    log.exception("could not write %d sightings; will retry", len(batch))
+                    log.exception("could not write a batch of %d sightings; writing them one by one", len(batch))
+                    if not await self._write_one_by_one(batch):
+                        return  # the database itself is failing: keep the rest for the next attempt
+
+    async def _write_one_by_one(self, batch: list[SightingRecord]) -> bool:
+        """Isolate a record the database refuses so it cannot block every later sighting."""
+        for index, sighting in enumerate(batch):
+            try:
+                await asyncio.to_thread(write_batch, self._sessions, [sighting])
+                self.written += 1
+            except Exception:
+                if index == 0 and len(batch) > 1:
+                    # Even the first fails alone: likely the database, not the record. Retry later.
                     self._pending[:0] = batch
-                    return
+                    return False
+                self.dropped += 1
+                log.error("dropped a sighting the database refuses: %r from %s", sighting.filename, sighting.source_ip)
+        return True
 
     async def _run(self) -> None:
         while True:

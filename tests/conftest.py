@@ -17,6 +17,7 @@ import time
 import uuid
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +73,11 @@ def _drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database URL: a SQLite file, then a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'provisioner.sqlite3'}"
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """A fresh, migrated database URL on `backend`, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'provisioner.sqlite3'}"
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
@@ -87,6 +88,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         _drop_postgres_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database URL: a SQLite file, then a PostgreSQL database."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, shared by every test of a module (for expensive set-ups like a running server)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -14,26 +14,45 @@ from pathlib import Path
 
 import pytest
 
+from firmware_catalog import load_catalog
+from provisioner import admin
+from provisioner.db.engine import make_engine, session_factory
 from tests.conftest import RunningServer, cli_json, run_cli, start_server, stop_server
 from tests.phones import DESK_PHONES, SimPhone, accounts, parse, secret_values, time_zone_ok
 
 SIP_SERVER = "pbx.acme.example.net"
 
 
-@pytest.fixture
-def deployed(database_url: str, tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, object]]]:
-    """A tenant with every model assigned (lines up to the homologated count), and a server."""
-    tenant = cli_json(database_url, "tenant", "create", "Acme Colombia S.A.S.", "--sip-server", SIP_SERVER, "--sip-port", "5070")
-    number = 200
-    for phone in DESK_PHONES:
-        for line in range(1, phone.lines + 1):
-            number += 1
-            run_cli(
-                database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", str(number),
-                "--name", f"Empleado {number} Peña & <Hijos>", "--department", "Ventas",
-                "--mac", phone.mac.upper(), "--model", phone.model_arg, "--line", str(line),
+def add_phone(database_url: str, tenant_slug: str, mac: str, model: str, numbers: list[str], first_line: int = 1) -> None:
+    """Extensions on consecutive lines of one phone, through the same admin code as the CLI."""
+    engine = make_engine(database_url)
+    with session_factory(engine).begin() as session:
+        owner = admin.tenant_by_slug(session, tenant_slug)
+        for line, number in enumerate(numbers, start=first_line):
+            admin.add_extension(
+                session, load_catalog(), owner, number, f"Empleado {number} Peña & <Hijos>",
+                department="Ventas", assignment=admin.Assignment(mac, model, line),
             )
-    server = start_server(database_url, tmp_path)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def deployed(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, dict[str, object]]]:
+    """A tenant with every model assigned (lines up to the homologated count), and a server."""
+    database_url = module_database_url
+    tenant = cli_json(database_url, "tenant", "create", "Acme Colombia S.A.S.", "--sip-server", SIP_SERVER, "--sip-port", "5070")
+    # One phone through the real CLI, the rest in-process (same admin code, much faster).
+    run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "201", "--name",
+            "Empleado 201 Peña & <Hijos>", "--department", "Ventas", "--mac", DESK_PHONES[0].mac.upper(),
+            "--model", DESK_PHONES[0].model_arg, "--line", "1")
+    number = 201
+    for index, phone in enumerate(DESK_PHONES):
+        first_line = 2 if index == 0 else 1
+        numbers = [str(number + i + 1) for i in range(phone.lines - first_line + 1)]
+        number += len(numbers)
+        if numbers:
+            add_phone(database_url, tenant["slug"], phone.mac, phone.model_arg, numbers, first_line)
+    server = start_server(database_url, tmp_path_factory.mktemp("server"))
     try:
         yield server, tenant
     finally:
@@ -127,16 +146,18 @@ def wait_for(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
 def test_firmware_compliance_is_recorded_and_listed(deployed) -> None:
     server, tenant = deployed
     base = f"{server.base}/prov/{tenant['key']}/"
-    good = next(p for p in DESK_PHONES if p.catalog_key == "yealink-t21p")
-    old = next(p for p in DESK_PHONES if p.catalog_key == "grandstream-gxp1620")
-    new = next(p for p in DESK_PHONES if p.catalog_key == "polycom-vvx600")
-    assert http_get(base + good.device_file(), good.user_agent())[0] == 200
+    good = SimPhone("yealink-t21p", "T21P", "0015650c0001", "34.72.0.75", 1)
+    old = SimPhone("grandstream-gxp1620", "GXP1620", "000b820c0002", "1.0.4.106", 2)
+    new = SimPhone("polycom-vvx600", "VVX600", "64167f0c0003", "5.8.1.7278", 1)
+    for index, phone in enumerate((good, old, new)):
+        add_phone(server.database_url, tenant["slug"], phone.mac, phone.model_arg, [f"50{index}"])
+    assert wait_for(lambda: http_get(base + good.device_file(), good.user_agent())[0] == 200)
     assert http_get(base + old.device_file(), old.user_agent("1.0.4.88"))[0] == 200
     assert http_get(base + new.device_file(), new.user_agent("5.9.7.4477"))[0] == 200
 
     def listed() -> list[dict[str, object]]:
-        rows = cli_json(server.database_url, "devices", "--noncompliant")
-        return rows if len(rows) >= 2 and all(r["last_seen"] for r in rows) else []
+        rows = [r for r in cli_json(server.database_url, "devices", "--noncompliant") if r["mac"] in (old.mac, new.mac, good.mac)]
+        return rows if len(rows) >= 2 else []
 
     rows = wait_for(listed)
     by_mac = {r["mac"]: r for r in rows}
@@ -149,6 +170,9 @@ def test_firmware_compliance_is_recorded_and_listed(deployed) -> None:
     for row in everything.values():
         assert set(row) >= {"mac", "tenant", "vendor", "model", "firmware", "compliant", "findings", "last_seen"}
         assert len(row["mac"]) == 12 and row["mac"] == row["mac"].lower()
+    # Upgrading the phone clears the finding.
+    assert http_get(base + old.device_file(), old.user_agent())[0] == 200
+    assert wait_for(lambda: old.mac not in {r["mac"] for r in cli_json(server.database_url, "devices", "--noncompliant")})
 
 
 def test_updater_phase_version_is_not_taken_as_firmware(deployed) -> None:
@@ -197,7 +221,7 @@ def test_unassigned_phone_is_recorded_as_waiting_and_gets_no_credentials(deploye
     status, _ = http_get(f"{server.base}/prov/{tenant['key']}/{mac}.cfg", ua)
     assert status == 404
     rows = wait_for(lambda: [r for r in cli_json(server.database_url, "devices", "--waiting") if r["mac"] == mac])
-    assert rows and rows[0]["assigned"] is False and rows[0]["model"] == "T21P"
+    assert rows and rows[0]["assigned"] is False and rows[0]["model"] == "T21P", server.log()[-3000:]
 
 
 def test_lines_beyond_the_catalog_are_not_rendered_and_are_a_finding(database_url: str, tmp_path: Path) -> None:
@@ -223,8 +247,9 @@ def test_lines_beyond_the_catalog_are_not_rendered_and_are_a_finding(database_ur
 def test_render_masks_secrets_unless_asked(deployed) -> None:
     server, _tenant = deployed
     phone = next(p for p in DESK_PHONES if p.catalog_key == "grandstream-gxp1620")
-    masked = run_cli(server.database_url, "render", phone.mac).stdout
-    shown = run_cli(server.database_url, "render", phone.mac, "--show-secrets").stdout
+    port = {"PROVISIONER_HTTP_PORT": str(server.http_port)}
+    masked = run_cli(server.database_url, "render", phone.mac, env=port).stdout
+    shown = run_cli(server.database_url, "render", phone.mac, "--show-secrets", env=port).stdout
     assert "********" in masked and "********" not in shown
     status, served = http_get(f"{server.base}/prov/{_tenant['key']}/{phone.device_file()}", phone.user_agent())
     assert served.decode() == shown

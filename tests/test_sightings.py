@@ -46,3 +46,27 @@ def test_upgrade_clears_the_finding() -> None:
     first = merge_phone_state(None, sighting(firmware="34.72.0.60", findings=("firmware_older",)))
     later = merge_phone_state(first, sighting(seen_at=T0 + timedelta(hours=1)))
     assert later["findings"] == [] and later["firmware"] == "34.72.0.75"
+
+
+def test_hostile_text_is_stored_and_never_blocks_later_sightings(database_url: str) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from provisioner import admin
+    from provisioner.db.engine import make_engine, session_factory
+    from provisioner.db.models import PhoneState, Sighting
+    from provisioner.sightings import SightingRecorder
+
+    sessions = session_factory(make_engine(database_url))
+    with sessions.begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    recorder = SightingRecorder(sessions)
+    recorder.record(sighting(tenant_id=tenant_id, filename="\x00evil\udcff.cfg", user_agent="UA\x00x", mac=None))
+    recorder.record(sighting(tenant_id=tenant_id))
+    asyncio.run(recorder.flush())
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 2
+        assert session.scalar(select(Sighting.filename).where(Sighting.mac.is_(None))) == "\ufffdevil?.cfg"
+        assert session.scalar(select(PhoneState.firmware)) == "34.72.0.75"
+    assert recorder.written == 2 and recorder.dropped == 0
