@@ -23,6 +23,7 @@ from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory, upgrade
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
+from provisioner.importing.cli import export_group, import_group
 from provisioner.settings import Settings
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -357,14 +358,5 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo("database is up to date")
 
 
-def _register_optional() -> None:
-    """Commands owned by other packages register here."""
-    try:
-        from provisioner.importing.cli import export_group, import_group
-    except ImportError:
-        return
-    main.add_command(import_group)
-    main.add_command(export_group)
-
-
-_register_optional()
+main.add_command(import_group)
+main.add_command(export_group)

@@ -8,7 +8,6 @@ statements in chunks (executemany / multi-row VALUES), never one ORM object per 
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
@@ -22,6 +21,7 @@ from provisioner import credentials
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import Device, Extension, Tenant
 from provisioner.importing.errors import UnknownTenant
+from provisioner.credentials import sip_passwords as new_passwords
 from provisioner.importing.plan import CREATED
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow
 
@@ -32,22 +32,6 @@ T = TypeVar("T")
 
 _extension = Extension.__table__
 _device = Device.__table__
-
-# Bulk SIP passwords: the alphabet and length of credentials.sip_password() (62 symbols x 20,
-# about 119 bits), made from one urandom read per ~1000 passwords instead of 20 per password.
-_ALPHABET = (string.ascii_letters + string.digits).encode()
-_UNIFORM_BELOW = 4 * len(_ALPHABET)  # 248: bytes below it map evenly onto the alphabet; the rest are dropped
-_TO_SYMBOL = bytes(_ALPHABET[b % len(_ALPHABET)] if b < _UNIFORM_BELOW else 0 for b in range(256))
-_DROPPED = bytes(range(_UNIFORM_BELOW, 256))
-
-
-def new_passwords(length: int = 20) -> Iterator[str]:
-    """An endless stream of strong random SIP passwords (uniform over the alphabet: rejection sampling)."""
-    while True:
-        pool = os.urandom(length * 1100).translate(_TO_SYMBOL, _DROPPED).decode("ascii")
-        for start in range(0, len(pool) - length + 1, length):
-            yield pool[start : start + length]
-
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
