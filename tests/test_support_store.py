@@ -77,8 +77,8 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def sl_pg_template() -> Iterator[str]:
+@pytest.fixture(scope="session", name="sl_pg_template")
+def template_fixture() -> Iterator[str]:
     """A migrated PostgreSQL template database, made once per test session."""
     name = f"sl_test_template_{uuid.uuid4().hex[:8]}"
     try:
@@ -105,8 +105,8 @@ class Db:
     sessions: sessionmaker[Session]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
+@pytest.fixture(params=["sqlite", "postgresql"], name="db")
+def db_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
     """A fresh database with support_link's tables: a SQLite file, then PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'support.sqlite3'}"
