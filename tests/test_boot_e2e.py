@@ -267,3 +267,45 @@ def test_server_log_never_contains_passwords(deployed, tmp_path: Path) -> None:
     log = server.log()
     assert "sensitive file served" in log
     assert password not in log
+
+
+def _rrq(name: bytes, *options: bytes, opcode: int = 1) -> bytes:
+    return opcode.to_bytes(2, "big") + name + b"\0octet\0" + b"".join(o + b"\0" for o in options)
+
+
+def test_hostile_tftp_datagrams_leave_the_real_server_serving(deployed, tmp_path: Path) -> None:
+    import socket
+
+    server, tenant = deployed
+    key = tenant["key"].encode()
+    phone = DESK_PHONES[-1]
+    hostile = [
+        _rrq(b"caf\xc3\xa9/\xff\xfe.cfg"),  # non-ASCII file name
+        _rrq(key + b"/" + phone.device_file().encode(), b"blksize", b"\xff\xfe"),  # non-ASCII option value
+        _rrq(key + b"/" + phone.device_file().encode(), b"blksize", b"abc"),
+        _rrq(key + b"/" + phone.device_file().encode(), b"blksize", b"99999999"),
+        _rrq(key + b"/x.cfg", opcode=2),  # WRQ
+        _rrq(key + b"/../../../etc/passwd"),
+        _rrq(b"/etc/passwd"),
+        _rrq(key + b"//etc/passwd"),
+        _rrq(key + b"/..\\..\\windows\\win.ini"),
+        b"\x00", b"\x00\x01", b"\x00\x05\x00\x00", b"\x00\x04\x00\x01", b"\xff" * 600,
+    ]
+    for datagram in hostile:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.5)
+            sock.sendto(datagram, ("127.0.0.1", server.tftp_port))
+            try:
+                reply, _ = sock.recvfrom(70000)
+                if datagram.startswith(b"\x00\x01") and b"99999999" in datagram and reply[:2] == b"\x00\x06":
+                    sock.sendto(b"\x00\x04\x00\x00", _)  # ACK the OACK: the transfer must use a sane size
+                    data, _ = sock.recvfrom(70000)
+                    assert len(data) - 4 <= 1468
+                elif datagram[:2] in (b"\x00\x01", b"\x00\x02") and b"passwd" in datagram or b"win.ini" in datagram:
+                    assert reply[:2] == b"\x00\x05", reply  # an ERROR, never DATA
+            except TimeoutError:
+                pass
+        dest = tmp_path / "after.cfg"
+        result = curl_tftp(server, f"{tenant['key']}/{phone.device_file()}", dest)
+        assert result.returncode == 0 and b"account.1.enable = 1" in dest.read_bytes(), (datagram, result.stderr)
+    assert server.alive()
