@@ -309,3 +309,26 @@ def test_hostile_tftp_datagrams_leave_the_real_server_serving(deployed, tmp_path
         result = curl_tftp(server, f"{tenant['key']}/{phone.device_file()}", dest)
         assert result.returncode == 0 and b"account.1.enable = 1" in dest.read_bytes(), (datagram, result.stderr)
     assert server.alive()
+
+
+def test_firmware_in_the_folder_is_pointed_at_and_served(deployed, tmp_path: Path) -> None:
+    server, tenant = deployed
+    base = f"{server.base}/prov/{tenant['key']}/"
+    phone = next(p for p in DESK_PHONES if p.catalog_key == "yealink-t20p")
+    image = b"\x00ROM" + bytes(range(256)) * 40
+    (server.firmware_dir / "9.73.0.50.rom").write_bytes(image)
+    try:
+        def pointed() -> bool:
+            status, body = http_get(base + "y000000000007.cfg", phone.user_agent())
+            return status == 200 and parse("yealink", body).get("firmware.url") == base + "9.73.0.50.rom"
+
+        assert wait_for(pointed, timeout=15)
+        assert http_get(base + "9.73.0.50.rom", phone.user_agent()) == (200, image)
+        dest = tmp_path / "fw.rom"
+        assert curl_tftp(server, f"{tenant['key']}/9.73.0.50.rom", dest, blksize=1428).returncode == 0
+        assert dest.read_bytes() == image
+        # Another model's image name is not served to anyone as this one, and unknown names are 404.
+        assert http_get(base + "34.72.0.75.rom", phone.user_agent())[0] == 404
+        assert http_get(base + "9.73.0.50.rom.bak")[0] == 404
+    finally:
+        (server.firmware_dir / "9.73.0.50.rom").unlink()
