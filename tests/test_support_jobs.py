@@ -13,6 +13,7 @@ from support_link.jobs import JobReport, SupportJobs, run_due_work
 from support_link.lifecycle import Resolve, Respond
 from support_link.sla import SlaState
 from support_link.store import repository as repo
+from tests.test_support_mail import start_smtp
 from tests.test_support_store import AGENT, Db, bog, db_fixture, store, template_fixture  # noqa: F401 - fixtures `db`, `sl_pg_template`
 
 RESOLVED_AT = bog(2026, 3, 18, 11, 0)
@@ -165,3 +166,23 @@ async def test_the_aiohttp_cleanup_context_starts_and_stops(db: Db) -> None:
     with pytest.raises(StopAsyncIteration):
         await anext(context)
     assert jobs._task is None
+
+
+async def test_each_pass_forwards_pending_mail(db: Db) -> None:
+    server = start_smtp()
+    ticket_id = store(db)
+    jobs = SupportJobs(db.sessions, Clock(bog(2026, 3, 18, 10, 5)), interval=3600, mail=server.settings())
+    try:
+        await jobs.start()
+        await _until(lambda: len(server.inbox.messages) == 1)
+        with db.sessions.begin() as session:
+            repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 6))
+        jobs.wake()
+        await _until(lambda: len(server.inbox.messages) == 2)
+    finally:
+        await jobs.stop()
+        server.controller.stop()
+    assert jobs.last_report is not None and jobs.last_report.mail is not None
+    root, reply = server.inbox.messages
+    assert root["Subject"] == f"[Caso #{ticket_id}] Recepción sin tono"
+    assert reply["In-Reply-To"] == root["Message-ID"]

@@ -544,8 +544,8 @@ def test_many_threads_racing_on_one_key_open_one_ticket(db: Db) -> None:
 
 
 def test_two_processes_acting_at_once_serialize_on_the_row(db: Db) -> None:
-    """act locks the row: B's escalation waits for A's response and sees it (no lost update)."""
-    _postgres_only(db)
+    """act locks (PostgreSQL: the row; SQLite: the database): B's escalation waits for A's
+    response and sees it (no lost update)."""
     ticket_id = store(db)
     first = db.sessions()
     repo.act(first, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 10))

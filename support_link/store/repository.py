@@ -1,8 +1,8 @@
 """Tickets in and out of the database (adapter around support_link.lifecycle).
 
 The caller opens the session and commits; every function here only flushes. Rules:
-- `act` loads the ticket with SELECT ... FOR UPDATE (PostgreSQL; SQLite serializes writers
-  by itself), first applies a due auto-close (the 48 h may have passed since the job last
+- `act` loads the ticket with SELECT ... FOR UPDATE (PostgreSQL; on SQLite it takes the
+  database write lock before reading), first applies a due auto-close (the 48 h may have passed since the job last
   ran), then the action, and stores the new state and its events.
 - One open ticket per dedup_key is enforced by the database (`uq_open_ticket_key`);
   `open_or_get_by_key` inserts inside a SAVEPOINT and, on the unique violation, returns the
@@ -497,6 +497,7 @@ def act(
     response's or an internal note's text) goes on the action's first event; when the action
     changes nothing, it is kept as an internal_note event so no text is lost.
     """
+    _write_lock_sqlite(session)
     record = _record(session, ticket_id, for_update=True)
     current = _ticket_of(record)
     caught_up, close_events = lifecycle.close_if_due(current, now)
@@ -517,6 +518,7 @@ def link_problem(
 ) -> tuple[Ticket, Ticket]:
     """Record that the problem explains the incident, on both tickets (rows locked in id order)."""
     first, second = sorted((problem_id, incident_id))
+    _write_lock_sqlite(session)
     records = {first: _record(session, first, for_update=True), second: _record(session, second, for_update=True)}
     problem, incident = _ticket_of(records[problem_id]), _ticket_of(records[incident_id])
     (new_problem, problem_events), (new_incident, incident_events) = lifecycle.link(problem, incident, now, actor)
