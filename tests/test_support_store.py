@@ -234,7 +234,7 @@ def test_get_of_a_missing_ticket(db: Db) -> None:
 
 def test_create_refuses_a_ticket_that_already_has_an_id(db: Db) -> None:
     ticket, event = fresh()
-    with db.sessions() as session, pytest.raises(repo.DedupKeyError):
+    with db.sessions() as session, pytest.raises(repo.AlreadyStoredError):
         repo.create(session, replace(ticket, id=7), event, "acme")
 
 

@@ -15,7 +15,8 @@ Errors (support_link.errors.SupportLinkError below):
 
     StoreError
     ├── TicketNotFoundError (LookupError)   no ticket with that id
-    └── DedupKeyError (ValueError)          open_or_get_by_key without a dedup_key; create with an id
+    ├── DedupKeyError (ValueError)          open_or_get_by_key with a ticket without a dedup_key
+    └── AlreadyStoredError (ValueError)     create with a ticket that already has an id
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ class TicketNotFoundError(StoreError, LookupError):
 
 
 class DedupKeyError(StoreError, ValueError):
-    """open_or_get_by_key needs a ticket with a dedup_key; create needs one without an id."""
+    """open_or_get_by_key needs a ticket with a dedup_key."""
+
+
+class AlreadyStoredError(StoreError, ValueError):
+    """create takes a new ticket: the database gives it its id."""
 
 
 # --- values handed out ----------------------------------------------------------------------
@@ -281,7 +286,7 @@ def create(
 ) -> int:
     """Store a new ticket (from lifecycle.new_ticket) and its "created" event; returns the id."""
     if ticket.id is not None:
-        raise DedupKeyError(f"a new ticket gets its id from the database; this one already has #{ticket.id}")
+        raise AlreadyStoredError(f"a new ticket gets its id from the database; this one already has #{ticket.id}")
     state = _state(ticket, event.at, calendar)
     record = TicketRecord(
         account=account, finding=finding, sla_state=None if state is None else str(state), updated_at=event.at
