@@ -25,6 +25,7 @@ from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
 from provisioner.settings import Settings
+from support_link import store as support_store
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
@@ -43,6 +44,7 @@ def main(ctx: click.Context) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextmanager
@@ -50,6 +52,7 @@ def _session(ctx: click.Context) -> Iterator[Session]:
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    support_store.upgrade(engine)
     try:
         with session_factory(engine).begin() as session:
             yield session
@@ -345,6 +348,53 @@ def user_add(ctx: click.Context, username: str, role: str, display_name: str, pa
 
 
 @main.group()
+def tickets() -> None:
+    """Support tickets (the agents' queue)."""
+
+
+@tickets.command("list")
+@click.option("--account", help="Only this customer (tenant slug).")
+@click.option("--type", "ticket_type", type=click.Choice(["incident", "requirement", "problem"]))
+@click.option("--priority", type=click.Choice(["urgent", "high", "normal", "low"]))
+@click.option("--status", help="new, in_progress, escalated, resolved, closed, or 'all' (default: open ones).")
+@click.option("--sla-state", type=click.Choice(["on_time", "at_risk", "breached"]))
+@json_option
+@click.pass_context
+def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | None, priority: str | None,
+                 status: str | None, sla_state: str | None, as_json: bool) -> None:
+    """The queue, by first-response due time."""
+    from support_link.store import repository
+    from provisioner.web.tickets import queue_filters
+
+    filters = queue_filters({"account": account, "type": ticket_type, "priority": priority, "status": status, "sla_state": sla_state})
+    with _session(ctx) as session:
+        rows = [repository.row_to_json(row) for row in repository.list_tickets(session, datetime.now(UTC), **filters)]
+    _emit(as_json, rows, "\n".join(
+        f"#{r['id']:<5} {r['priority']:<7} {r['type']:<12} {r['status']:<12} due {r['first_response_due'] or '-':<26} "
+        f"{r['sla_state'] or '-':<9} {r['subject']}" for r in rows) or "no tickets")
+
+
+@tickets.command("show")
+@click.argument("ticket_id", type=int)
+@json_option
+@click.pass_context
+def tickets_show(ctx: click.Context, ticket_id: int, as_json: bool) -> None:
+    """One ticket with its timeline and affected devices."""
+    from support_link.store import repository
+
+    with _session(ctx) as session:
+        try:
+            data = repository.to_json(repository.get(session, ticket_id, datetime.now(UTC)))
+        except repository.TicketNotFoundError:
+            raise click.ClickException(f"no ticket #{ticket_id}") from None
+    text = [f"#{data['id']} {data['subject']}", f"  {data['type']} {data['status']} priority {data['priority']} "
+            f"(urgency {data['urgency']}, impact {data['impact']}) SLA {data['sla_state']}",
+            f"  first response due {data['first_response_due']}", f"  devices: {', '.join(data['devices']) or '-'}"]
+    text += [f"  {e['at']} {e['kind']} by {e['actor']}" + (f": {e['note']}" if e["note"] else "") for e in data["events"]]
+    _emit(as_json, data, "\n".join(text))
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 
@@ -355,6 +405,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Apply pending migrations (every command also does this on start)."""
     engine = make_engine(ctx.obj.database_url)
     upgrade(engine)
+    support_store.upgrade(engine)
     click.echo("database is up to date")
 
 

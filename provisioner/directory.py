@@ -72,6 +72,7 @@ class Directory:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
+        self.sessions = sessions  # shared with the web app and workers of the same process
         self._settings = settings
         self._monotonic = monotonic
         self._version: int | None = None

@@ -24,6 +24,12 @@ from provisioner.sightings import SightingRecorder
 from provisioner.tftp import TftpServer
 from provisioner.values import ConfigRequest, Protocol
 from provisioner.vendors import VENDORS
+from provisioner.web.app import setup_web
+from provisioner.web.api import setup_api
+from provisioner.web.live import LIVE
+from provisioner.web.tickets import setup_tickets
+from support_link import store as support_store
+from support_link.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
 security_log = logging.getLogger("provisioner.security")
@@ -40,6 +46,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+        support_store.upgrade(engine)
     sessions = session_factory(engine)
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
@@ -120,6 +127,13 @@ def create_app(settings: Settings, service: ProvisioningService, recorder: Sight
     app.router.add_get("/healthz", handle_health)
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_tftp_server)
+    sessions = service.directory.sessions
+    setup_web(app, sessions)
+    setup_tickets(app, sessions)
+    setup_api(app)
+    jobs = SupportJobs(sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds, mail=settings.mail())
+    app.cleanup_ctx.append(jobs.context)
+    app[LIVE].on_change.append(jobs.wake)
     return app
 
 

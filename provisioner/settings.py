@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from support_link.mail import MailSettings
+
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
 
 
@@ -25,6 +27,14 @@ class Settings:
     tftp_max_sessions: int = 2000
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
+    support_job_seconds: float = 30.0
+    smtp_host: str = ""  # helpdesk mailbox forward: off unless a host is given
+    smtp_port: int = 25
+    smtp_sender: str = "mesa@localhost"
+    smtp_recipient: str = ""
+    smtp_starttls: int = 0
+    smtp_user: str = ""
+    smtp_password: str = ""
     log_level: str = "INFO"
 
     @property
@@ -45,6 +55,14 @@ class Settings:
         host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
         port = "" if self.tftp_port == 69 else f":{self.tftp_port}"
         return f"tftp://{host}{port}/{key}/"
+
+    def mail(self) -> MailSettings | None:
+        if not self.smtp_host or not self.smtp_recipient:
+            return None
+        return MailSettings(
+            host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
+            starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
+        )
 
     @property
     def firmware_path(self) -> Path:
@@ -76,5 +94,13 @@ HELP = {
     "tftp_max_sessions": "concurrent TFTP transfers before new ones get 'server busy'",
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
+    "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",
+    "smtp_host": "SMTP server for forwarding tickets to the helpdesk mailbox (empty: off)",
+    "smtp_port": "SMTP port",
+    "smtp_sender": "From address of forwarded tickets",
+    "smtp_recipient": "the helpdesk mailbox that receives new tickets and their updates",
+    "smtp_starttls": "1 to use STARTTLS",
+    "smtp_user": "SMTP login (optional)",
+    "smtp_password": "SMTP password (optional)",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
 }

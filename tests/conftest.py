@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from provisioner.db.engine import make_engine, upgrade
+from support_link import store as support_store
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -54,6 +55,7 @@ def _postgres_database() -> str:
                 template_url = make_url(POSTGRES_URL).set(database=TEMPLATE_DB)
                 engine = make_engine(template_url.render_as_string(hide_password=False))
                 upgrade(engine)
+                support_store.upgrade(engine)
                 engine.dispose()
                 _template_ready = True
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'))
@@ -80,6 +82,7 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         url = f"sqlite:///{folder / 'provisioner.sqlite3'}"
         engine = make_engine(url)
         upgrade(engine)
+        support_store.upgrade(engine)
         engine.dispose()
         yield url
         return

@@ -1,0 +1,208 @@
+"""JSON API under /api/v1/ (bearer token), described by /api/v1/openapi.json.
+
+Tickets: list/filter, create, show, act. Devices: list. Imports: preview and confirm.
+Errors are JSON: {"error": <code>, "detail": <plain message>}.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+
+from firmware_catalog import load_catalog
+from provisioner import admin
+from provisioner.web.app import USER, in_thread, now
+from provisioner.web.live import LIVE
+from provisioner.web.tickets import _act, _get, _log_work, _queue, action_from_form, actor_of, create_ticket, queue_filters
+from support_link import SupportLinkError
+from support_link.store import repository
+
+
+def _error(status: int, code: str, detail: str) -> web.Response:
+    return web.json_response({"error": code, "detail": detail}, status=status)
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    try:
+        rows = await in_thread(request, _queue, queue_filters(request.query), now())
+    except SupportLinkError as exc:
+        return _error(400, "bad_filter", str(exc))
+    return web.json_response([repository.row_to_json(row) for row in rows])
+
+
+async def show_ticket(request: web.Request) -> web.Response:
+    try:
+        stored = await in_thread(request, _get, int(request.match_info["id"]), now())
+    except (repository.TicketNotFoundError, ValueError):
+        return _error(404, "not_found", "no such ticket")
+    return web.json_response(repository.to_json(stored))
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error": "bad_json", "detail": "send a JSON object"}', content_type="application/json") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='{"error": "bad_json", "detail": "send a JSON object"}', content_type="application/json")
+    return body
+
+
+async def create(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    fields = {key: str(value) for key, value in body.items() if value is not None}
+    try:
+        ticket_id = await in_thread(request, create_ticket, fields, actor_of(request[USER]), now())
+    except SupportLinkError as exc:
+        return _error(422, "invalid_ticket", str(exc))
+    request.app[LIVE].poke()
+    stored = await in_thread(request, _get, ticket_id, now())
+    return web.json_response(repository.to_json(stored), status=201)
+
+
+async def act(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    try:
+        ticket_id = int(request.match_info["id"])
+        if body.get("action") == "log_work":
+            minutes = int(body.get("minutes", 0))
+            if not 1 <= minutes <= 1440:
+                raise ValueError("minutes must be 1..1440")
+            ended = now()
+            await in_thread(request, _log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
+        else:
+            action, note = action_from_form({key: str(value) for key, value in body.items()})
+            if action is None:
+                return _error(400, "unknown_action", "action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
+            await in_thread(request, _act, ticket_id, action, actor_of(request[USER]), now(), note)
+    except repository.TicketNotFoundError:
+        return _error(404, "not_found", "no such ticket")
+    except (SupportLinkError, ValueError) as exc:
+        return _error(409, "refused", str(exc))
+    request.app[LIVE].poke()
+    stored = await in_thread(request, _get, ticket_id, now())
+    return web.json_response(repository.to_json(stored))
+
+
+def _devices(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
+    with sessions() as session:
+        return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
+
+
+async def list_devices(request: web.Request) -> web.Response:
+    rows = await in_thread(request, _devices, request.query.get("tenant"))
+    return web.json_response(rows)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+def setup_api(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_get("/api/v1/tickets", list_tickets)
+    app.router.add_post("/api/v1/tickets", create)
+    app.router.add_get("/api/v1/tickets/{id}", show_ticket)
+    app.router.add_post("/api/v1/tickets/{id}/actions", act)
+    app.router.add_get("/api/v1/devices", list_devices)
+
+
+_TICKET = {
+    "type": "object",
+    "required": ["id", "type", "status", "urgency", "impact", "priority", "subject", "channel", "created_at",
+                 "first_response_due", "sla_state", "devices", "finding"],
+    "properties": {
+        "id": {"type": "integer"},
+        "type": {"type": "string", "enum": ["incident", "requirement", "problem"]},
+        "status": {"type": "string", "enum": ["new", "in_progress", "escalated", "resolved", "closed"]},
+        "urgency": {"type": "string", "enum": ["high", "medium", "low"]},
+        "impact": {"type": "string", "enum": ["organization", "department", "individual"]},
+        "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
+        "subject": {"type": "string"},
+        "channel": {"type": "string", "enum": ["portal", "email", "phone", "whatsapp", "device"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "first_response_due": {"type": ["string", "null"], "format": "date-time"},
+        "sla_state": {"type": ["string", "null"], "enum": ["on_time", "at_risk", "breached", None]},
+        "devices": {"type": "array", "items": {"type": "string"}},
+        "finding": {"type": ["string", "null"]},
+        "account": {"type": "string"},
+    },
+}
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+_FILTERS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+    for name in ("account", "type", "priority", "status", "sla_state")
+]
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Provisioning and support API", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Ticket": _TICKET, "Error": _ERROR},
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/tickets": {
+            "get": {
+                "summary": "The queue, sorted by first-response due time (default: open tickets; status=all for every one)",
+                "parameters": _FILTERS,
+                "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}),
+                              "400": _json({"$ref": "#/components/schemas/Error"})},
+            },
+            "post": {
+                "summary": "Open a ticket",
+                "requestBody": _json({
+                    "type": "object",
+                    "required": ["subject", "detail", "requester_name", "requester_contact"],
+                    "properties": {k: {"type": "string"} for k in (
+                        "type", "urgency", "impact", "channel", "account", "subject", "detail",
+                        "requester_name", "requester_contact")},
+                }),
+                "responses": {"201": _json({"$ref": "#/components/schemas/Ticket"}),
+                              "422": _json({"$ref": "#/components/schemas/Error"})},
+            },
+        },
+        "/api/v1/tickets/{id}": {
+            "get": {
+                "summary": "A ticket with its timeline, affected devices and work logs",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}),
+                              "404": _json({"$ref": "#/components/schemas/Error"})},
+            }
+        },
+        "/api/v1/tickets/{id}/actions": {
+            "post": {
+                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": _json({
+                    "type": "object", "required": ["action"],
+                    "properties": {
+                        "action": {"type": "string", "enum": ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]},
+                        "note": {"type": "string"}, "urgency": {"type": "string"}, "impact": {"type": "string"},
+                        "minutes": {"type": "integer"},
+                    },
+                }),
+                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}),
+                              "404": _json({"$ref": "#/components/schemas/Error"}),
+                              "409": _json({"$ref": "#/components/schemas/Error"})},
+            }
+        },
+        "/api/v1/devices": {
+            "get": {
+                "summary": "Assigned devices and phones waiting for an extension, with compliance",
+                "parameters": [{"name": "tenant", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "array", "items": {"type": "object"}})},
+            }
+        },
+    },
+}

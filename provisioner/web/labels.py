@@ -1,0 +1,33 @@
+"""Spanish labels for the rulebook's terms (service-model.md), one table each."""
+
+TYPES = {"incident": "Incidente", "requirement": "Requerimiento", "problem": "Problema"}
+PRIORITIES = {"urgent": "Urgente", "high": "Alta", "normal": "Normal", "low": "Baja"}
+URGENCIES = {"high": "Alta", "medium": "Media", "low": "Baja"}
+IMPACTS = {"organization": "Organización", "department": "Departamento", "individual": "Individual"}
+STATUSES = {
+    "new": "Nuevo", "in_progress": "En curso", "escalated": "Escalado (nivel 2)",
+    "resolved": "Resuelto", "closed": "Cerrado",
+}
+SLA_STATES = {"on_time": "A tiempo", "at_risk": "En riesgo", "breached": "Vencido"}
+CHANNELS = {"portal": "Portal", "email": "Correo", "phone": "Teléfono", "whatsapp": "WhatsApp", "device": "Equipo"}
+FINDINGS = {
+    "firmware_older": "Firmware desactualizado",
+    "firmware_newer": "Firmware más reciente que el homologado",
+    "firmware_unknown": "Firmware no verificable",
+    "model_not_homologated": "Modelo no homologado",
+    "lines_exceeded": "Más líneas que las homologadas",
+    "unreachable": "Sin respuesta SNMP",
+    "snmp_firmware_mismatch": "Firmware SNMP distinto",
+}
+EVENTS = {
+    "created": "Caso creado", "public_response": "Respuesta al solicitante", "internal_note": "Nota interna",
+    "system_message": "Mensaje del sistema", "escalated": "Escalado a nivel 2", "resolved": "Resuelto",
+    "reopened": "Reabierto", "requester_reply": "Respuesta del solicitante", "reclassified": "Reclasificado",
+    "closed": "Cerrado", "auto_closed": "Cerrado automáticamente", "device_joined": "Equipo afectado agregado",
+    "linked_incident": "Incidente vinculado", "linked_problem": "Vinculado a un problema",
+    "device_recovered": "Equipo recuperado", "work_logged": "Trabajo registrado",
+}
+ALL = {
+    "types": TYPES, "priorities": PRIORITIES, "urgencies": URGENCIES, "impacts": IMPACTS,
+    "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,
+}
