@@ -26,6 +26,7 @@ from provisioner.values import ConfigRequest, Protocol
 from provisioner.vendors import VENDORS
 from provisioner.web.app import setup_web
 from provisioner.web.api import setup_api
+from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
 from support_link import store as support_store
@@ -131,6 +132,7 @@ def create_app(settings: Settings, service: ProvisioningService, recorder: Sight
     setup_web(app, sessions)
     setup_tickets(app, sessions)
     setup_api(app)
+    setup_installers(app)
     jobs = SupportJobs(sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds, mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)
     app[LIVE].on_change.append(jobs.wake)

@@ -157,3 +157,31 @@ def test_script_in_a_device_string_is_shown_as_text(web, browser) -> None:  # ty
     page.goto(f"{server.base}/tickets")
     assert page.evaluate("window.__pwned === undefined")
     page.close()
+
+
+def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server, _agent = web
+    cli_json(server.database_url, "tenant", "create", "Importadora S.A.S.", "--sip-server", "pbx.example.net", "--slug", "importadora")
+    installer = cli_json(server.database_url, "user", "add", "ivan", "--role", "installer", "--password", "clave-ivan-1")
+    bad = tmp_path / "extensiones.csv"
+    bad.write_text("extensión;nombre;departamento;mac;modelo;línea\n301;Ana Gómez;Ventas;00:15:65:AB:CD:01;T21P;1\n3x2;Bo;Ventas;;;\n", encoding="utf-8")
+    page = browser.new_page()
+    log_in(page, server, {"username": "ivan", "password": "clave-ivan-1"})
+    page.goto(server.base + "/imports")
+    page.select_option("select[name=tenant]", "importadora")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button:has-text('Revisar')")
+    problems = page.inner_text("#problems")
+    assert "3" in problems and "extension" in problems.lower() and "3x2" in problems
+    assert page.locator("button:has-text('Confirmar')").count() == 0
+    good = tmp_path / "extensiones-ok.csv"
+    good.write_text(bad.read_text(encoding="utf-8").replace("3x2", "302"), encoding="utf-8")
+    page.select_option("select[name=tenant]", "importadora")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("button:has-text('Revisar')")
+    assert "sin errores" in page.inner_text("#preview")
+    page.click("button:has-text('Confirmar')")
+    assert "Importación aplicada" in page.inner_text("#preview")
+    page.close()
+    status, devices = api(server, installer["api_token"], "GET", "/api/v1/devices?tenant=importadora")
+    assert status == 200 and [d["mac"] for d in devices] == ["001565abcd01"]

@@ -10,11 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.orm import Session, sessionmaker
 
-from firmware_catalog import load_catalog
-from provisioner import admin
 from provisioner.web.app import USER, in_thread, now
+from provisioner.web.installers import _devices
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import _act, _get, _log_work, _queue, action_from_form, actor_of, create_ticket, queue_filters
 from support_link import SupportLinkError
@@ -85,11 +83,6 @@ async def act(request: web.Request) -> web.Response:
     request.app[LIVE].poke()
     stored = await in_thread(request, _get, ticket_id, now())
     return web.json_response(repository.to_json(stored))
-
-
-def _devices(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
-    with sessions() as session:
-        return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
 
 
 async def list_devices(request: web.Request) -> web.Response:

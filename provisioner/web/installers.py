@@ -1,0 +1,117 @@
+"""Installers' pages: upload an extension list, preview every problem and change, confirm;
+and the devices list (assigned phones and phones waiting for an extension)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from firmware_catalog import load_catalog
+from provisioner import admin
+from provisioner.db.models import Tenant
+from provisioner.importing import api as import_api
+from provisioner.importing.errors import ImportingError
+from provisioner.web import labels
+from provisioner.web.app import USER, in_thread, render
+
+MAX_UPLOAD = 25 * 1024 * 1024
+IMPORT_ROLES = ("installer", "admin")
+
+
+def _tenants(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:
+    with sessions() as session:
+        return [(t.slug, t.name) for t in session.scalars(select(Tenant).order_by(Tenant.name))]
+
+
+def _require_installer(request: web.Request) -> None:
+    if request[USER].role not in IMPORT_ROLES:
+        raise web.HTTPForbidden(text="Solo instaladores y administradores importan extensiones.\n")
+
+
+async def imports_page(request: web.Request) -> web.Response:
+    _require_installer(request)
+    return render(request, "imports.html", tenants=await in_thread(request, _tenants), result=None, error=None, form={})
+
+
+async def _upload(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
+    form = await request.post()
+    upload = form.get("file")
+    if upload is not None and hasattr(upload, "file"):
+        data, name = upload.file.read(MAX_UPLOAD + 1), upload.filename or "upload.csv"
+    else:  # the confirm step sends back the previewed file
+        try:
+            data = base64.b64decode(str(form.get("file_b64", "")), validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        name = str(form.get("file_name", "upload.csv"))
+    if len(data) > MAX_UPLOAD:
+        raise ImportingError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    fields = {key: str(form.get(key, "")) for key in ("tenant", "replace", "step", "expect_sha256")}
+    return fields, data, name
+
+
+async def imports_submit(request: web.Request) -> web.Response:
+    _require_installer(request)
+    tenants = await in_thread(request, _tenants)
+    try:
+        fields, data, name = await _upload(request)
+        if not data:
+            raise ImportingError("choose a CSV or XLSX file")
+        replace = fields["replace"] == "1"
+        if fields["step"] == "confirm":
+            result = await in_thread(request, _confirm, fields["tenant"], data, name, replace, fields["expect_sha256"] or None)
+        else:
+            result = await in_thread(request, _preview, fields["tenant"], data, name, replace)
+    except ImportingError as exc:
+        return render(request, "imports.html", status=import_api.http_status(exc), tenants=tenants, result=None,
+                      error=str(exc), form={})
+    return render(request, "imports.html", status=200 if result["ok"] else 422, tenants=tenants, result=result, error=None,
+                  form={**fields, "file_b64": base64.b64encode(data).decode(), "file_name": name})
+
+
+def _preview(sessions: sessionmaker[Session], tenant: str, data: bytes, name: str, replace: bool) -> dict[str, Any]:
+    return import_api.preview_import(sessions, tenant, data, name, replace=replace)
+
+
+def _confirm(sessions: sessionmaker[Session], tenant: str, data: bytes, name: str, replace: bool, sha: str | None) -> dict[str, Any]:
+    return import_api.confirm_import(sessions, tenant, data, name, replace=replace, expect_sha256=sha)
+
+
+async def api_import(request: web.Request) -> web.Response:
+    """POST /api/v1/imports (multipart: file, tenant, dry_run=1|0, replace=1|0)."""
+    if request[USER].role not in IMPORT_ROLES:
+        return web.json_response({"error": "forbidden", "detail": "installers and admins only"}, status=403)
+    try:
+        fields, data, name = await _upload(request)
+        form = await request.post()
+        dry_run = str(form.get("dry_run", "1")) != "0"
+        result = await in_thread(request, _run_api, fields["tenant"], data, name, dry_run, fields["replace"] == "1")
+    except ImportingError as exc:
+        return web.json_response({"error": "import_refused", "detail": str(exc)}, status=import_api.http_status(exc))
+    return web.json_response(result, status=200 if result["ok"] else 422)
+
+
+def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: str, dry_run: bool, replace: bool) -> dict[str, Any]:
+    return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
+
+
+def _devices(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
+    with sessions() as session:
+        return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
+
+
+async def devices_page(request: web.Request) -> web.Response:
+    rows = await in_thread(request, _devices, request.query.get("tenant") or None)
+    return render(request, "devices.html", rows=rows, labels=labels)
+
+
+def setup_installers(app: web.Application) -> None:
+    app.router.add_get("/imports", imports_page)
+    app.router.add_post("/imports", imports_submit)
+    app.router.add_post("/api/v1/imports", api_import)
+    app.router.add_get("/devices", devices_page)
