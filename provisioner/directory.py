@@ -33,6 +33,7 @@ class DeviceRecord:
     mac: str
     model_key: str
     lines: tuple[LineView, ...]  # every assigned line, sorted; may exceed what the model supports
+    department: str = "Sin asignar"  # the first line's department (blast radius of incidents)
 
 
 def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
@@ -127,7 +128,8 @@ class Directory:
                 extensions = session.scalars(
                     select(Extension).where(Extension.device_id == device.id).order_by(Extension.line)
                 ).all()
-                record = DeviceRecord(device.id, device.mac, device.model_key, tuple(map(line_view, extensions)))
+                department = next((e.department for e in extensions if e.department), "Sin asignar")
+                record = DeviceRecord(device.id, device.mac, device.model_key, tuple(map(line_view, extensions)), department)
         if len(self._devices) < 1_000_000:
             self._devices[cache_key] = record
         return record

@@ -18,6 +18,7 @@ from firmware_catalog import load_catalog
 from provisioner.db.engine import make_engine, session_factory, upgrade
 from provisioner.directory import Directory
 from provisioner.firmware_store import FirmwareStore
+from provisioner.intake import TicketIntake
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
@@ -52,7 +53,8 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions)
-    service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS)
+    intake = TicketIntake(sessions, lambda: datetime.now(UTC))
+    service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS, intake)
     return service, recorder
 
 
@@ -136,6 +138,9 @@ def create_app(settings: Settings, service: ProvisioningService, recorder: Sight
     jobs = SupportJobs(sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds, mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)
     app[LIVE].on_change.append(jobs.wake)
+    if service.intake is not None:
+        service.intake.on_change = app[LIVE].poke
+        app.cleanup_ctx.append(service.intake.context)
     return app
 
 

@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from firmware_catalog import Catalog, CatalogEntry, check_compliance
+from firmware_catalog import Catalog, CatalogEntry, Finding, check_compliance
 from provisioner.directory import DeviceRecord, Directory, TenantRecord
 from provisioner.firmware_store import FirmwareStore
 from provisioner.identification import identify
+from provisioner.incidents import DeviceFinding
+from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake
 from provisioner.sightings import SightingRecord, SightingRecorder
 from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
 
@@ -49,12 +51,14 @@ class ProvisioningService:
         firmware: FirmwareStore,
         recorder: SightingRecorder | None,
         vendors: Mapping[str, ModuleType],
+        intake: TicketIntake | None = None,
     ) -> None:
         self.directory = directory
         self.catalog = catalog
         self.firmware = firmware
         self.recorder = recorder
         self.vendors = vendors
+        self.intake = intake
         self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
         self._rendered_generation = -1
 
@@ -65,13 +69,39 @@ class ProvisioningService:
         if tenant is None:
             return Outcome(None, ident, (), "unknown tenant key")
         device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
-        findings, judged = self._judge(tenant, ident, device)
+        found, judged = self._judge(tenant, ident, device)
+        findings = tuple(f.kind.value for f in found)
         file, reason = self._respond(tenant, ident, device, request.filename)
         if ident.firmware and ident.mac:
             self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
         if self.recorder is not None:
             self.recorder.record(_sighting(request, tenant, ident, file is not None, findings, judged))
+        if judged and self.intake is not None and ident.mac:
+            self.intake.observe(self._observation(request, tenant, ident, device, found))
         return Outcome(file, ident, findings, reason)
+
+    def _observation(
+        self, request: ConfigRequest, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None,
+        found: tuple[Finding, ...],
+    ) -> Observation:
+        assert ident.mac is not None
+        entry = self.phone_entry(ident, device)
+        model = entry.model if entry else ident.model
+        department = device.department if device else "Sin asignar"
+        return Observation(
+            tenant_id=tenant.id,
+            mac=ident.mac,
+            findings=tuple(
+                DeviceFinding(
+                    tenant=tenant.view.slug, kind=f.kind.value, mac=ident.mac, model=model, observed=f.observed,
+                    expected=f.expected, department=department, seen_at=request.received_at,
+                    source_ip=request.source_ip, protocol=request.protocol.value, user_agent=request.user_agent,
+                )
+                for f in found
+            ),
+            covers=PROVISIONING_KINDS,
+            seen_at=request.received_at,
+        )
 
     # -- compliance ------------------------------------------------------------------------
     def phone_entry(self, ident: Identification, device: DeviceRecord | None) -> CatalogEntry | None:
@@ -84,15 +114,14 @@ class ProvisioningService:
 
     def _judge(
         self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None
-    ) -> tuple[tuple[str, ...], bool]:
+    ) -> tuple[tuple[Finding, ...], bool]:
         if ident.mac is None or (not ident.model and device is None):
             return (), False  # no phone to attach it to, or nothing says what it is: no judgement
         firmware = ident.firmware
         if firmware is None and ident.mac:
             firmware = self.directory.known_firmware(tenant.id, ident.mac)
         lines = len(device.lines) if device else 0
-        found = check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model)
-        return tuple(f.kind.value for f in found), True
+        return check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model), True
 
     # -- response --------------------------------------------------------------------------
     def _respond(

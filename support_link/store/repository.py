@@ -840,3 +840,47 @@ def to_json(stored: StoredTicket) -> dict[str, Any]:
 def row_to_json(row: TicketRow) -> dict[str, Any]:
     """A queue line as JSON: the same ticket fields as to_json, without timeline and logs."""
     return {**_ticket_json(row.ticket, row.account, row.finding, row.sla_state), "devices": list(row.devices)}
+
+
+# --- device incidents (used by the provisioning side's intake worker) ----------------------
+
+
+def open_tickets_for_device(session: Session, account: str, device: str) -> list[tuple[int, str | None, str | None]]:
+    """(ticket id, finding, dedup key) of every open ticket on which `device` is still affected."""
+    query = (
+        select(TicketRecord.id, TicketRecord.finding, TicketRecord.dedup_key)
+        .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
+        .where(
+            TicketRecord.account == account,
+            TicketRecord.status.in_([str(status) for status in OPEN]),
+            AffectedDeviceRecord.device == device,
+            AffectedDeviceRecord.recovered_at.is_(None),
+        )
+    )
+    return [(row.id, row.finding, row.dedup_key) for row in session.execute(query)]
+
+
+def set_subject(session: Session, ticket_id: int, subject: str, now: datetime) -> None:
+    """Refresh a generated subject (e.g. the device count of a device incident); not an event."""
+    record = _record(session, ticket_id)
+    record.subject = subject
+    _touch(session, ticket_id, now)
+    session.flush()
+
+
+def past_incidents_for_device(session: Session, account: str, device: str, finding: str, since: datetime) -> list[int]:
+    """Incidents (resolved or closed since `since`) that had `device` with this finding, oldest first."""
+    query = (
+        select(TicketRecord.id)
+        .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
+        .where(
+            TicketRecord.account == account,
+            TicketRecord.finding == finding,
+            TicketRecord.type == str(TicketType.INCIDENT),
+            TicketRecord.status.in_([str(Status.RESOLVED), str(Status.CLOSED)]),
+            TicketRecord.resolved_at >= since,
+            AffectedDeviceRecord.device == device,
+        )
+        .order_by(TicketRecord.id)
+    )
+    return list(session.scalars(query))

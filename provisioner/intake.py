@@ -1,0 +1,256 @@
+"""Findings -> tickets, off the request path.
+
+A config fetch (or an SNMP poll) hands an `Observation` to `TicketIntake.observe()`, which
+only stores it in memory, coalesced per phone (the latest observation of a phone wins).
+A background task drains them every `interval` seconds and, in a worker thread:
+
+  * for each finding: the one open incident of its dedup key (opened if none, enforced by
+    the database's uq_open_ticket_key across processes) gets the phone on its device list
+    with the evidence; impact follows the blast radius and priority / due time follow;
+  * a phone whose open incident's finding it no longer shows is marked recovered; when
+    every phone of an incident has recovered, the incident is resolved (closed 48 h later
+    by the support job);
+  * a phone whose incident of the same kind was resolved 3 times within 30 days gets a
+    Problem linking those incidents.
+
+Nothing here can fail a fetch: errors are logged and the observations retried once. On a
+clean shutdown the queue is drained; after a crash, the next contact of each phone raises
+its finding again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from provisioner.db.models import Device, Tenant
+from provisioner.incidents import (
+    URGENCY_BY_FINDING,
+    DeviceFinding,
+    dedup_key,
+    detail_for,
+    impact_for,
+    subject_for,
+    urgency_for,
+)
+from support_link import lifecycle
+from support_link.lifecycle import Actor, ActorKind
+from support_link.store import repository
+
+log = logging.getLogger("provisioner.intake")
+
+INTAKE_ACTOR = Actor(ActorKind.SYSTEM, "aprovisionamiento")
+PROVISIONING_KINDS = frozenset(
+    {"firmware_older", "firmware_newer", "firmware_unknown", "model_not_homologated", "lines_exceeded"}
+)
+SNMP_KINDS = frozenset({"unreachable", "snmp_firmware_mismatch"})
+RECURRENCES_FOR_PROBLEM = 3
+RECURRENCE_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one contact showed about one phone: its current findings within `covers`."""
+
+    tenant_id: int
+    mac: str
+    findings: tuple[DeviceFinding, ...]
+    covers: frozenset[str]  # kinds this kind of contact can judge (absent ones have recovered)
+    seen_at: datetime
+
+
+@dataclass
+class IntakeStats:
+    processed: int = 0
+    opened: int = 0
+    joined: int = 0
+    recovered: int = 0
+    resolved: int = 0
+    problems: int = 0
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    urgency: Mapping[str, str] = field(default_factory=lambda: dict(URGENCY_BY_FINDING))
+    organization_share: float = 0.5
+
+
+class TicketIntake:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        *,
+        interval: float = 0.5,
+        rules: IntakeRules = IntakeRules(),
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._interval = interval
+        self._rules = rules
+        self.on_change = on_change  # e.g. tell open queues that tickets changed
+        self._pending: dict[tuple[int, str, frozenset[str]], Observation] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.stats = IntakeStats()
+
+    # -- request side: never blocks, never raises -------------------------------------------
+    def observe(self, observation: Observation) -> None:
+        self._pending[(observation.tenant_id, observation.mac, observation.covers)] = observation
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    # -- worker side ------------------------------------------------------------------------
+    async def drain(self) -> None:
+        async with self._lock:
+            while self._pending:
+                batch = list(self._pending.values())
+                self._pending.clear()
+                try:
+                    await asyncio.to_thread(self.process, batch)
+                except Exception:
+                    self.stats.failures += 1
+                    log.exception("ticket intake failed for %d observations; retrying once", len(batch))
+                    try:
+                        await asyncio.to_thread(self.process, batch)
+                    except Exception:
+                        log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
+                if self.on_change is not None:
+                    self.on_change()
+
+    def process(self, batch: list[Observation]) -> None:
+        """Turn observations into ticket changes (blocking; runs in a worker thread)."""
+        now = self._clock()
+        by_key: dict[str, list[DeviceFinding]] = {}
+        for observation in batch:
+            for finding in observation.findings:
+                by_key.setdefault(dedup_key(finding), []).append(finding)
+        for key, findings in by_key.items():
+            with self._sessions.begin() as session:
+                self._raise(session, key, findings, now)
+        for observation in batch:
+            with self._sessions.begin() as session:
+                self._recover(session, observation, now)
+        self.stats.processed += len(batch)
+
+    def _raise(self, session: Session, key: str, findings: list[DeviceFinding], now: datetime) -> None:
+        first = findings[0]
+        contact_name, contact = _tenant_contact(session, first.tenant)
+        ticket, event = lifecycle.new_ticket(
+            ticket_type="incident", urgency=urgency_for(first.kind, self._rules.urgency), impact="individual",
+            subject=subject_for(first, 1), detail=detail_for(first, 1), requester_name=contact_name,
+            requester_contact=contact, channel="device", created_at=now, actor=INTAKE_ACTOR, dedup_key=key,
+        )
+        ticket_id, created = repository.open_or_get_by_key(session, ticket, event, first.tenant, first.kind)
+        if created:
+            self.stats.opened += 1
+        for finding in findings:
+            if repository.add_device(session, ticket_id, finding.mac, finding.department, finding.evidence(), now, actor=INTAKE_ACTOR):
+                self.stats.joined += 1
+        self._follow_blast_radius(session, ticket_id, first, now)
+        if created:
+            self._maybe_open_problem(session, ticket_id, findings, now)
+
+    def _follow_blast_radius(self, session: Session, ticket_id: int, finding: DeviceFinding, now: datetime) -> None:
+        stored = repository.get(session, ticket_id)
+        affected = [d for d in stored.devices if d.active]
+        impact = impact_for([d.department for d in affected], _tenant_device_count(session, finding.tenant),
+                            self._rules.organization_share)
+        ticket = stored.ticket
+        if str(ticket.impact) != impact and _wider(impact, str(ticket.impact)):
+            repository.act(session, ticket_id, lifecycle.ChangeClassification(str(ticket.urgency), impact), INTAKE_ACTOR, now)
+        # Keep the subject's device count current (it is the queue's one-line summary).
+        subject = subject_for(finding, len(affected))
+        if subject != ticket.subject:
+            repository.set_subject(session, ticket_id, subject, now)
+
+    def _maybe_open_problem(self, session: Session, incident_id: int, findings: list[DeviceFinding], now: datetime) -> None:
+        for finding in findings:
+            past = repository.past_incidents_for_device(
+                session, finding.tenant, finding.mac, finding.kind, now - RECURRENCE_WINDOW
+            )
+            if len(past) < RECURRENCES_FOR_PROBLEM:
+                continue
+            key = f"problem|{finding.tenant}|{finding.kind}|{finding.mac}"
+            contact_name, contact = _tenant_contact(session, finding.tenant)
+            problem, event = lifecycle.new_ticket(
+                ticket_type="problem", urgency=urgency_for(finding.kind, self._rules.urgency), impact="individual",
+                subject=f"Problema recurrente: {subject_for(finding, 1)}",
+                detail=(f"El equipo {finding.mac} volvió a presentar el hallazgo {finding.kind} "
+                        f"{len(past)} veces en 30 días tras resolverse. Incidentes: "
+                        + ", ".join(f"#{i}" for i in past) + f", #{incident_id}."),
+                requester_name=contact_name, requester_contact=contact, channel="device", created_at=now,
+                actor=INTAKE_ACTOR, dedup_key=key,
+            )
+            problem_id, created = repository.open_or_get_by_key(session, problem, event, finding.tenant, finding.kind)
+            if created:
+                self.stats.problems += 1
+            for incident in (*past, incident_id):
+                with contextlib.suppress(Exception):  # already linked
+                    repository.link_problem(session, problem_id, incident, INTAKE_ACTOR, now)
+
+    def _recover(self, session: Session, observation: Observation, now: datetime) -> None:
+        """Open incidents this phone no longer shows (within what the contact can judge) recover."""
+        tenant = _tenant_slug(session, observation.tenant_id)
+        if tenant is None:
+            return
+        showing = {dedup_key(f) for f in observation.findings}
+        for ticket_id, finding, key in repository.open_tickets_for_device(session, tenant, observation.mac):
+            if finding not in observation.covers or key in showing:
+                continue
+            if repository.mark_device_recovered(session, ticket_id, observation.mac, now, actor=INTAKE_ACTOR):
+                self.stats.recovered += 1
+            stored = repository.get(session, ticket_id)
+            if stored.devices and all(not d.active for d in stored.devices):
+                repository.act(
+                    session, ticket_id, lifecycle.Resolve(), INTAKE_ACTOR, now,
+                    note="Todos los equipos afectados se recuperaron (reportan lo homologado).",
+                )
+                self.stats.resolved += 1
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.drain()
+
+    async def context(self, _app: object) -> AsyncIterator[None]:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="ticket-intake")
+        yield
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.drain()  # nothing queued is lost on a clean shutdown
+
+
+_IMPACT_ORDER = {"individual": 0, "department": 1, "organization": 2}
+
+
+def _wider(new: str, old: str) -> bool:
+    """Impact only grows while an incident is open (a recovered phone does not shrink it)."""
+    return _IMPACT_ORDER[new] > _IMPACT_ORDER[old]
+
+
+def _tenant_contact(session: Session, slug: str) -> tuple[str, str]:
+    row = session.execute(select(Tenant.name, Tenant.contact_name, Tenant.contact_email).where(Tenant.slug == slug)).first()
+    if row is None:
+        return slug, slug
+    return (row.contact_name or f"Contacto de {row.name}"), (row.contact_email or f"cliente {slug}")
+
+
+def _tenant_slug(session: Session, tenant_id: int) -> str | None:
+    return session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id))
+
+
+def _tenant_device_count(session: Session, slug: str) -> int:
+    return session.scalar(select(func.count(Device.id)).join(Tenant).where(Tenant.slug == slug)) or 0

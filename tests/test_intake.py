@@ -1,0 +1,134 @@
+"""Device findings become deduplicated incidents (real SQLite and PostgreSQL, controllable clock):
+blast-radius impact steps, recovery to Resolved, the 48 h close, and a Problem after 3 recurrences."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from firmware_catalog import load_catalog
+from provisioner import admin
+from provisioner.db.engine import make_engine, session_factory
+from provisioner.incidents import DeviceFinding
+from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake
+from support_link.jobs import run_due_work
+from support_link.store import repository
+
+WED = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)  # 10:00 in Bogota, a working Wednesday
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme", contact_name="Marta", contact_email="marta@acme.co")
+        tenant_id = tenant.id
+        for index, department in enumerate(["Ventas", "Ventas", "Ventas", "Gerencia"] + ["Bodega"] * 6):
+            admin.add_extension(session, load_catalog(), tenant, f"1{index:02d}", f"Persona {index}", department=department,
+                                assignment=admin.Assignment(f"0015650000{index:02d}", "T21P", 1))
+    clock = Clock(WED)
+    yield sessions, tenant_id, clock, TicketIntake(sessions, clock)
+    engine.dispose()
+
+
+def observation(tenant_id: int, mac: str, department: str, firmware: str | None, at: datetime) -> Observation:
+    findings = ()
+    if firmware != "34.72.0.75":
+        findings = (DeviceFinding("acme", "firmware_older", mac, "T21P", firmware, "34.72.0.75", department, at,
+                                  "10.0.0.7", "http", f"Yealink SIP-T21P {firmware} 00:15:65:00:00:00"),)
+    return Observation(tenant_id, mac, findings, PROVISIONING_KINDS, at)
+
+
+def open_tickets(sessions, clock):  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return repository.list_tickets(session, clock(), status=("new", "in_progress", "escalated"), type="incident")
+
+
+def test_one_ticket_whose_impact_and_priority_follow_the_blast_radius(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, tenant_id, clock, intake = world
+    steps = [
+        ("001565000000", "Ventas", "individual", "low"),
+        ("001565000001", "Ventas", "department", "normal"),
+        ("001565000003", "Gerencia", "organization", "high"),
+    ]
+    for mac, department, impact, priority in steps:
+        intake.process([observation(tenant_id, mac, department, "34.72.0.60", clock())])
+        rows = open_tickets(sessions, clock)
+        assert len(rows) == 1
+        ticket = rows[0].ticket
+        assert (str(ticket.impact), str(ticket.priority)) == (impact, priority)
+        assert str(ticket.urgency) == "medium" and str(ticket.channel) == "device" and rows[0].finding == "firmware_older"
+    # Repeats of the same phone never add tickets or devices; another firmware is another ticket.
+    intake.process([observation(tenant_id, "001565000000", "Ventas", "34.72.0.60", clock())] * 3)
+    assert len(open_tickets(sessions, clock)) == 1
+    with sessions() as session:
+        stored = repository.get(session, open_tickets(sessions, clock)[0].id)
+    assert sorted(d.device for d in stored.devices) == ["001565000000", "001565000001", "001565000003"]
+    assert stored.ticket.requester_name == "Marta" and "34.72.0.60" in stored.ticket.subject
+    assert "3 equipos" in stored.ticket.subject
+    evidence = stored.devices[0].evidence
+    assert evidence["seen"] == "34.72.0.60" and evidence["expected"] == "34.72.0.75" and evidence["ip"] == "10.0.0.7"
+    # The due time was recomputed from the original start: high incident = 6 business hours from 10:00.
+    assert stored.ticket.first_response_due == datetime(2026, 3, 18, 17, 30, tzinfo=stored.ticket.first_response_due.tzinfo)
+    intake.process([observation(tenant_id, "001565000004", "Bodega", "34.72.0.61", clock())])
+    assert len(open_tickets(sessions, clock)) == 2
+
+
+def test_a_large_share_of_one_department_is_organization_wide(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, tenant_id, clock, intake = world
+    intake.process([observation(tenant_id, f"0015650000{i:02d}", "Bodega", "34.72.0.60", clock()) for i in range(4, 10)])
+    assert str(open_tickets(sessions, clock)[0].ticket.impact) == "organization"  # 6 of 10 phones
+
+
+def test_recovery_resolves_then_closes_after_48_hours(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, tenant_id, clock, intake = world
+    macs = ["001565000000", "001565000001"]
+    intake.process([observation(tenant_id, mac, "Ventas", "34.72.0.60", clock()) for mac in macs])
+    ticket_id = open_tickets(sessions, clock)[0].id
+    clock.now += timedelta(hours=1)
+    intake.process([observation(tenant_id, macs[0], "Ventas", "34.72.0.75", clock())])
+    with sessions() as session:
+        stored = repository.get(session, ticket_id)
+    assert str(stored.ticket.status) == "new" and [d.active for d in stored.devices] == [False, True]
+    clock.now += timedelta(hours=1)
+    intake.process([observation(tenant_id, macs[1], "Ventas", "34.72.0.75", clock())])
+    with sessions() as session:
+        stored = repository.get(session, ticket_id)
+    assert str(stored.ticket.status) == "resolved"
+    assert stored.events[-1].note and "recuperaron" in stored.events[-1].note
+    resolved_at = stored.ticket.resolved_at
+    run_due_work(sessions, resolved_at + timedelta(hours=47, minutes=59))
+    with sessions() as session:
+        assert str(repository.get(session, ticket_id).ticket.status) == "resolved"
+    run_due_work(sessions, resolved_at + timedelta(hours=48))
+    with sessions() as session:
+        assert str(repository.get(session, ticket_id).ticket.status) == "closed"
+
+
+def test_third_recurrence_within_30_days_opens_a_problem(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, tenant_id, clock, intake = world
+    mac = "001565000002"
+    incidents = []
+    for _ in range(4):
+        intake.process([observation(tenant_id, mac, "Ventas", "34.72.0.60", clock())])
+        incidents.append(open_tickets(sessions, clock)[0].id)
+        clock.now += timedelta(days=2)
+        intake.process([observation(tenant_id, mac, "Ventas", "34.72.0.75", clock())])  # recovers -> resolved
+        clock.now += timedelta(days=3)
+    with sessions() as session:
+        problems = repository.list_tickets(session, clock(), type="problem")
+        assert len(problems) == 1
+        problem = repository.get(session, problems[0].id)
+    assert sorted(problem.ticket.linked_incidents) == incidents
+    assert str(problem.ticket.type) == "problem" and problem.ticket.first_response_due is None
+    assert intake.stats.problems == 1
