@@ -27,6 +27,10 @@ class FirmwareStore:
         self._present: frozenset[str] = frozenset()
         self._scanned_at = float("-inf")
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
+        self.generation = 0  # moves when an image appears or goes: configs pointing at images are stale
+
+    def refresh(self) -> None:
+        self._present_names()
 
     def has(self, name: str | None) -> bool:
         return name is not None and name in self._present_names()
@@ -53,9 +57,12 @@ class FirmwareStore:
         now = self._monotonic()
         if now - self._scanned_at >= self._rescan_seconds:
             self._scanned_at = now
-            self._present = frozenset(
+            present = frozenset(
                 name
                 for name in self._known
                 if (self._folder / name).is_file() and not (self._folder / name).is_symlink()
             )
+            if present != self._present:
+                self._present = present
+                self.generation += 1
         return self._present

@@ -60,7 +60,7 @@ class ProvisioningService:
         self.vendors = vendors
         self.intake = intake
         self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
-        self._rendered_generation = -1
+        self._rendered_generation: tuple[int, int] = (-1, -1)
 
     def fetch(self, request: ConfigRequest) -> Outcome:
         self.directory.refresh_if_changed()
@@ -155,9 +155,11 @@ class ProvisioningService:
         with_lines: bool,
         name: str,
     ) -> tuple[RenderedFile | None, str]:
-        if self._rendered_generation != self.directory.generation:
+        self.firmware.refresh()
+        generation = (self.directory.generation, self.firmware.generation)
+        if self._rendered_generation != generation:
             self._rendered.clear()
-            self._rendered_generation = self.directory.generation
+            self._rendered_generation = generation
         key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name)
         if key not in self._rendered:
             context = self._context(tenant, entry, device, with_lines)
