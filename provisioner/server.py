@@ -19,6 +19,7 @@ from provisioner.db.engine import make_engine, session_factory, upgrade
 from provisioner.directory import Directory
 from provisioner.firmware_store import FirmwareStore
 from provisioner.intake import TicketIntake
+from provisioner.verification import SnmpVerification
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
@@ -141,6 +142,9 @@ def create_app(settings: Settings, service: ProvisioningService, recorder: Sight
     if service.intake is not None:
         service.intake.on_change = app[LIVE].poke
         app.cleanup_ctx.append(service.intake.context)
+    if settings.snmp_enabled:
+        service.verifier = SnmpVerification(service, settings)
+        app.cleanup_ctx.append(service.verifier.context)
     return app
 
 

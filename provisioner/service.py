@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from firmware_catalog import Catalog, CatalogEntry, Finding, check_compliance
 from provisioner.directory import DeviceRecord, Directory, TenantRecord
@@ -20,6 +21,9 @@ from provisioner.firmware_store import FirmwareStore
 from provisioner.identification import identify
 from provisioner.incidents import DeviceFinding
 from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake
+
+if TYPE_CHECKING:
+    from provisioner.verification import SnmpVerification
 from provisioner.sightings import SightingRecord, SightingRecorder
 from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
 
@@ -59,6 +63,7 @@ class ProvisioningService:
         self.recorder = recorder
         self.vendors = vendors
         self.intake = intake
+        self.verifier: SnmpVerification | None = None  # set by the server when SNMP checks are on
         self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
         self._rendered_generation: tuple[int, int] = (-1, -1)
 
@@ -78,6 +83,9 @@ class ProvisioningService:
             self.recorder.record(_sighting(request, tenant, ident, file is not None, findings, judged))
         if judged and self.intake is not None and ident.mac:
             self.intake.observe(self._observation(request, tenant, ident, device, found))
+        if self.verifier is not None and ident.mac and (device is not None or ident.vendor):
+            vendor = self.catalog.get(device.model_key).vendor if device else ident.vendor
+            self.verifier.after_contact(tenant, ident.mac, request.source_ip, vendor)
         return Outcome(file, ident, findings, reason)
 
     def _observation(

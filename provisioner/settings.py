@@ -28,6 +28,14 @@ class Settings:
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     support_job_seconds: float = 30.0
+    snmp_enabled: int = 1
+    snmp_port: int = 161
+    snmp_delay_seconds: float = 120.0  # after a config fetch (the phone is still booting)
+    snmp_interval_seconds: float = 3600.0
+    snmp_timeout_seconds: float = 2.0
+    snmp_retries: int = 1
+    snmp_unreachable_after: int = 3
+    snmp_max_concurrency: int = 20
     smtp_host: str = ""  # helpdesk mailbox forward: off unless a host is given
     smtp_port: int = 25
     smtp_sender: str = "mesa@localhost"
@@ -95,6 +103,14 @@ HELP = {
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",
+    "snmp_enabled": "1 to verify phones over SNMP after they fetch a config, 0 to switch off",
+    "snmp_port": "UDP port of the phones' SNMP agents",
+    "snmp_delay_seconds": "wait after a config fetch before the first SNMP poll",
+    "snmp_interval_seconds": "time between SNMP polls of one phone",
+    "snmp_timeout_seconds": "SNMP request timeout",
+    "snmp_retries": "SNMP retries per poll",
+    "snmp_unreachable_after": "consecutive unanswered polls before a phone is 'unreachable'",
+    "snmp_max_concurrency": "SNMP requests in flight at once",
     "smtp_host": "SMTP server for forwarding tickets to the helpdesk mailbox (empty: off)",
     "smtp_port": "SMTP port",
     "smtp_sender": "From address of forwarded tickets",

@@ -166,6 +166,7 @@ def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = N
         "PROVISIONER_TFTP_PORT": str(tftp_port),
         "PROVISIONER_FIRMWARE_DIR": str(firmware_dir),
         "PROVISIONER_CACHE_CHECK_SECONDS": "0.05",
+        "PROVISIONER_SNMP_ENABLED": "0",  # tests that verify phones over SNMP switch it on
         **(extra_env or {}),
     }
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process

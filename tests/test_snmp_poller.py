@@ -70,17 +70,19 @@ class Agent:
     workdir: Path
     port: int = field(default_factory=_free_udp_port)
     firmware: str = "34.72.0.75"
+    community: str = COMMUNITY
+    mac: str = "00:15:65:4c:4c:26"
     process: subprocess.Popen[bytes] | None = None
 
     def config(self) -> str:
         return "\n".join([
             f"agentAddress udp:127.0.0.1:{self.port}",
-            f"rocommunity {COMMUNITY} 127.0.0.1",
+            f"rocommunity {self.community} 127.0.0.1",
             f"sysDescr Yealink SIP-T21P {self.firmware}",
             "sysObjectID .1.3.6.1.4.1.37459.1",
             f'override .{YEALINK_FIRMWARE} octet_str "{self.firmware}"',
             f'override .{YEALINK_MODEL} octet_str "SIP-T21P"',
-            f'override .{YEALINK_MAC} octet_str "00:15:65:4c:4c:26"',
+            f'override .{YEALINK_MAC} octet_str "{self.mac}"',
             "",
         ])
 
