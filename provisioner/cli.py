@@ -319,6 +319,7 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
             f"{r['mac']} {r['tenant']:<14} {r['vendor'] or '-':<12} {r['model'] or '-':<18} fw {r['firmware'] or '-':<14} "
             f"{'ok' if r['compliant'] else ','.join(r['findings']) or 'never seen'}"
             + ("" if r["assigned"] else "  (waiting for an extension)")
+            + (f"  ticket {', '.join(f'#{t}' for t in r['open_tickets'])}" if r["open_tickets"] else "")
             for r in rows
         ) or "no devices",
     )

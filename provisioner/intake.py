@@ -155,6 +155,7 @@ class TicketIntake:
         ticket_id, created = repository.open_or_get_by_key(session, ticket, event, first.tenant, first.kind)
         if created:
             self.stats.opened += 1
+        repository.lock(session, ticket_id)
         for finding in findings:
             if repository.add_device(session, ticket_id, finding.mac, finding.department, finding.evidence(), now, actor=INTAKE_ACTOR):
                 self.stats.joined += 1

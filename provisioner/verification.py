@@ -91,7 +91,8 @@ class SnmpVerification:
         findings = [finding(f.kind.value, f.observed, f.expected) for f in found if f.kind.value in FIRMWARE_KINDS]
         if not result.reachable:
             findings.append(finding("unreachable", None, None))
-        covers = {"unreachable"} | (FIRMWARE_KINDS if firmware else set())
+        # A firmware read over SNMP settles "firmware unknown" too (TFTP phones never say theirs).
+        covers = {"unreachable"} | (FIRMWARE_KINDS | {"firmware_unknown"} if firmware else set())
         intake.observe(Observation(target.tenant_id, target.mac, tuple(findings), frozenset(covers), result.at))
 
     async def context(self, _app: object) -> AsyncIterator[None]:

@@ -42,6 +42,7 @@ def test_snmp_drift_and_unreachable_become_tickets(database_url: str, tmp_path: 
         assert drift[0]["devices"] == [mac] and "34.72.0.60" in drift[0]["subject"]
         device = next(d for d in cli_json(database_url, "devices") if d["mac"] == mac)
         assert device["firmware"] == "34.72.0.60" and "firmware_older" in device["findings"]
+        assert device["open_tickets"] == [drift[0]["id"]]
         # The agent stops answering: unreachable after 2 polls, one ticket with urgency high.
         agent.pause()
         lost = wait_for(lambda: [t for t in open_tickets(database_url) if t["finding"] == "unreachable"], timeout=20)

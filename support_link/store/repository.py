@@ -884,3 +884,26 @@ def past_incidents_for_device(session: Session, account: str, device: str, findi
         .order_by(TicketRecord.id)
     )
     return list(session.scalars(query))
+
+
+def lock(session: Session, ticket_id: int) -> None:
+    """Hold the ticket for the rest of the caller's transaction (several processes adding
+    devices and reclassifying the same ticket then take turns instead of deadlocking)."""
+    _write_lock_sqlite(session)
+    _record(session, ticket_id, for_update=True)
+
+
+def open_tickets_by_device(session: Session, account: str | None = None) -> dict[tuple[str, str], list[int]]:
+    """(account, device) -> ids of the open tickets on which the device is still affected."""
+    query = (
+        select(TicketRecord.account, AffectedDeviceRecord.device, TicketRecord.id)
+        .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
+        .where(TicketRecord.status.in_([str(status) for status in OPEN]), AffectedDeviceRecord.recovered_at.is_(None))
+        .order_by(TicketRecord.id)
+    )
+    if account is not None:
+        query = query.where(TicketRecord.account == account)
+    found: dict[tuple[str, str], list[int]] = {}
+    for row in session.execute(query):
+        found.setdefault((row.account, row.device), []).append(row.id)
+    return found
