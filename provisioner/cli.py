@@ -396,6 +396,43 @@ def tickets_show(ctx: click.Context, ticket_id: int, as_json: bool) -> None:
 
 
 @main.group()
+def billing() -> None:
+    """Billable support work."""
+
+
+@billing.command("report")
+@click.option("--tenant", "account", required=True, help="Tenant slug (the tickets' customer).")
+@click.option("--month", required=True, help="YYYY-MM (Colombia time).")
+@click.option("--increment", type=int, default=15, show_default=True, help="Rounding increment in minutes.")
+@json_option
+@click.pass_context
+def billing_report(ctx: click.Context, account: str, month: str, increment: int, as_json: bool) -> None:
+    """Urgent work done outside business hours: USD 250/h, one hour minimum per call-out."""
+    from datetime import timedelta
+
+    from support_link.store import repository
+
+    try:
+        year, number = (int(part) for part in month.split("-"))
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM", param_hint="--month") from None
+    if increment < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--increment")
+    with _session(ctx) as session:
+        report = repository.billing_report(session, account, year, number, increment=timedelta(minutes=increment))
+    lines = [
+        {"ticket": line.ticket_id, "start": line.start.isoformat(), "end": line.end.isoformat(),
+         "out_of_hours_minutes": line.out_of_hours.total_seconds() / 60, "billed_minutes": line.billed.total_seconds() / 60,
+         "amount_usd": str(line.amount)}
+        for line in report.lines
+    ]
+    data = {"tenant": account, "month": f"{year:04d}-{number:02d}", "lines": lines, "total_usd": str(report.total)}
+    text = [f"{account} {data['month']}: {len(lines)} call-out(s), total USD {report.total}"]
+    text += [f"  #{l['ticket']} {l['start']} .. {l['end']} billed {l['billed_minutes']:.0f} min USD {l['amount_usd']}" for l in lines]
+    _emit(as_json, data, "\n".join(text))
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 

@@ -18,7 +18,7 @@ from firmware_catalog import load_catalog
 from provisioner.db.engine import make_engine, session_factory, upgrade
 from provisioner.directory import Directory
 from provisioner.firmware_store import FirmwareStore
-from provisioner.intake import TicketIntake
+from provisioner.intake import IntakeRules, TicketIntake
 from provisioner.verification import SnmpVerification
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
@@ -54,7 +54,8 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions)
-    intake = TicketIntake(sessions, lambda: datetime.now(UTC))
+    rules = IntakeRules(urgency=settings.urgency_table(), organization_share=settings.organization_share)
+    intake = TicketIntake(sessions, lambda: datetime.now(UTC), rules=rules)
     service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS, intake)
     return service, recorder
 

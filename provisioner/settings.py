@@ -28,6 +28,8 @@ class Settings:
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     support_job_seconds: float = 30.0
+    finding_urgency: str = ""  # overrides of the urgency table, e.g. "firmware_unknown=medium,unreachable=high"
+    organization_share: float = 0.5  # share of a tenant's phones that makes an incident organization-wide
     snmp_enabled: int = 1
     snmp_port: int = 161
     snmp_delay_seconds: float = 120.0  # after a config fetch (the phone is still booting)
@@ -63,6 +65,18 @@ class Settings:
         host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
         port = "" if self.tftp_port == 69 else f":{self.tftp_port}"
         return f"tftp://{host}{port}/{key}/"
+
+    def urgency_table(self) -> dict[str, str]:
+        """The reviewed finding -> urgency table with this deployment's overrides."""
+        from provisioner.incidents import URGENCY_BY_FINDING
+
+        table = dict(URGENCY_BY_FINDING)
+        for item in filter(None, (part.strip() for part in self.finding_urgency.split(","))):
+            kind, _, urgency = item.partition("=")
+            if kind.strip() not in table or urgency.strip() not in ("high", "medium", "low"):
+                raise ValueError(f"PROVISIONER_FINDING_URGENCY: {item!r} is not <finding kind>=high|medium|low")
+            table[kind.strip()] = urgency.strip()
+        return table
 
     def mail(self) -> MailSettings | None:
         if not self.smtp_host or not self.smtp_recipient:
@@ -103,6 +117,8 @@ HELP = {
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",
+    "finding_urgency": "overrides of the finding -> urgency table (kind=high|medium|low, comma separated)",
+    "organization_share": "share of a tenant's phones on one incident that makes its impact organization",
     "snmp_enabled": "1 to verify phones over SNMP after they fetch a config, 0 to switch off",
     "snmp_port": "UDP port of the phones' SNMP agents",
     "snmp_delay_seconds": "wait after a config fetch before the first SNMP poll",

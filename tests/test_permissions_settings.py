@@ -40,3 +40,12 @@ def test_settings_from_environment_and_option66() -> None:
 )
 def test_filenames_are_normalized_for_vendors(requested: str, normalized: str) -> None:
     assert normalize_filename(requested) == normalized
+
+
+def test_urgency_table_overrides_are_validated() -> None:
+    table = Settings(finding_urgency="firmware_unknown=medium, unreachable=low").urgency_table()
+    assert table["firmware_unknown"] == "medium" and table["unreachable"] == "low" and table["firmware_older"] == "medium"
+    with pytest.raises(ValueError, match="firmware_oldr=high"):
+        Settings(finding_urgency="firmware_oldr=high").urgency_table()
+    with pytest.raises(ValueError, match="urgent"):
+        Settings(finding_urgency="unreachable=urgent").urgency_table()
