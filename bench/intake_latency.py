@@ -117,6 +117,7 @@ def one_run(backend: str) -> dict[str, float]:
                     time.sleep(0.1)
             good = [(i, "34.72.0.75") for i in range(BAD, BAD + GOOD)] * 5
             asyncio.run(fetch_all(base, tenant["key"], good, 32))  # warm caches
+            time.sleep(2)  # let the warm-up's sightings be written: idle means idle
             idle = asyncio.run(fetch_all(base, tenant["key"], good, 32))
             asyncio.run(fetch_all(base, tenant["key"], [(i, "34.72.0.60") for i in range(BAD)], 128))
             before = incident_devices(url)
