@@ -70,8 +70,10 @@ def _session(ctx: click.Context) -> Iterator[Session]:
 @click.option("--public-url", help="Base URL phones use to reach this server (written into configs).")
 @click.option("--firmware-dir", help="Folder of firmware images to serve (default ./firmware).")
 @click.option("--demo", is_flag=True, help="Create a demo tenant with a few extensions if the database has none.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="HTTP worker processes sharing the port (SO_REUSEPORT); TFTP runs in the first.")
 @click.pass_context
-def serve(ctx: click.Context, demo: bool, **overrides: Any) -> None:
+def serve(ctx: click.Context, demo: bool, workers: int, **overrides: Any) -> None:
     """Run the HTTP and TFTP provisioning servers."""
     from provisioner.server import serve as run
 
@@ -83,7 +85,7 @@ def serve(ctx: click.Context, demo: bool, **overrides: Any) -> None:
             click.echo(f"demo tenant {tenant.slug!r}: key {tenant.provisioning_key}", err=True)
             click.echo(f"  option 66 (HTTP): {settings.option66_http(tenant.provisioning_key)}", err=True)
             click.echo(f"  option 66 (TFTP): {settings.option66_tftp(tenant.provisioning_key)}", err=True)
-    run(settings)
+    run(settings, workers)
 
 
 def _ensure_demo(session: Session) -> Tenant:

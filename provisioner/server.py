@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import multiprocessing
+import os
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -180,17 +183,53 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
     await tftp.stop()
 
 
-def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
-    service, recorder = build_service(settings)
+def serve(settings: Settings, workers: int = 1) -> None:
+    """Run the server; with several workers, HTTP is shared through SO_REUSEPORT.
+
+    Worker 0 (this process) also runs TFTP, whose port is not shared. Every worker has its
+    own caches, sighting writer and ticket intake; they agree through the database
+    (config_version for caches, uq_open_ticket_key for tickets).
+    """
+    migrate_once(settings)
+    children = [_start_worker(settings, index) for index in range(1, workers)]
+    try:
+        _run_worker(settings, reuse_port=workers > 1)
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: the worker shuts down cleanly, flushing its queues
+        for child in children:
+            child.join(timeout=30)
+
+
+def migrate_once(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    support_store.upgrade(engine)
+    engine.dispose()
+
+
+def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(
+        target=_worker_main, args=(replace(settings, tftp_port=-1), index), name=f"provisioner-worker-{index}", daemon=True
+    )
+    child.start()
+    return child
+
+
+def _worker_main(settings: Settings, index: int) -> None:
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+                        format=f"%(asctime)s %(levelname)s w{index} %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _run_worker(settings, reuse_port=True)
+
+
+def _run_worker(settings: Settings, *, reuse_port: bool) -> None:
+    service, recorder = build_service(settings, migrate=False)
     app = create_app(settings, service, recorder)
-    if on_ready is not None:
-        app.on_startup.append(lambda _app: _call(on_ready))
-    log.info("HTTP listening on %s:%d", settings.host, settings.http_port)
+    log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid())
     web.run_app(
-        app, host=settings.host, port=settings.http_port, backlog=4096,
+        app, host=settings.host, port=settings.http_port, backlog=4096, reuse_port=reuse_port or None,
         print=None, access_log=None, handle_signals=True,
     )
-
-
-async def _call(callback: Callable[[], None]) -> None:
-    callback()

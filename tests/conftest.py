@@ -154,7 +154,8 @@ class RunningServer:
         return self.process.poll() is None
 
 
-def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> RunningServer:
+def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> RunningServer:
     http_port, tftp_port = free_port_pair()
     firmware_dir = firmware_dir or (workdir / "firmware")
     firmware_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +172,7 @@ def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = N
     }
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "provisioner"), "serve"], stdout=log_file, stderr=subprocess.STDOUT, env=env,
+        [str(Path(sys.executable).parent / "provisioner"), "serve", *args], stdout=log_file, stderr=subprocess.STDOUT, env=env,
     )
     server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir)
     deadline = time.monotonic() + 30
