@@ -6,11 +6,14 @@ Files are CSV text run through the real reader; the catalog is the real one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 
 import pytest
 
 from firmware_catalog import load_catalog
+from provisioner.importing.crossrows import chunk_keys
 from provisioner.importing.reader import open_table
+from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.validate import Validator
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow
 from tests.test_import_support import csv_text
@@ -38,13 +41,38 @@ def validate(
     suspicious: frozenset[str] = frozenset(),
     replace: bool = False,
 ) -> tuple[list[str], list[str], list[ValidRow]]:
-    """(problems, warnings, valid rows) for a CSV made of header + rows."""
+    """(problems, warnings, valid rows) for a CSV made of header + rows.
+
+    Run twice: with the in-memory index, and with the on-disk one the import uses, in windows
+    of 2 rows (so lookups cross windows); both must find exactly the same."""
     data = csv_text([list(header), *[list(r) for r in rows]]).encode()
+    memory = _run(data, state or _state(), None, foreign, suspicious, replace)
+    with _disk(state or _state()) as index:
+        disk = _run(data, index, 2, foreign, suspicious, replace)
+    assert disk == memory
+    return memory
+
+
+def _run(data: bytes, index: TenantState | DiskIndex, window: int | None, foreign: Sequence[str],
+         suspicious: frozenset[str], replace: bool) -> tuple[list[str], list[str], list[ValidRow]]:
     with open_table(data, "lista.csv") as table:
-        validator = Validator(table.header, CATALOG, suspicious, state or _state(), replace=replace)
-        valid = [row for raw in table.rows() if (row := validator.check(raw)) is not None]
+        validator = Validator(table.header, CATALOG, suspicious, index, replace=replace)
+        valid: list[ValidRow] = []
+        rows = table.rows()
+        while chunk := list(islice(rows, window or 10_000)):
+            validator.index.prefetch(*chunk_keys(chunk))
+            valid.extend(row for raw in chunk if (row := validator.check(raw)) is not None)
+            validator.index.flush()
         validator.finish(set(foreign) & validator.macs())
     return [str(p) for p in validator.problems], [str(w) for w in validator.warnings], valid
+
+
+def _disk(state: TenantState) -> DiskIndex:
+    index = DiskIndex()
+    index.add_devices((d.id, d.mac, d.model_key) for d in state.devices.values())
+    index.add_extensions(state.extensions.values())
+    index.snapshot_loaded()
+    return index
 
 
 def problems(*rows: Sequence[object], **options: object) -> list[str]:

@@ -23,11 +23,12 @@ from provisioner.db.models import Device, Extension, Tenant
 from provisioner.importing.errors import UnknownTenant
 from provisioner.credentials import sip_passwords as new_passwords
 from provisioner.importing.plan import CREATED
+from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow
 
 CHUNK = 1000
 _STREAM = 2000  # rows fetched at a time when reading the snapshot
-_IN_CHUNK = 5000  # ids / MACs per "IN (...)" list (SQLite allows 32766 parameters)
+IN_CHUNK = 5000  # ids / MACs per "IN (...)" list (SQLite allows 32766 parameters)
 T = TypeVar("T")
 
 _extension = Extension.__table__
@@ -68,13 +69,37 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
     return state
 
 
+def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwords: bool = False) -> int:
+    """Stream the tenant's devices and extensions into `index` (a temporary on-disk database), in
+    batches; returns the tenant's id. Locks the tenant row on PostgreSQL (as load_state does)."""
+    tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug).with_for_update())
+    if tenant_id is None:
+        raise UnknownTenant(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
+    devices = session.execute(
+        select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id).execution_options(yield_per=_STREAM)
+    )
+    for batch in devices.partitions():
+        index.add_devices(tuple(r) for r in batch)
+    password = Extension.sip_password if with_passwords else null()
+    query = (
+        select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
+               Extension.permissions, password, Device.mac, Extension.line)
+        .outerjoin(Device, Extension.device_id == Device.id)
+        .where(Extension.tenant_id == tenant_id)
+    )
+    for batch in session.execute(query.execution_options(yield_per=_STREAM)).partitions():
+        index.add_extensions(ExistingExtension.of(*r) for r in batch)
+    index.snapshot_loaded()
+    return tenant_id
+
+
 def foreign_macs(session: Session, tenant_id: int, macs: Collection[str]) -> set[str]:
     """Which of `macs` are devices of another tenant (indexed lookups; one array query on PostgreSQL)."""
     others = Device.tenant_id != tenant_id
     if _is_postgres(session):
         return set(session.scalars(select(Device.mac).where(others, Device.mac == any_(bindparam("macs", list(macs), type_=ARRAY(String))))))
     found: set[str] = set()
-    for batch in chunks(sorted(macs), _IN_CHUNK):
+    for batch in chunks(sorted(macs), IN_CHUNK):
         found.update(session.scalars(select(Device.mac).where(others, Device.mac.in_(batch))))
     return found
 
@@ -85,24 +110,28 @@ def _is_postgres(session: Session) -> bool:
 
 def apply_changes(
     session: Session,
-    state: TenantState,
+    tenant_id: int,
+    slug: str,
     *,
-    removed_ids: Collection[int],
-    mover_ids: Collection[int],
-    new_devices: dict[str, str],
-    changes: Iterable[tuple[str, ValidRow]],
+    removed_ids: Iterable[int],
+    mover_ids: Iterable[int],
+    new_devices: Iterable[tuple[str, str]],
+    changes: Iterable[tuple[str, int | None, ValidRow]],
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write the plan: removals, new devices, detach moving extensions, then inserts/updates in chunks."""
+    """Write the plan: removals, new devices, detach moving extensions, then inserts/updates in chunks.
+    Every argument is a stream (ids and rows are never all in memory at once); `changes` are
+    (created|updated, the existing extension's id or None, row)."""
     now = now or datetime.now(UTC)
     writer = _writer_for(session)
     _delete_extensions(session, removed_ids)
-    device_ids = _create_devices(session, writer, state, new_devices, now)
+    _create_devices(writer, tenant_id, new_devices, now)
     _detach(session, mover_ids)
     passwords = new_passwords()
     for batch in chunks(changes, CHUNK):
-        inserts, updates = _split_batch(state, device_ids, batch, passwords)
+        device_ids = _device_ids(session, tenant_id, {row.mac for _c, _i, row in batch if row.mac is not None})
+        inserts, updates = _split_batch(tenant_id, slug, device_ids, batch, passwords)
         writer.insert(_extension, inserts)
         writer.update(updates)
         if progress is not None:
@@ -111,46 +140,50 @@ def apply_changes(
     bump_config_version(session)
 
 
-def _delete_extensions(session: Session, ids: Collection[int]) -> None:
-    for batch in chunks(sorted(ids), _IN_CHUNK):
+def _delete_extensions(session: Session, ids: Iterable[int]) -> None:
+    for batch in chunks(ids, IN_CHUNK):
         session.execute(delete(_extension).where(_extension.c.id.in_(batch)))
 
 
-def _create_devices(session: Session, writer: _Writer, state: TenantState, new: dict[str, str], now: datetime) -> dict[str, int]:
-    rows = ({"tenant_id": state.tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new.items())
+def _create_devices(writer: _Writer, tenant_id: int, new: Iterable[tuple[str, str]], now: datetime) -> None:
+    rows = ({"tenant_id": tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new)
     for batch in chunks(rows, CHUNK):
         writer.insert(_device, batch)
-    device_ids = {mac: d.id for mac, d in state.devices.items()}
-    if new:
-        device_ids.update(session.execute(select(Device.mac, Device.id).where(Device.tenant_id == state.tenant_id)).all())
-    return device_ids
 
 
-def _detach(session: Session, ids: Collection[int]) -> None:
+def _device_ids(session: Session, tenant_id: int, macs: Collection[str]) -> dict[str, int]:
+    """mac -> device id for one batch's MACs (indexed lookup: uq_device_mac)."""
+    if not macs:
+        return {}
+    return dict(session.execute(select(Device.mac, Device.id).where(Device.tenant_id == tenant_id, Device.mac.in_(sorted(macs)))).all())
+
+
+def _detach(session: Session, ids: Iterable[int]) -> None:
     """Free the (device, line) of every extension that moves, so the moves can land in any order."""
-    for batch in chunks(sorted(ids), _IN_CHUNK):
+    for batch in chunks(ids, IN_CHUNK):
         session.execute(update(_extension).where(_extension.c.id.in_(batch)).values(device_id=None, line=None))
 
 
 def _split_batch(
-    state: TenantState, device_ids: dict[str, int], batch: list[tuple[str, ValidRow]], passwords: Iterator[str]
+    tenant_id: int, slug: str, device_ids: dict[str, int], batch: list[tuple[str, int | None, ValidRow]],
+    passwords: Iterator[str],
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Rows to INSERT (new extensions, with generated credentials) and to UPDATE (by id)."""
     inserts, updates = [], []
-    for change, row in batch:
+    for change, existing_id, row in batch:
         values: dict[str, object] = {
             "name": row.name, "email": row.email, "department": row.department, "permissions": row.permissions,
             "device_id": device_ids[row.mac] if row.mac is not None else None, "line": row.line,
         }
         if change == CREATED:
             values.update(
-                tenant_id=state.tenant_id, number=row.number,
-                sip_auth_user=credentials.sip_auth_user(state.slug, row.number),
+                tenant_id=tenant_id, number=row.number,
+                sip_auth_user=credentials.sip_auth_user(slug, row.number),
                 sip_password=row.sip_password or next(passwords),
             )
             inserts.append(values)
         else:
-            values.update(id=state.extensions[row.number].id, sip_password=row.sip_password)  # None: keep the stored one
+            values.update(id=existing_id, sip_password=row.sip_password)  # None: keep the stored one
             updates.append(values)
     return inserts, updates
 

@@ -7,14 +7,18 @@
 The caller owns the session and its transaction: it commits when `applied` is true and
 rolls back otherwise, so nothing is ever half written.
 
-Rows that change something are spooled to an anonymous temporary file between the two
-phases (not kept in memory, and the spreadsheet is read only once), so memory does not
-grow with the rows' contents.
+Memory stays flat in the number of rows: the rows are read in chunks of CHUNK; the tenant's
+snapshot and the indexes across rows (duplicate numbers, MAC models, taken lines) live in a
+temporary on-disk SQLite database (scratch.DiskIndex) of which only the current chunk's keys
+are in memory; rows that change something are spooled to an anonymous temporary file between
+the two phases (the spreadsheet is read only once); every list the writer needs (removals,
+movers, new phones) is streamed from the scratch database.
 """
 
 from __future__ import annotations
 
 import pickle
+from itertools import islice
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -24,12 +28,15 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from provisioner.importing import apply, plan
+from provisioner.importing.crossrows import chunk_keys
 from provisioner.importing.reader import Table
+from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.validate import CatalogLike, Validator
-from provisioner.importing.values import SIP_PASSWORD, Problem, TenantState, ValidRow
+from provisioner.importing.values import SIP_PASSWORD, Problem, RawRow, ValidRow
 
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done since last call, phase total)
 _SPOOL_BATCH = 2000
+CHUNK = 2000  # rows validated per window of the on-disk index
 SAMPLE = 200  # changes listed one by one in a report (the counts cover all)
 
 
@@ -66,8 +73,8 @@ class _Spool:
         self._batch: list[tuple[object, ...]] = []
         self.count = 0
 
-    def add(self, change: str, row: ValidRow) -> None:
-        self._batch.append((change, *row.as_tuple()))
+    def add(self, change: str, existing_id: int | None, row: ValidRow) -> None:
+        self._batch.append((change, existing_id, *row.as_tuple()))
         self.count += 1
         if len(self._batch) >= _SPOOL_BATCH:
             self._flush()
@@ -77,7 +84,7 @@ class _Spool:
             pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
             self._batch = []
 
-    def __iter__(self) -> Iterator[tuple[str, ValidRow]]:
+    def __iter__(self) -> Iterator[tuple[str, int | None, ValidRow]]:
         self._flush()
         self._file.seek(0)
         while True:
@@ -85,8 +92,8 @@ class _Spool:
                 batch = pickle.load(self._file)
             except EOFError:
                 return
-            for change, *fields in batch:
-                yield change, ValidRow(*fields)
+            for change, existing_id, *fields in batch:
+                yield change, existing_id, ValidRow(*fields)
 
     def close(self) -> None:
         self._file.close()
@@ -105,63 +112,77 @@ def import_extensions(
     progress: Progress | None = None,
 ) -> Report:
     """Validate the whole table and, when it is clean and not a dry run, write it. Never commits."""
-    state = apply.load_state(session, tenant_slug, with_passwords=table.header.column(SIP_PASSWORD) is not None)
-    validator = Validator(table.header, catalog, suspicious_keys, state, replace=replace)
-    spool = _Spool()
-    try:
-        changes: list[dict[str, object]] = []
-        counts, movers = _validate(table, validator, state, spool, progress, changes)
-        validator.finish(apply.foreign_macs(session, state.tenant_id, validator.macs()))
-        gone = plan.removed(state, validator.numbers)
-        new_devices = plan.new_devices(state, {mac: model for mac, (model, _row) in validator.mac_models.items()})
-        summary = plan.Summary(
-            rows=validator.rows_seen, created=counts[plan.CREATED], updated=counts[plan.UPDATED],
-            unchanged=counts[plan.UNCHANGED], removed=len(gone) if replace else 0,
-            absent=0 if replace else len(gone), devices_created=len(new_devices),
-            devices_left_empty=plan.devices_left_empty(state, {m for m, _ in validator.slots}, validator.numbers, replace),
-            warnings=len(validator.warnings),
-        )
-        if replace:
-            changes.extend({"row": None, "extension": e.number, "change": "removed"} for e in gone[: max(SAMPLE - len(changes), 0)])
-        applied = validator.ok and not dry_run
-        if applied and (spool.count or (replace and gone)):  # an idempotent re-import writes nothing at all
-            apply.apply_changes(
-                session, state, removed_ids=[e.id for e in gone] if replace else [], mover_ids=movers,
-                new_devices=new_devices, changes=spool,
-                progress=(lambda n: progress("write", n, spool.count)) if progress else None,
+    with DiskIndex() as index:
+        tenant_id = apply.load_snapshot(session, tenant_slug, index,
+                                        with_passwords=table.header.column(SIP_PASSWORD) is not None)
+        validator = Validator(table.header, catalog, suspicious_keys, index, replace=replace)
+        spool = _Spool()
+        try:
+            changes: list[dict[str, object]] = []
+            counts = _validate(table, validator, index, spool, progress, changes)
+            validator.finish(_foreign_macs(session, tenant_id, index))
+            removed = index.removed_count()
+            summary = plan.Summary(
+                rows=validator.rows_seen, created=counts[plan.CREATED], updated=counts[plan.UPDATED],
+                unchanged=counts[plan.UNCHANGED], removed=removed if replace else 0,
+                absent=0 if replace else removed, devices_created=index.new_devices_count(),
+                devices_left_empty=index.devices_left_empty(replace), warnings=len(validator.warnings),
             )
-    finally:
-        spool.close()
+            if replace and len(changes) < SAMPLE:
+                changes.extend({"row": None, "extension": number, "change": "removed"}
+                               for _id, number in index.removed(SAMPLE - len(changes)))
+            applied = validator.ok and not dry_run
+            if applied and (spool.count or (replace and removed)):  # an idempotent re-import writes nothing at all
+                apply.apply_changes(
+                    session, tenant_id, tenant_slug,
+                    removed_ids=(id_ for id_, _number in index.removed()) if replace else (),
+                    mover_ids=index.movers(), new_devices=index.new_devices(), changes=spool,
+                    progress=(lambda n: progress("write", n, spool.count)) if progress else None,
+                )
+        finally:
+            spool.close()
     return Report(tenant_slug, file_label, dry_run, replace, applied, summary, validator.problems, validator.warnings,
                   changes if validator.ok else [])
 
 
+def _foreign_macs(session: Session, tenant_id: int, index: DiskIndex) -> set[str]:
+    """The file's MACs that are another tenant's phones, looked up in batches."""
+    found: set[str] = set()
+    for batch in apply.chunks(index.macs(), apply.IN_CHUNK):
+        found |= apply.foreign_macs(session, tenant_id, batch)
+    return found
+
+
 def _validate(
-    table: Table, validator: Validator, state: TenantState, spool: _Spool, progress: Progress | None,
+    table: Table, validator: Validator, index: DiskIndex, spool: _Spool, progress: Progress | None,
     changes: list[dict[str, object]],
-) -> tuple[Counter[str], list[int]]:
+) -> Counter[str]:
     counts: Counter[str] = Counter()
-    movers: list[int] = []
-    done = 0
     if not table.header.usable:
-        return counts, movers
-    for raw in table.rows():
-        row = validator.check(raw)
-        done += 1
-        if progress is not None and done % 500 == 0:
-            progress("validate", 500, table.estimated_rows)
-        if row is None:
-            continue
-        existing = state.extensions.get(row.number)
-        change = plan.classify(row, existing)
-        counts[change] += 1
-        if change == plan.UNCHANGED or not validator.ok:
-            continue  # once a problem is known nothing will be written: stop spooling
-        if existing is not None and plan.moves(row, existing):
-            movers.append(existing.id)
-        spool.add(change, row)
-        if len(changes) < SAMPLE:
-            changes.append({"row": row.row, "extension": row.number, "change": change})
-    if progress is not None:
-        progress("validate", done % 500, table.estimated_rows)
-    return counts, movers
+        return counts
+    rows = table.rows()
+    while chunk := list(islice(rows, CHUNK)):
+        index.prefetch(*chunk_keys(chunk))
+        for raw in chunk:
+            _one_row(raw, validator, index, spool, counts, changes)
+        index.flush()
+        if progress is not None:
+            progress("validate", len(chunk), table.estimated_rows)
+    return counts
+
+
+def _one_row(raw: RawRow, validator: Validator, index: DiskIndex, spool: _Spool, counts: Counter[str],
+             changes: list[dict[str, object]]) -> None:
+    row = validator.check(raw)
+    if row is None:
+        return
+    existing = index.existing(row.number)
+    change = plan.classify(row, existing)
+    counts[change] += 1
+    if change == plan.UNCHANGED or not validator.ok:
+        return  # once a problem is known nothing will be written: stop spooling
+    if existing is not None and plan.moves(row, existing):
+        index.add_mover(existing.id)
+    spool.add(change, existing.id if existing is not None else None, row)
+    if len(changes) < SAMPLE:
+        changes.append({"row": row.row, "extension": row.number, "change": change})

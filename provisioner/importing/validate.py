@@ -1,12 +1,16 @@
 """Validation of imported rows (pure: no I/O, no database; the caller feeds rows and facts).
 
-    v = Validator(header, catalog, suspicious_keys, state, replace=...)
+    v = Validator(header, catalog, suspicious_keys, index, replace=...)
     for raw in rows:  v.check(raw)  -> ValidRow | None     (own checks + checks across rows so far)
     v.finish(foreign_macs)                                  (checks that need the whole file)
     v.problems, v.warnings                                  (every problem, each with row and column)
 
-`foreign_macs` is the subset of `v.macs()` that belongs to another tenant: the caller looks
-it up between the two calls (one indexed query instead of loading every tenant's devices).
+`index` answers the questions across rows and about the tenant (crossrows.CrossRows): a
+MemoryIndex (a TenantState may be passed instead: it is wrapped in one) or the on-disk
+DiskIndex the pipeline uses. With a DiskIndex the caller calls `index.prefetch(...)` before
+each chunk of rows and `index.flush()` after it (see pipeline.py).
+`foreign_macs` is the subset of the file's MACs (`index.macs()`) that belongs to another
+tenant: the caller looks it up between the two calls.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from provisioner.importing.crossrows import CrossRows, MemoryIndex
 from provisioner.importing.values import (
     DEPARTMENT,
     EMAIL,
@@ -194,21 +199,17 @@ class Validator:
         header: Header,
         catalog: CatalogLike,
         suspicious_keys: Collection[str],
-        state: TenantState,
+        index: CrossRows | TenantState,
         *,
         replace: bool = False,
     ) -> None:
         self.header = header
         self.catalog = catalog
         self.suspicious_keys = frozenset(suspicious_keys)
-        self.state = state
+        self.index: CrossRows = MemoryIndex(index) if isinstance(index, TenantState) else index
         self.replace = replace
         self.problems: list[Problem] = [p for p in header.problems if p.severity == ERROR]
         self.warnings: list[Problem] = [p for p in header.problems if p.severity == WARNING]
-        self.numbers: dict[str, int] = {}  # extension number -> first row
-        # Indexes across rows, kept small (a few hundred bytes per row; no row contents):
-        self.slots: dict[tuple[str, int], str] = {}  # (mac, line) -> extension number (its row: numbers[number])
-        self.mac_models: dict[str, tuple[str, int]] = {}  # mac -> (model key, first row)
         self._entries: dict[str, Entry | None] = {}
         self._entries_by_key: dict[str, Entry] = {}
         self._permissions: dict[str, str | _Bad] = {}  # few distinct spellings in a file: parse each once
@@ -271,8 +272,8 @@ class Validator:
                 raise _Bad(MODEL, f"{_full_model(entry)} is a {entry.kind} app, not provisioned by MAC: "
                                   "leave mac, model and line empty for this user")
             return entry
-        existing = self.state.devices.get(mac) if mac else None
-        entry = self._by_key(existing.model_key) if existing is not None else None
+        existing = self.index.device_model(mac) if mac else None
+        entry = self._by_key(existing) if existing is not None else None
         if entry is None:
             raise _Bad(MODEL, "model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)")
         return entry
@@ -294,7 +295,7 @@ class Validator:
         return self._entries[token]
 
     def _check_repeated(self, row: int, number: str) -> bool:
-        first = self.numbers.setdefault(number, row)
+        first = self.index.first_row(number, row)
         if first != row:
             self._problem(row, EXTENSION, f"extension {number} is repeated: it is already on row {first}")
             return False
@@ -311,7 +312,7 @@ class Validator:
 
     def _same_model(self, row: ValidRow) -> bool:
         assert row.mac is not None and row.model_key is not None
-        model_key, first_row = self.mac_models.setdefault(row.mac, (row.model_key, row.row))
+        model_key, first_row = self.index.mac_model(row.mac, row.model_key, row.row)
         if model_key != row.model_key:
             self._problem(
                 row.row, MODEL,
@@ -323,23 +324,23 @@ class Validator:
 
     def _registered_model(self, row: ValidRow) -> bool:
         assert row.mac is not None
-        existing = self.state.devices.get(row.mac)
-        if existing is None or existing.model_key == row.model_key:
+        existing = self.index.device_model(row.mac)
+        if existing is None or existing == row.model_key:
             return True
         self._problem(
             row.row, MODEL,
-            f"MAC {display_mac(row.mac)} is registered as a {self._model_name(existing.model_key)}, "
+            f"MAC {display_mac(row.mac)} is registered as a {self._model_name(existing)}, "
             f"not a {self._model_name(row.model_key or '')}",
         )
         return False
 
     def _free_slot(self, row: ValidRow) -> None:
         assert row.mac is not None and row.line is not None
-        taken = self.slots.setdefault((row.mac, row.line), row.number)
+        taken = self.index.claim_slot(row.mac, row.line, row.number)
         if taken != row.number:
             self._problem(
                 row.row, LINE,
-                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken} on row {self.numbers[taken]}",
+                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken} on row {self.index.row_of(taken)}",
             )
 
     def _model_name(self, key: str) -> str:
@@ -349,14 +350,14 @@ class Validator:
     # -- whole file ------------------------------------------------------------------------
     def macs(self) -> set[str]:
         """MACs the file places phones on (for the caller's other-tenant lookup)."""
-        return set(self.mac_models)
+        return set(self.index.macs())
 
     def finish(self, foreign_macs: Collection[str]) -> None:
         """Checks that need every row: MACs of other tenants, lines held by extensions not in the file."""
-        foreign = set(foreign_macs) & self.mac_models.keys()
-        for (mac, _line), number in self.slots.items() if foreign else ():
-            if mac in foreign:
-                self._problem(self.numbers[number], MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
+        self.index.flush()
+        foreign = set(foreign_macs)
+        for mac, first_row in self.index.foreign_claims(foreign) if foreign else ():
+            self._problem(first_row, MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
         if not self.replace:
             self._lines_held_outside_file()
         self._flush_aggregates()
@@ -364,14 +365,12 @@ class Validator:
         self.warnings.sort(key=Problem.sort_key)
 
     def _lines_held_outside_file(self) -> None:
-        for (mac, line), number in self.state.slots().items():
-            claim = self.slots.get((mac, line))
-            if claim is not None and claim != number and number not in self.numbers:
-                self._problem(
-                    self.numbers[claim], LINE,
-                    f"line {line} of MAC {display_mac(mac)} carries extension {number}, which is not in this file "
-                    "(add that extension with its new place, or import with --replace to remove it)",
-                )
+        for mac, line, number, claim_row in self.index.held_outside():
+            self._problem(
+                claim_row, LINE,
+                f"line {line} of MAC {display_mac(mac)} carries extension {number}, which is not in this file "
+                "(add that extension with its new place, or import with --replace to remove it)",
+            )
 
     def _aggregate(self, kind: str, row: int, field_index: int) -> None:
         aggregate = self._aggregates.setdefault(kind, _Aggregate(row, field_index))
