@@ -60,7 +60,26 @@ async def ticket_page(request: web.Request) -> web.Response:
         stored = await in_thread(request, _get, ticket_id, now())
     except repository.TicketNotFoundError:
         raise web.HTTPNotFound() from None
-    return render(request, "ticket.html", stored=stored, labels=labels, message=request.query.get("msg"))
+    return render(request, "ticket.html", stored=stored, labels=labels, message=request.query.get("msg"), **page_parts(stored))
+
+
+DEVICE_EVENTS = ("device_joined", "device_recovered")
+SHOWN_DEVICES = 500
+SHOWN_DEVICE_EVENTS = 30
+
+
+def page_parts(stored: repository.StoredTicket) -> dict[str, Any]:
+    """Keep a storm's ticket readable: the first devices and device events, with counts of the rest."""
+    device_events = [e for e in stored.events if e.kind in DEVICE_EVENTS]
+    hidden = device_events[SHOWN_DEVICE_EVENTS:]
+    hidden_ids = {e.id for e in hidden}
+    return {
+        "timeline": [e for e in stored.events if e.id not in hidden_ids],
+        "hidden_device_events": len(hidden),
+        "devices_shown": stored.devices[:SHOWN_DEVICES],
+        "devices_hidden": max(0, len(stored.devices) - SHOWN_DEVICES),
+        "devices_recovered": sum(1 for d in stored.devices if not d.active),
+    }
 
 
 def actor_of(user: CurrentUser) -> Actor:
@@ -113,7 +132,8 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except (SupportLinkError, ValueError) as exc:
         stored = await in_thread(request, _get, ticket_id, now())
-        return render(request, "ticket.html", status=409, stored=stored, labels=labels, message=None, error=str(exc))
+        return render(request, "ticket.html", status=409, stored=stored, labels=labels, message=None, error=str(exc),
+                      **page_parts(stored))
     request.app[LIVE].poke()
     raise web.HTTPSeeOther(f"/tickets/{ticket_id}")
 
