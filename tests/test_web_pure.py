@@ -1,0 +1,40 @@
+"""Pure helpers of the web layer: form -> lifecycle action, queue filters, storm-sized ticket pages."""
+
+from datetime import UTC, datetime
+
+from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts, queue_filters
+from support_link import lifecycle
+from support_link.lifecycle import SYSTEM
+from support_link.store.repository import AffectedDevice, StoredEvent, StoredTicket
+
+T = datetime(2026, 3, 18, 15, tzinfo=UTC)
+
+
+def test_form_actions() -> None:
+    assert action_from_form({"action": "respond", "note": " hola "}) == (lifecycle.Respond(public=True), "hola")
+    assert action_from_form({"action": "note", "note": ""}) == (lifecycle.Respond(public=False), None)
+    assert action_from_form({"action": "reclassify", "urgency": "high", "impact": "department"})[0] == \
+        lifecycle.ChangeClassification("high", "department")
+    assert action_from_form({"action": "drop_table"}) == (None, None)
+
+
+def test_default_queue_is_the_open_tickets() -> None:
+    assert queue_filters({})["status"] == ("new", "in_progress", "escalated")
+    assert queue_filters({"status": "all"})["status"] is None
+    assert queue_filters({"status": "closed", "priority": "urgent"}) == {
+        "account": None, "type": None, "priority": "urgent", "status": "closed", "sla_state": None}
+
+
+def test_a_storm_ticket_page_shows_a_bounded_part() -> None:
+    ticket, created = lifecycle.new_ticket(
+        ticket_type="incident", urgency="medium", impact="organization", subject="s", detail="d",
+        requester_name="r", requester_contact="c", channel="device", created_at=T, actor=SYSTEM, ticket_id=1)
+    devices = tuple(AffectedDevice(f"{i:012x}", "Ventas", {}, T, T if i % 2 else None) for i in range(1200))
+    events = (StoredEvent(1, T, SYSTEM, "created", {}, {}, None),) + tuple(
+        StoredEvent(i + 2, T, SYSTEM, "device_joined", {}, {}, None) for i in range(1200))
+    stored = StoredTicket(ticket, "acme", "firmware_older", None, devices, events, (), None, T)
+    parts = page_parts(stored)
+    assert len(parts["devices_shown"]) == SHOWN_DEVICES and parts["devices_hidden"] == 1200 - SHOWN_DEVICES
+    assert parts["devices_recovered"] == 600
+    assert [e.kind for e in parts["timeline"]][:1] == ["created"] and len(parts["timeline"]) == 1 + SHOWN_DEVICE_EVENTS
+    assert parts["hidden_device_events"] == 1200 - SHOWN_DEVICE_EVENTS
