@@ -78,18 +78,21 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
 
 
 async def boot_phone(phone: dict, host: str, port: int, prefix: str, result: StormResult, timeout: float) -> None:
+    """One phone: connect from its own address, ask for its files in order (one deadline per
+    request, `timeout` seconds), stop at the first wrong answer."""
     source = source_address(phone["index"])
     writer = None
     ok = True
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, local_addr=(source, 0)), timeout)
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
         for name, user_agent, must_serve in phone["files"]:
             request = (f"GET {prefix}{name} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {user_agent}\r\n"
                        "Accept: */*\r\n\r\n").encode()
             started = time.perf_counter()
             writer.write(request)
-            status, body, keep = await asyncio.wait_for(read_response(reader), timeout)
+            async with asyncio.timeout(timeout):
+                status, body, keep = await read_response(reader)
             result.latencies.append(time.perf_counter() - started)
             result.requests += 1
             if status != (200 if must_serve else 404):
@@ -101,9 +104,9 @@ async def boot_phone(phone: dict, host: str, port: int, prefix: str, result: Sto
                 result.bytes += len(body)
             if not keep:
                 writer.close()
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host, port, local_addr=(source, 0)), timeout)
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                async with asyncio.timeout(timeout):
+                    reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
         result.fail(type(exc).__name__)
         ok = False
     finally:
