@@ -1,6 +1,7 @@
 """Where `provisioner serve` spends its time under a boot storm: the real server, started under
 cProfile (main thread: the event loop) in a child process, stormed by wrk (wrk_storm.lua) and
 by the asyncio client, stopped with SIGTERM; prints the top functions by own and cumulative time.
+`--no-sighting-writer` never starts the background sighting writer (diagnosis: what it costs).
 
     .venv/bin/python bench/storm/profile_serve.py --devices 2000 --seconds 10
 """
@@ -28,6 +29,9 @@ from run import cli, load_extensions  # noqa: E402
 CHILD = """
 import cProfile, sys
 from provisioner.cli import main
+if sys.argv[2] == "off":  # diagnosis only: sightings are recorded in memory but never written
+    from provisioner.sightings import SightingRecorder
+    SightingRecorder.start = lambda self: None
 profiler = cProfile.Profile()
 profiler.enable()
 try:
@@ -44,6 +48,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--no-sighting-writer", action="store_true",
+                        help="diagnosis: never start the background sighting writer (shows what it costs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storm-serve-profile-") as folder:
         workdir = Path(folder)
@@ -56,7 +62,7 @@ def main() -> None:
         stats = workdir / "serve.prof"
         env = {**os.environ, "PROVISIONER_DATABASE_URL": url, "PROVISIONER_HTTP_PORT": str(port),
                "PROVISIONER_TFTP_PORT": "-1", "PROVISIONER_SNMP_ENABLED": "0", "PROVISIONER_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([sys.executable, "-c", CHILD, str(stats)], env=env, cwd=workdir,
+        server = subprocess.Popen([sys.executable, "-c", CHILD, str(stats), "off" if args.no_sighting_writer else "on"], env=env, cwd=workdir,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             references.wait_http(f"http://127.0.0.1:{port}/healthz", 60)
