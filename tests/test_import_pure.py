@@ -13,12 +13,13 @@ from provisioner.importing import plan
 from provisioner.importing.apply import new_passwords
 from provisioner.importing.export import csv_rows, neutralize
 from provisioner.importing.reader import clean
+from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.sample import sample_rows
 from provisioner.importing.values import ExistingExtension, TenantState, ValidRow, column_letter
 from tests.test_import_support import ROOT
 
 PURE = ["provisioner.importing.validate", "provisioner.importing.plan", "provisioner.importing.values",
-        "provisioner.importing.sample"]
+        "provisioner.importing.sample", "provisioner.importing.crossrows"]
 FRAMEWORKS = ["sqlalchemy", "click", "openpyxl", "aiohttp", "tftpy", "pysnmp", "psycopg"]
 
 
@@ -88,6 +89,39 @@ def test_devices_left_empty(slot_macs: set[str], numbers: set[str], replace: boo
 
 def test_removed_are_the_tenants_extensions_missing_from_the_file() -> None:
     assert [e.number for e in plan.removed(_state(), {"101", "104"})] == ["102", "103"]
+
+
+def _disk(slot_macs: set[str], numbers: set[str]) -> DiskIndex:
+    """The on-disk index holding _state() and a file with `numbers`, placing a phone on each of `slot_macs`."""
+    index = DiskIndex()
+    index.add_extensions(_state().extensions.values())
+    index.add_devices([(1, "aaaaaaaaaaaa", "yealink-t21p"), (2, "bbbbbbbbbbbb", "yealink-t21p")])
+    index.snapshot_loaded()
+    index.prefetch(numbers, slot_macs | {"cccccccccccc"})
+    for row, number in enumerate(sorted(numbers), start=2):
+        index.first_row(number, row)
+    for line, mac in enumerate(sorted(slot_macs), start=1):
+        index.mac_model(mac, "yealink-t21p", 2)
+        index.claim_slot(mac, line, sorted(numbers)[0])
+    index.mac_model("cccccccccccc", "yealink-t21p", 2)  # a phone the tenant does not have yet
+    index.flush()
+    return index
+
+
+@pytest.mark.parametrize(
+    ("slot_macs", "numbers"),
+    [({"aaaaaaaaaaaa", "bbbbbbbbbbbb"}, {"101", "102", "103", "104"}), ({"aaaaaaaaaaaa"}, {"101", "102", "103"}),
+     ({"aaaaaaaaaaaa"}, {"101", "102"}), (set(), {"105"}), ({"bbbbbbbbbbbb"}, {"104"})],
+)
+@pytest.mark.parametrize("replace", [False, True])
+def test_the_disk_index_plans_what_the_pure_plan_does(slot_macs: set[str], numbers: set[str], replace: bool) -> None:
+    with _disk(slot_macs, numbers) as index:
+        assert index.devices_left_empty(replace) == plan.devices_left_empty(_state(), slot_macs, numbers, replace)
+        gone = [e.number for e in plan.removed(_state(), numbers)]
+        assert [number for _id, number in index.removed()] == gone
+        assert index.removed_count() == len(gone)
+        assert list(index.removed(1)) == [(_state().extensions[n].id, n) for n in gone[:1]]
+        assert list(index.new_devices()) == [("cccccccccccc", "yealink-t21p")] and index.new_devices_count() == 1
 
 
 def test_bulk_passwords_have_the_shape_of_credentials_passwords() -> None:

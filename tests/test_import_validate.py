@@ -11,7 +11,6 @@ from itertools import islice
 import pytest
 
 from firmware_catalog import load_catalog
-from provisioner.importing.crossrows import chunk_keys
 from provisioner.importing.reader import open_table
 from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.validate import Validator
@@ -60,9 +59,9 @@ def _run(data: bytes, index: TenantState | DiskIndex, window: int | None, foreig
         valid: list[ValidRow] = []
         rows = table.rows()
         while chunk := list(islice(rows, window or 10_000)):
-            validator.index.prefetch(*chunk_keys(chunk))
+            validator.prefetch(chunk)
             valid.extend(row for raw in chunk if (row := validator.check(raw)) is not None)
-            validator.index.flush()
+            validator.flush()
         validator.finish(set(foreign) & validator.macs())
     return [str(p) for p in validator.problems], [str(w) for w in validator.warnings], valid
 

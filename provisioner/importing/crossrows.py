@@ -14,11 +14,10 @@ key the chunk can ask about, `flush()` after it. MemoryIndex ignores both.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from typing import Protocol
 
-from provisioner.importing.values import EXTENSION, MAC, ExistingExtension, RawRow, TenantState
-from provisioner.mac import normalize_mac
+from provisioner.importing.values import ExistingExtension, TenantState
 
 
 class CrossRows(Protocol):
@@ -101,14 +100,3 @@ class MemoryIndex:
             claim = self.slots.get((mac, line))
             if claim is not None and claim != number and number not in self.numbers:
                 yield mac, line, number, self.numbers[claim]
-
-
-def chunk_keys(chunk: Iterable[RawRow]) -> tuple[set[str], set[str]]:
-    """(extension numbers, normalized MACs) a chunk of rows can ask the index about: what to prefetch."""
-    numbers: set[str] = set()
-    macs: set[str] = set()
-    for raw in chunk:
-        numbers.add(raw.values[EXTENSION])
-        if raw.values[MAC] and (mac := normalize_mac(raw.values[MAC])) is not None:
-            macs.add(mac)
-    return numbers, macs

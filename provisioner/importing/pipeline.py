@@ -28,7 +28,6 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from provisioner.importing import apply, plan
-from provisioner.importing.crossrows import chunk_keys
 from provisioner.importing.reader import Table
 from provisioner.importing.scratch import DiskIndex
 from provisioner.importing.validate import CatalogLike, Validator
@@ -162,10 +161,10 @@ def _validate(
         return counts
     rows = table.rows()
     while chunk := list(islice(rows, CHUNK)):
-        index.prefetch(*chunk_keys(chunk))
+        validator.prefetch(chunk)
         for raw in chunk:
             _one_row(raw, validator, index, spool, counts, changes)
-        index.flush()
+        validator.flush()
         if progress is not None:
             progress("validate", len(chunk), table.estimated_rows)
     return counts

@@ -23,7 +23,7 @@ from typing import Any
 from provisioner.importing.values import ExistingExtension
 
 _SCHEMA = """
-CREATE TABLE ext (seq INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, id INTEGER NOT NULL, fp BLOB NOT NULL,
+CREATE TABLE ext (seq INTEGER PRIMARY KEY, number TEXT NOT NULL, id INTEGER NOT NULL, fp BLOB NOT NULL,
                   pw TEXT, mac TEXT, line INTEGER);
 CREATE TABLE dev (mac TEXT PRIMARY KEY, id INTEGER NOT NULL, model TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE num (number TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
@@ -32,7 +32,7 @@ CREATE TABLE slot (mac TEXT NOT NULL, line INTEGER NOT NULL, number TEXT NOT NUL
 CREATE TABLE mover (id INTEGER PRIMARY KEY);
 CREATE TABLE foreign_mac (mac TEXT PRIMARY KEY) WITHOUT ROWID;
 """
-_INDEXES = "CREATE INDEX ext_place ON ext (mac, line);"
+_INDEXES = "CREATE UNIQUE INDEX ext_number ON ext (number); CREATE INDEX ext_place ON ext (mac, line);"  # after the bulk load
 _IN = "(SELECT value FROM json_each(?))"
 _STREAM = 2000
 
@@ -66,13 +66,15 @@ class DiskIndex:
         self.db.executemany("INSERT INTO dev (id, mac, model) VALUES (?, ?, ?)", rows)
 
     def add_extensions(self, rows: Iterable[ExistingExtension]) -> None:
-        self.db.executemany(
-            "INSERT INTO ext (id, number, fp, pw, mac, line) VALUES (?, ?, ?, ?, ?, ?)",
-            ((e.id, e.number, e.fingerprint, e.sip_password, e.mac, e.line) for e in rows),
-        )
+        self.add_extension_rows((e.id, e.number, e.fingerprint, e.sip_password, e.mac, e.line) for e in rows)
+
+    def add_extension_rows(self, rows: Iterable[tuple[int, str, bytes, str | None, str | None, int | None]]) -> None:
+        """(id, number, fingerprint, sip password or None, mac or None, line or None) of stored extensions."""
+        self.db.executemany("INSERT INTO ext (id, number, fp, pw, mac, line) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def snapshot_loaded(self) -> None:
-        self.db.execute(_INDEXES)
+        self.db.executescript(_INDEXES)
+        self.db.execute("BEGIN")
 
     # -- the window ----------------------------------------------------------------------------
     def _window_clear(self) -> None:

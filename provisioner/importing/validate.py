@@ -7,8 +7,8 @@
 
 `index` answers the questions across rows and about the tenant (crossrows.CrossRows): a
 MemoryIndex (a TenantState may be passed instead: it is wrapped in one) or the on-disk
-DiskIndex the pipeline uses. With a DiskIndex the caller calls `index.prefetch(...)` before
-each chunk of rows and `index.flush()` after it (see pipeline.py).
+DiskIndex the pipeline uses. With a DiskIndex the caller calls `v.prefetch(chunk)` before
+each chunk of rows and `v.flush()` after it (see pipeline.py); a MemoryIndex needs neither.
 `foreign_macs` is the subset of the file's MACs (`index.macs()`) that belongs to another
 tenant: the caller looks it up between the two calls.
 """
@@ -16,7 +16,7 @@ tenant: the caller looks it up between the two calls.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -136,8 +136,9 @@ def check_permissions(text: str) -> str:
         raise _Bad(PERMISSIONS, str(exc)) from None
 
 
-def check_mac(text: str) -> str:
-    mac = normalize_mac(text)
+def check_mac(text: str, normalized: str | None = None) -> str:
+    """`normalized`: normalize_mac(text) when the caller already has it."""
+    mac = normalized or normalize_mac(text)
     if mac is None:
         raise _Bad(MAC, f"{text!r} is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)")
     if mac in _NOT_PHONES:
@@ -214,8 +215,29 @@ class Validator:
         self._entries_by_key: dict[str, Entry] = {}
         self._permissions: dict[str, str | _Bad] = {}  # few distinct spellings in a file: parse each once
         self._aggregates: dict[str, _Aggregate] = {}
+        self._normalized: dict[str, str | None] = {}  # MAC text -> normalize_mac(text), for the current window
         self.rows_seen = 0
         self._full_name = header.column(NAME) is not None
+
+    # -- per window of rows -----------------------------------------------------------------
+    def prefetch(self, chunk: Sequence[RawRow]) -> None:
+        """Before checking a chunk of rows: have the index load what those rows can ask about."""
+        self._normalized = {}
+        numbers: set[str] = set()
+        macs: set[str] = set()
+        for raw in chunk:
+            numbers.add(raw.values[EXTENSION])
+            text = raw.values[MAC]
+            if text:
+                mac = self._normalized[text] = normalize_mac(text)
+                if mac is not None:
+                    macs.add(mac)
+        self.index.prefetch(numbers, macs)
+
+    def flush(self) -> None:
+        """After a chunk: the index writes what it learned."""
+        self.index.flush()
+        self._normalized = {}
 
     # -- per row ---------------------------------------------------------------------------
     def check(self, raw: RawRow) -> ValidRow | None:
@@ -258,7 +280,7 @@ class Validator:
                 if values[index]:
                     self._aggregate(f"{what} without MAC", row, index)
             return None, None, None
-        mac = attempt(check_mac, values[MAC])
+        mac = attempt(check_mac, values[MAC], self._normalized.get(values[MAC]))
         entry = attempt(self._entry_for, mac, values[MODEL])
         line = attempt(check_line, values[LINE], entry) if entry is not None else None
         return mac, entry.key if entry is not None else None, line
