@@ -41,6 +41,7 @@ class StormResult:
     failed_boots: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds this client process used (near `seconds`: the client is the limit)
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -52,7 +53,7 @@ class StormResult:
             "p50_ms": round(percentile(self.latencies, 0.50) * 1000, 2),
             "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 2),
             "failures": self.failures, "failed_boots": self.failed_boots,
-            "seconds": round(self.seconds, 2), "errors": self.errors,
+            "seconds": round(self.seconds, 2), "client_cpu_share": round(self.client_cpu / self.seconds, 2) if self.seconds else 0.0, "errors": self.errors,
         }
 
     def fail(self, kind: str) -> None:
@@ -126,9 +127,10 @@ async def storm(phones: list[dict], url: str, concurrency: int, timeout: float =
         for phone in queue:
             await boot_phone(phone, host, port, prefix, result, timeout)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     result.seconds = time.perf_counter() - started
+    result.client_cpu = time.process_time() - cpu
     return result
 
 

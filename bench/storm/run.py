@@ -97,6 +97,7 @@ def fmt(result: dict, rate: str) -> str:
     return (f"{result[rate]:>9,.0f}/s  p50 {result['p50_ms']:>8.1f} ms  p99 {result['p99_ms']:>8.1f} ms  "
             f"failures {result['failures']}" + (f"  failed boots {result['failed_boots']}" if "failed_boots" in result else "")
             + (f"  retransmits {result['retransmits']}" if "retransmits" in result else "")
+            + (f"  client cpu {result['client_cpu_share']:.0%}" if "client_cpu_share" in result else "")
             + (f"  {result['errors']}" if result.get("errors") else ""))
 
 

@@ -62,6 +62,7 @@ class TftpResult:
     retransmits: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds this client process used (near `seconds`: the client is the limit)
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -76,7 +77,7 @@ class TftpResult:
             "p50_ms": round(percentile(self.latencies, 0.50) * 1000, 2),
             "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 2),
             "failures": self.failures, "failed_boots": self.failed_boots, "retransmits": self.retransmits,
-            "seconds": round(self.seconds, 2), "errors": self.errors,
+            "seconds": round(self.seconds, 2), "client_cpu_share": round(self.client_cpu / self.seconds, 2) if self.seconds else 0.0, "errors": self.errors,
         }
 
 
@@ -162,9 +163,10 @@ async def storm(phones: list[dict], port: int, prefix: str, concurrency: int, *,
         for phone in queue:
             await boot_phone(phone, (host, port), prefix, blksize, retransmit, retries, result)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     result.seconds = time.perf_counter() - started
+    result.client_cpu = time.process_time() - cpu
     return result
 
 
