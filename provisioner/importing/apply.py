@@ -113,6 +113,7 @@ def apply_changes(
     session: Session,
     tenant_id: int,
     slug: str,
+    index: DiskIndex,
     *,
     removed_ids: Iterable[int],
     mover_ids: Iterable[int],
@@ -123,15 +124,16 @@ def apply_changes(
 ) -> None:
     """Write the plan: removals, new devices, detach moving extensions, then inserts/updates in chunks.
     Every argument is a stream (ids and rows are never all in memory at once); `changes` are
-    (created|updated, the existing extension's id or None, row)."""
+    (created|updated, the existing extension's id or None, row). `index` gives device ids by MAC
+    (the snapshot's, and the new devices' once created)."""
     now = now or datetime.now(UTC)
     writer = _writer_for(session)
     _delete_extensions(session, removed_ids)
-    _create_devices(writer, tenant_id, new_devices, now)
+    _create_devices(session, writer, index, tenant_id, new_devices, now)
     _detach(session, mover_ids)
     passwords = new_passwords()
     for batch in chunks(changes, CHUNK):
-        device_ids = _device_ids(session, tenant_id, {row.mac for _c, _i, row in batch if row.mac is not None})
+        device_ids = index.device_ids({row.mac for _c, _i, row in batch if row.mac is not None})
         inserts, updates = _split_batch(tenant_id, slug, device_ids, batch, passwords)
         writer.insert(_extension, inserts)
         writer.update(updates)
@@ -146,10 +148,13 @@ def _delete_extensions(session: Session, ids: Iterable[int]) -> None:
         session.execute(delete(_extension).where(_extension.c.id.in_(batch)))
 
 
-def _create_devices(writer: _Writer, tenant_id: int, new: Iterable[tuple[str, str]], now: datetime) -> None:
+def _create_devices(
+    session: Session, writer: _Writer, index: DiskIndex, tenant_id: int, new: Iterable[tuple[str, str]], now: datetime
+) -> None:
     rows = ({"tenant_id": tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new)
     for batch in chunks(rows, CHUNK):
         writer.insert(_device, batch)
+        index.add_new_devices(_device_ids(session, tenant_id, [str(r["mac"]) for r in batch]).items())
 
 
 def _device_ids(session: Session, tenant_id: int, macs: Collection[str]) -> dict[str, int]:
@@ -158,7 +163,9 @@ def _device_ids(session: Session, tenant_id: int, macs: Collection[str]) -> dict
     batch: quadratic); the tenant is checked here instead."""
     if not macs:
         return {}
-    found = session.execute(select(Device.mac, Device.id, Device.tenant_id).where(Device.mac.in_(sorted(macs))))
+    wanted = (Device.mac == any_(bindparam("macs", list(macs), type_=ARRAY(String))) if _is_postgres(session)
+              else Device.mac.in_(sorted(macs)))
+    found = session.execute(select(Device.mac, Device.id, Device.tenant_id).where(wanted))
     return {mac: id_ for mac, id_, owner in found if owner == tenant_id}
 
 

@@ -133,7 +133,7 @@ def import_extensions(
             applied = validator.ok and not dry_run
             if applied and (spool.count or (replace and removed)):  # an idempotent re-import writes nothing at all
                 apply.apply_changes(
-                    session, tenant_id, tenant_slug,
+                    session, tenant_id, tenant_slug, index,
                     removed_ids=(id_ for id_, _number in index.removed()) if replace else (),
                     mover_ids=index.movers(), new_devices=index.new_devices(), changes=spool,
                     progress=(lambda n: progress("write", n, spool.count)) if progress else None,

@@ -31,6 +31,7 @@ CREATE TABLE macs (mac TEXT PRIMARY KEY, model TEXT NOT NULL, row INTEGER NOT NU
 CREATE TABLE slot (mac TEXT NOT NULL, line INTEGER NOT NULL, number TEXT NOT NULL, PRIMARY KEY (mac, line)) WITHOUT ROWID;
 CREATE TABLE mover (id INTEGER PRIMARY KEY);
 CREATE TABLE foreign_mac (mac TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE new_dev (mac TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
 """
 _INDEXES = "CREATE UNIQUE INDEX ext_number ON ext (number); CREATE INDEX ext_place ON ext (mac, line);"  # after the bulk load
 _IN = "(SELECT value FROM json_each(?))"
@@ -201,6 +202,18 @@ class DiskIndex:
             " THEN 1 ELSE 0 END) = 0) d WHERE NOT EXISTS (SELECT 1 FROM slot s WHERE s.mac = d.mac)",
             int(replace),
         )
+
+    # -- device ids for the writer -----------------------------------------------------------------
+    def add_new_devices(self, rows: Iterable[tuple[str, int]]) -> None:
+        """(mac, id) of the devices this import created."""
+        self.db.executemany("INSERT INTO new_dev (mac, id) VALUES (?, ?)", rows)
+
+    def device_ids(self, macs: Collection[str]) -> dict[str, int]:
+        """mac -> device id, for the tenant's devices and the ones this import created."""
+        wanted = json.dumps(list(macs))
+        found = dict(self.db.execute(f"SELECT mac, id FROM dev WHERE mac IN {_IN}", (wanted,)))
+        found.update(self.db.execute(f"SELECT mac, id FROM new_dev WHERE mac IN {_IN}", (wanted,)))
+        return found
 
     def movers(self) -> Iterator[int]:
         return (id_ for (id_,) in self._stream("SELECT id FROM mover ORDER BY id"))
