@@ -7,6 +7,9 @@ The data flows through small stages; only the two ends touch files or the databa
          --plan------> created / updated / unchanged  (pure: diff against TenantState)
          --apply-----> one transaction, bulk SQL      (adapter: the database)
     pipeline.py strings them together; cli.py and api.py are the thin outer adapters.
+    What validation knows across rows and about the tenant sits behind crossrows.CrossRows:
+    MemoryIndex (dicts, pure) or scratch.DiskIndex (a temporary SQLite file, so an import's
+    memory does not grow with the number of rows; the pipeline uses it).
 
 validate.py and plan.py never import sqlalchemy, click or openpyxl, and do no I/O
 (tests/test_import_pure.py checks it in a fresh interpreter).
