@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from firmware_catalog import check_catalog, load_catalog
 from provisioner import admin
-from provisioner.db.engine import make_engine, session_factory, upgrade
+from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
 from provisioner.settings import Settings
-from support_link import store as support_store
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
@@ -51,8 +50,7 @@ def main(ctx: click.Context) -> None:
 def _session(ctx: click.Context) -> Iterator[Session]:
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    support_store.upgrade(engine)
+    upgrade_all(engine)
     try:
         with session_factory(engine).begin() as session:
             yield session
@@ -444,8 +442,7 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Apply pending migrations (every command also does this on start)."""
     engine = make_engine(ctx.obj.database_url)
-    upgrade(engine)
-    support_store.upgrade(engine)
+    upgrade_all(engine)
     click.echo("database is up to date")
 
 

@@ -72,7 +72,6 @@ class Directory:
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sessions = sessions
         self.sessions = sessions  # shared with the web app and workers of the same process
         self._settings = settings
         self._monotonic = monotonic
@@ -89,7 +88,7 @@ class Directory:
         if now - self._checked_at < self._settings.cache_check_seconds:
             return
         self._checked_at = now
-        with self._sessions() as session:
+        with self.sessions() as session:
             version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1))
         if version != self._version:
             self._version = version
@@ -105,7 +104,7 @@ class Directory:
         cached = self._tenants.get(key, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        with self._sessions() as session:
+        with self.sessions() as session:
             tenant = session.scalar(select(Tenant).where(Tenant.provisioning_key == key))
             record = (
                 TenantRecord(tenant.id, tenant.provisioning_key, tenant_view(tenant, self._settings))
@@ -121,7 +120,7 @@ class Directory:
         cached = self._devices.get(cache_key, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        with self._sessions() as session:
+        with self.sessions() as session:
             device = session.scalar(select(Device).where(Device.tenant_id == tenant_id, Device.mac == mac))
             record = None
             if device is not None:
@@ -138,7 +137,7 @@ class Directory:
         """The last trusted firmware this MAC reported (from any process, seeded from phone_state)."""
         cache_key = (tenant_id, mac)
         if cache_key not in self._firmware:
-            with self._sessions() as session:
+            with self.sessions() as session:
                 self._firmware[cache_key] = session.scalar(
                     select(PhoneState.firmware).where(PhoneState.tenant_id == tenant_id, PhoneState.mac == mac)
                 )

@@ -26,9 +26,6 @@ URGENCY_BY_FINDING: Mapping[str, str] = {
     "snmp_firmware_mismatch": "medium",
 }
 
-# Findings that are not problems of a device to fix and never open a ticket on their own.
-NOT_TICKETED = frozenset({"firmware_unknown"})
-
 _TITLES = {
     "firmware_older": "Firmware desactualizado",
     "firmware_newer": "Firmware más reciente que el homologado",

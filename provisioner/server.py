@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from firmware_catalog import load_catalog
-from provisioner.db.engine import make_engine, session_factory, upgrade
+from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
 from provisioner.firmware_store import FirmwareStore
 from provisioner.intake import IntakeRules, TicketIntake
@@ -34,7 +34,6 @@ from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
-from support_link import store as support_store
 from support_link.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -51,8 +50,7 @@ _request_ids = itertools.count(1)
 def build_service(settings: Settings, *, migrate: bool = True) -> tuple[ProvisioningService, SightingRecorder]:
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
-        support_store.upgrade(engine)
+        upgrade_all(engine)
     sessions = session_factory(engine)
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
@@ -204,8 +202,7 @@ def serve(settings: Settings, workers: int = 1) -> None:
 
 def migrate_once(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    support_store.upgrade(engine)
+    upgrade_all(engine)
     engine.dispose()
 
 

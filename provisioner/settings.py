@@ -51,10 +51,6 @@ class Settings:
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.http_port}").rstrip("/")
 
-    @property
-    def tftp_host(self) -> str:
-        return self.host
-
     def tenant_base_url(self, key: str) -> str:
         return f"{self.base_url}/prov/{key}/"
 

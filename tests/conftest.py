@@ -25,8 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from provisioner.db.engine import make_engine, upgrade
-from support_link import store as support_store
+from provisioner.db.engine import make_engine, upgrade_all
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -54,8 +53,7 @@ def _postgres_database() -> str:
             if not _template_ready:
                 template_url = make_url(POSTGRES_URL).set(database=TEMPLATE_DB)
                 engine = make_engine(template_url.render_as_string(hide_password=False))
-                upgrade(engine)
-                support_store.upgrade(engine)
+                upgrade_all(engine)
                 engine.dispose()
                 _template_ready = True
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'))
@@ -81,8 +79,7 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'provisioner.sqlite3'}"
         engine = make_engine(url)
-        upgrade(engine)
-        support_store.upgrade(engine)
+        upgrade_all(engine)
         engine.dispose()
         yield url
         return

@@ -38,8 +38,16 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def upgrade_all(engine: Engine) -> None:
+    """Every table set this server uses: provisioning, then support_link's own (idempotent)."""
+    from support_link import store
+
+    upgrade(engine)
+    store.upgrade(engine)
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the provisioning schema to the newest Alembic revision (idempotent)."""
     from alembic import command
     from alembic.config import Config
 

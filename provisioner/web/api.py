@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from provisioner.web.app import USER, in_thread, now
-from provisioner.web.installers import _devices
+from provisioner.web.installers import device_rows
 from provisioner.web.live import LIVE
-from provisioner.web.tickets import _act, _get, _log_work, _queue, action_from_form, actor_of, create_ticket, queue_filters
+from provisioner.web.tickets import act_on, load_ticket, log_work, queue_rows, action_from_form, actor_of, create_ticket, queue_filters
 from support_link import SupportLinkError
 from support_link.store import repository
 
@@ -25,7 +25,7 @@ def _error(status: int, code: str, detail: str) -> web.Response:
 
 async def list_tickets(request: web.Request) -> web.Response:
     try:
-        rows = await in_thread(request, _queue, queue_filters(request.query), now())
+        rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
     except SupportLinkError as exc:
         return _error(400, "bad_filter", str(exc))
     return web.json_response([repository.row_to_json(row) for row in rows])
@@ -33,7 +33,7 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 async def show_ticket(request: web.Request) -> web.Response:
     try:
-        stored = await in_thread(request, _get, int(request.match_info["id"]), now())
+        stored = await in_thread(request, load_ticket, int(request.match_info["id"]), now())
     except (repository.TicketNotFoundError, ValueError):
         return _error(404, "not_found", "no such ticket")
     return web.json_response(repository.to_json(stored))
@@ -57,7 +57,7 @@ async def create(request: web.Request) -> web.Response:
     except SupportLinkError as exc:
         return _error(422, "invalid_ticket", str(exc))
     request.app[LIVE].poke()
-    stored = await in_thread(request, _get, ticket_id, now())
+    stored = await in_thread(request, load_ticket, ticket_id, now())
     return web.json_response(repository.to_json(stored), status=201)
 
 
@@ -70,23 +70,23 @@ async def act(request: web.Request) -> web.Response:
             if not 1 <= minutes <= 1440:
                 raise ValueError("minutes must be 1..1440")
             ended = now()
-            await in_thread(request, _log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
+            await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
         else:
             action, note = action_from_form({key: str(value) for key, value in body.items()})
             if action is None:
                 return _error(400, "unknown_action", "action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
-            await in_thread(request, _act, ticket_id, action, actor_of(request[USER]), now(), note)
+            await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
     except repository.TicketNotFoundError:
         return _error(404, "not_found", "no such ticket")
     except (SupportLinkError, ValueError) as exc:
         return _error(409, "refused", str(exc))
     request.app[LIVE].poke()
-    stored = await in_thread(request, _get, ticket_id, now())
+    stored = await in_thread(request, load_ticket, ticket_id, now())
     return web.json_response(repository.to_json(stored))
 
 
 async def list_devices(request: web.Request) -> web.Response:
-    rows = await in_thread(request, _devices, request.query.get("tenant"))
+    rows = await in_thread(request, device_rows, request.query.get("tenant"))
     return web.json_response(rows)
 
 

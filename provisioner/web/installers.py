@@ -100,13 +100,13 @@ def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
     return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
 
 
-def _devices(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
+def device_rows(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
     with sessions() as session:
         return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
 
 
 async def devices_page(request: web.Request) -> web.Response:
-    rows = await in_thread(request, _devices, request.query.get("tenant") or None)
+    rows = await in_thread(request, device_rows, request.query.get("tenant") or None)
     return render(request, "devices.html", rows=rows, labels=labels)
 
 

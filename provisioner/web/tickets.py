@@ -17,6 +17,7 @@ from support_link.lifecycle import Actor, ActorKind
 from support_link.store import repository
 from provisioner.web import labels
 from provisioner.web.app import USER, in_thread, now, render
+from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
 
 OPEN_STATUSES = ("new", "in_progress", "escalated")
@@ -33,7 +34,7 @@ def queue_filters(query: Any) -> dict[str, Any]:
     return chosen
 
 
-def _queue(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[repository.TicketRow]:
+def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[repository.TicketRow]:
     with sessions() as session:
         return repository.list_tickets(session, moment, **filters)
 
@@ -41,7 +42,7 @@ def _queue(sessions: sessionmaker[Session], filters: dict[str, Any], moment: dat
 async def queue_page(request: web.Request) -> web.Response:
     filters = queue_filters(request.query)
     try:
-        rows = await in_thread(request, _queue, filters, now())
+        rows = await in_thread(request, queue_rows, filters, now())
         error = None
     except SupportLinkError as exc:
         rows, error = [], str(exc)
@@ -49,7 +50,7 @@ async def queue_page(request: web.Request) -> web.Response:
     return render(request, template, rows=rows, labels=labels, query=dict(request.query), error=error)
 
 
-def _get(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> repository.StoredTicket:
+def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> repository.StoredTicket:
     with sessions() as session:
         return repository.get(session, ticket_id, moment)
 
@@ -57,7 +58,7 @@ def _get(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> r
 async def ticket_page(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     try:
-        stored = await in_thread(request, _get, ticket_id, now())
+        stored = await in_thread(request, load_ticket, ticket_id, now())
     except repository.TicketNotFoundError:
         raise web.HTTPNotFound() from None
     return render(request, "ticket.html", stored=stored, labels=labels, message=request.query.get("msg"), **page_parts(stored))
@@ -102,12 +103,12 @@ def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
     return (factory() if factory else None), note
 
 
-def _act(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> None:
+def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> None:
     with sessions.begin() as session:
         repository.act(session, ticket_id, action, actor, moment, note)
 
 
-def _log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, started: datetime, ended: datetime, note: str) -> None:
+def log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, started: datetime, ended: datetime, note: str) -> None:
     with sessions.begin() as session:
         repository.log_work(session, ticket_id, agent, started, ended, note)
 
@@ -122,16 +123,16 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
             if not 1 <= minutes <= 24 * 60:
                 raise ValueError("los minutos deben estar entre 1 y 1440")
             ended = now()
-            await in_thread(request, _log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
+            await in_thread(request, log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
         else:
             action, note = action_from_form(form)
             if action is None:
                 raise ValueError("acción desconocida")
-            await in_thread(request, _act, ticket_id, action, actor_of(user), now(), note)
+            await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
     except repository.TicketNotFoundError:
         raise web.HTTPNotFound() from None
     except (SupportLinkError, ValueError) as exc:
-        stored = await in_thread(request, _get, ticket_id, now())
+        stored = await in_thread(request, load_ticket, ticket_id, now())
         return render(request, "ticket.html", status=409, stored=stored, labels=labels, message=None, error=str(exc),
                       **page_parts(stored))
     request.app[LIVE].poke()
@@ -170,9 +171,6 @@ def _ticket_id(request: web.Request) -> int:
         return int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-
-
-from provisioner.web.live import LIVE, LiveQueue, queue_events  # noqa: E402  (live imports nothing from here)
 
 
 def setup_tickets(app: web.Application, sessions: sessionmaker[Session]) -> None:
