@@ -3,7 +3,8 @@
 `record()` only appends to an in-memory list; a background task flushes it to the
 database every `interval` seconds (and on shutdown), so a config fetch never waits for
 a database write. Each flush inserts the sightings and upserts phone_state in one
-transaction.
+transaction; the upsert (INSERT .. ON CONFLICT DO UPDATE, SQLite and PostgreSQL alike)
+lets several server processes fold sightings of the same phone without lost updates.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, func, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 from provisioner.db.models import PhoneState, Sighting
 
@@ -63,44 +66,73 @@ def merge_phone_state(state: dict[str, object] | None, sighting: SightingRecord)
     return merged
 
 
+def fold_batch(batch: Sequence[SightingRecord]) -> list[tuple[dict[str, object], bool]]:
+    """Each phone's sightings of a batch folded into one phone_state delta (pure).
+
+    Returns (delta, judged) per phone, sorted by (tenant, MAC) so that every process locks
+    phone_state rows in the same order. `judged` says whether the delta's findings replace
+    the stored ones; the upsert merges each delta into the stored row exactly as
+    merge_phone_state would have, sighting by sighting.
+    """
+    by_phone: dict[tuple[int, str], list[SightingRecord]] = {}
+    for s in batch:
+        if s.mac:
+            by_phone.setdefault((s.tenant_id, s.mac), []).append(s)
+    folded = []
+    for phone in sorted(by_phone):
+        state: dict[str, object] | None = None
+        sightings = sorted(by_phone[phone], key=lambda s: s.seen_at)
+        for s in sightings:
+            state = merge_phone_state(state, s)
+        assert state is not None
+        state.setdefault("user_agent", None)
+        for name in ("vendor", "model", "catalog_key", "firmware"):  # String(32/64) columns
+            value = state.get(name)
+            state[name] = value[:32 if name == "vendor" else 64] if isinstance(value, str) else None
+        folded.append((state, any(s.judged for s in sightings)))
+    return folded
+
+
 def write_batch(sessions: sessionmaker[Session], batch: Sequence[SightingRecord]) -> None:
-    """Insert sightings and fold them into phone_state, in one transaction."""
+    """Insert sightings and upsert phone_state, in one transaction and three statements at most.
+
+    Core executemany, no ORM objects: this runs in a thread of the process that serves
+    phones, so every microsecond of Python here is taken from the event loop (the GIL).
+    """
     if not batch:
         return
+    folded = fold_batch(batch)
     with sessions.begin() as session:
-        session.execute(insert(Sighting), [_sighting_row(s) for s in batch])
-        by_phone: dict[tuple[int, str], list[SightingRecord]] = {}
-        for s in batch:
-            if s.mac:
-                by_phone.setdefault((s.tenant_id, s.mac), []).append(s)
-        for (tenant_id, mac), sightings in by_phone.items():
-            _fold_phone(session, tenant_id, mac, sightings)
+        connection = session.connection()
+        connection.execute(insert(Sighting.__table__), [_sighting_row(s) for s in batch])
+        for judged in (True, False):
+            deltas = [delta for delta, was_judged in folded if was_judged is judged]
+            if deltas:
+                connection.execute(_upsert(connection.dialect.name, judged=judged), deltas)
 
 
-def _fold_phone(session: Session, tenant_id: int, mac: str, sightings: list[SightingRecord]) -> None:
-    row = session.scalar(
-        select(PhoneState).where(PhoneState.tenant_id == tenant_id, PhoneState.mac == mac).with_for_update()
+def _upsert(dialect: str, *, judged: bool) -> Insert:
+    """INSERT a new phone's state, or merge a delta into the stored one (merge_phone_state's rules)."""
+    table = PhoneState.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    new, old = statement.excluded, table.c
+    reported_model = new.model.is_not(None)
+    newer = new.last_seen >= old.last_seen  # two processes' batches may land out of order
+    return statement.on_conflict_do_update(
+        index_elements=[old.tenant_id, old.mac],
+        set_={
+            "first_seen": case((new.first_seen < old.first_seen, new.first_seen), else_=old.first_seen),
+            "last_seen": case((newer, new.last_seen), else_=old.last_seen),
+            "last_ip": case((newer, new.last_ip), else_=old.last_ip),
+            "last_protocol": case((newer, new.last_protocol), else_=old.last_protocol),
+            "user_agent": func.coalesce(new.user_agent, old.user_agent),
+            "vendor": case((reported_model, new.vendor), else_=func.coalesce(old.vendor, new.vendor)),
+            "model": case((reported_model, new.model), else_=old.model),
+            "catalog_key": case((reported_model, new.catalog_key), else_=old.catalog_key),
+            "firmware": func.coalesce(new.firmware, old.firmware),
+            "findings": new.findings if judged else old.findings,
+        },
     )
-    state = _state_dict(row) if row is not None else None
-    for s in sorted(sightings, key=lambda s: s.seen_at):
-        state = merge_phone_state(state, s)
-    assert state is not None
-    if row is None:
-        session.add(PhoneState(**state))
-        session.flush()  # surfaces a concurrent insert by another process here, not at commit
-    else:
-        for key, value in state.items():
-            setattr(row, key, value)
-
-
-_STATE_FIELDS = (
-    "tenant_id", "mac", "first_seen", "last_seen", "last_ip", "last_protocol",
-    "user_agent", "vendor", "model", "catalog_key", "firmware", "findings",
-)
-
-
-def _state_dict(row: PhoneState) -> dict[str, object]:
-    return {name: getattr(row, name) for name in _STATE_FIELDS}
 
 
 def storable(text: str | None, limit: int | None = None) -> str | None:

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from provisioner.sightings import SightingRecord, merge_phone_state
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -70,3 +72,108 @@ def test_hostile_text_is_stored_and_never_blocks_later_sightings(database_url: s
         assert session.scalar(select(Sighting.filename).where(Sighting.mac.is_(None))) == "\ufffdevil?.cfg"
         assert session.scalar(select(PhoneState.firmware)) == "34.72.0.75"
     assert recorder.written == 2 and recorder.dropped == 0
+
+
+# -- the batch writer: one upsert per phone must equal merging sighting by sighting ----------------
+def _stored_state(sessions, tenant_id: int, mac: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from provisioner.db.models import PhoneState
+
+    with sessions() as session:
+        row = session.scalar(select(PhoneState).where(PhoneState.tenant_id == tenant_id, PhoneState.mac == mac))
+        fields = ("first_seen", "last_seen", "last_ip", "last_protocol", "user_agent", "vendor", "model",
+                  "catalog_key", "firmware", "findings")
+        return {name: getattr(row, name) for name in fields}
+
+
+def _comparable(state: dict[str, object]) -> dict[str, object]:
+    """Timestamps as UTC instants (SQLite hands them back naive)."""
+    out = {}
+    for name, value in state.items():
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        out[name] = value
+    return {k: v for k, v in out.items() if k not in ("tenant_id", "mac")}
+
+
+# Sequences of real contact kinds of one Yealink phone: app fetch, TFTP without UA, a request
+# that told us nothing (unjudged), a vendor-only guess, an upgrade.
+APP = dict(findings=("firmware_older",), firmware="34.72.0.60")
+TFTP = dict(protocol="tftp", user_agent=None, model=None, vendor=None, catalog_key=None, firmware=None,
+            findings=("firmware_older",))
+UNJUDGED = dict(judged=False, findings=(), model=None, catalog_key=None, firmware=None, user_agent=None)
+VENDOR_ONLY = dict(model=None, catalog_key=None, firmware=None, user_agent=None, vendor="yealink", findings=())
+UPGRADED = dict(findings=(), firmware="34.72.0.75", user_agent="Yealink SIP-T21P 34.72.0.75 00:15:65:aa:bb:cc")
+KINDS = {"app": APP, "tftp": TFTP, "unjudged": UNJUDGED, "vendor_only": VENDOR_ONLY, "upgraded": UPGRADED}
+SEQUENCES = [
+    "app", "app,tftp", "tftp,app", "app,unjudged", "unjudged,app", "unjudged", "vendor_only,app,unjudged",
+    "app,vendor_only", "app,tftp,upgraded,unjudged", "tftp,unjudged,vendor_only",
+]
+
+
+@pytest.mark.parametrize("split", [0, 1, 2])
+@pytest.mark.parametrize("sequence", SEQUENCES)
+def test_batched_upserts_store_what_merging_one_by_one_gives(database_url: str, sequence, split: int) -> None:  # type: ignore[no-untyped-def]
+    from provisioner import admin
+    from provisioner.db.engine import make_engine, session_factory
+    from provisioner.sightings import write_batch
+
+    sessions = session_factory(make_engine(database_url))
+    with sessions.begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    records = [
+        sighting(tenant_id=tenant_id, seen_at=T0 + timedelta(minutes=i), source_ip=f"127.0.0.{i + 1}", **changes)
+        for i, changes in enumerate(KINDS[kind] for kind in sequence.split(","))
+    ]
+    expected = None
+    for record in records:
+        expected = merge_phone_state(expected, record)
+    # The same sightings written in one batch, or split over two (an existing row then gets a delta).
+    cut = min(split, len(records))
+    write_batch(sessions, records[:cut])
+    write_batch(sessions, list(reversed(records[cut:])))  # order within a batch must not matter
+    assert expected is not None
+    expected.setdefault("user_agent", None)
+    for name in ("vendor", "model", "catalog_key", "firmware"):
+        expected.setdefault(name, None)
+    assert _comparable(_stored_state(sessions, tenant_id, "001565aabbcc")) == _comparable(expected)
+
+
+def test_concurrent_writers_lose_no_sighting_and_no_phone(database_url: str) -> None:
+    """Two writers (as two server processes would) folding the same 300 phones at once."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from provisioner import admin
+    from provisioner.db.engine import make_engine, session_factory
+    from provisioner.db.models import PhoneState, Sighting
+    from provisioner.sightings import write_batch
+
+    engines = [make_engine(database_url) for _ in range(2)]
+    sessions = [session_factory(engine) for engine in engines]
+    with sessions[0].begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    macs = [f"001565{i:06x}" for i in range(300)]
+    failures: list[BaseException] = []
+
+    def writer(index: int) -> None:
+        try:
+            for round_ in range(4):
+                batch = [sighting(tenant_id=tenant_id, mac=mac, seen_at=T0 + timedelta(seconds=round_ * 2 + index))
+                         for mac in (macs if index == 0 else list(reversed(macs)))]
+                write_batch(sessions[index], batch)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with sessions[0]() as session:
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 2 * 4 * 300
+        assert session.scalar(select(func.count()).select_from(PhoneState)) == 300
+        assert session.scalar(select(func.count()).select_from(PhoneState).where(PhoneState.first_seen == T0)) == 300

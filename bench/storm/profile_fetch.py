@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-profile", action="store_true", help="time without cProfile: microseconds per request")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storm-profile-") as folder:
         workdir = Path(folder)
@@ -57,16 +58,19 @@ def main() -> None:
             statements[0] = 0
             profiler = cProfile.Profile()
             started = time.perf_counter()
-            profiler.enable()
+            if not args.no_profile:
+                profiler.enable()
             for request in requests:
                 fetch(service, request)
             profiler.disable()
             seconds = time.perf_counter() - started
-            print(f"\n== {label}: {len(requests)} requests in {seconds:.2f} s under cProfile "
-                  f"({len(requests) / seconds:,.0f}/s), {statements[0] / len(requests):.2f} SQL statements per request")
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
-            print("\n".join(out.getvalue().splitlines()[:args.top + 10]))
+            print(f"\n== {label}: {len(requests)} requests in {seconds:.2f} s "
+                  f"{'' if args.no_profile else 'under cProfile '}({len(requests) / seconds:,.0f}/s, "
+                  f"{seconds / len(requests) * 1e6:.1f} us each), {statements[0] / len(requests):.2f} SQL statements per request")
+            if not args.no_profile:
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+                print("\n".join(out.getvalue().splitlines()[:args.top + 10]))
             # What the sighting writer then does off the request path (a thread of the same process).
             pending, _recorder._pending = list(_recorder._pending), []
             statements[0] = 0
