@@ -155,8 +155,11 @@ def _sighting_row(s: SightingRecord) -> dict[str, object]:
 class SightingRecorder:
     """Collects sightings in memory and writes them in batches from a background task."""
 
-    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.2, max_batch: int = 5000) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], interval: float = 0.2, max_batch: int = 5000, shutdown_grace: float = 20.0,
+    ) -> None:
         self._sessions = sessions
+        self._shutdown_grace = shutdown_grace
         self._interval = interval
         self._max_batch = max_batch
         self._pending: list[SightingRecord] = []
@@ -210,4 +213,13 @@ class SightingRecorder:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        await self.flush()  # nothing recorded is lost on a clean shutdown
+        # Nothing recorded is lost on a clean shutdown: a database that refuses for a moment
+        # (locked, failing over) gets retried until the deadline, and a loss is said aloud.
+        deadline = asyncio.get_running_loop().time() + self._shutdown_grace
+        await self.flush()
+        while self._pending and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.5)
+            await self.flush()
+        if self._pending:
+            self.dropped += len(self._pending)
+            log.error("shutting down with %d sightings the database would not take: they are lost", len(self._pending))

@@ -177,3 +177,36 @@ def test_concurrent_writers_lose_no_sighting_and_no_phone(database_url: str) -> 
         assert session.scalar(select(func.count()).select_from(Sighting)) == 2 * 4 * 300
         assert session.scalar(select(func.count()).select_from(PhoneState)) == 300
         assert session.scalar(select(func.count()).select_from(PhoneState).where(PhoneState.first_seen == T0)) == 300
+
+
+def test_shutdown_keeps_retrying_a_database_that_refuses_for_a_moment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """stop() must not give up after one failed flush: the tables appear 1 s into the shutdown."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import func, select
+
+    from provisioner import admin
+    from provisioner.db.engine import make_engine, session_factory, upgrade_all
+    from provisioner.db.models import Sighting
+    from provisioner.sightings import SightingRecorder
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'late.sqlite3'}")
+    recorder = SightingRecorder(session_factory(engine), shutdown_grace=10)
+    for minute in range(3):
+        recorder.record(sighting(tenant_id=1, seen_at=T0 + timedelta(minutes=minute)))
+    def database_comes_back() -> None:
+        upgrade_all(engine)
+        with session_factory(engine).begin() as session:
+            assert admin.create_tenant(session, "Acme", "pbx.example.net").id == 1
+
+    threading.Timer(1.0, database_comes_back).start()
+
+    async def shut_down() -> None:
+        recorder.start()
+        await recorder.stop()
+
+    asyncio.run(shut_down())
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 3
+    assert recorder.written == 3 and recorder.dropped == 0
