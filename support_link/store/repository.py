@@ -860,6 +860,25 @@ def open_tickets_for_device(session: Session, account: str, device: str) -> list
     return [(row.id, row.finding, row.dedup_key) for row in session.execute(query)]
 
 
+def devices_with_open_tickets(session: Session, account: str, devices: Collection[str]) -> set[str]:
+    """Which of `devices` are still affected on some open ticket: one query per 500 devices."""
+    wanted = sorted(set(devices))
+    found: set[str] = set()
+    for first in range(0, len(wanted), 500):
+        query = (
+            select(AffectedDeviceRecord.device)
+            .join(TicketRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
+            .where(
+                TicketRecord.account == account,
+                TicketRecord.status.in_([str(status) for status in OPEN]),
+                AffectedDeviceRecord.device.in_(wanted[first : first + 500]),
+                AffectedDeviceRecord.recovered_at.is_(None),
+            )
+        )
+        found.update(session.scalars(query))
+    return found
+
+
 def set_subject(session: Session, ticket_id: int, subject: str, now: datetime) -> None:
     """Refresh a generated subject (e.g. the device count of a device incident); not an event."""
     record = _record(session, ticket_id)
