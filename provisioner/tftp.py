@@ -1,6 +1,6 @@
 """Read-only TFTP server on asyncio: the adapter between UDP sockets and a `FileSource`.
 
-    listening socket --classify (tftp_wire)--> RRQ --> session task:
+    listening socket --classify (tftp_wire)--> RRQ --> one `_Transfer`:
         source(filename, client ip) --> bytes | None
         own ephemeral socket (the RFC 1350 TID), connected to the client
         OACK? -> ACK 0, then DATA n -> ACK n in lock step, retransmitting on timeout
@@ -10,21 +10,29 @@ only moves datagrams, counts sessions and logs. No exception from a datagram, th
 or a socket leaves the event loop's callbacks: each is caught, logged (rate-limited for
 what peers cause) and turned into an ERROR packet or silence.
 
+Why callbacks and not a task per transfer: a boot storm is thousands of short transfers
+(3-6 KB, 7-13 blocks each), so what a transfer costs to set up and what a block costs is
+the whole budget. A transfer is a plain non-blocking socket watched with `add_reader`
+(asyncio's epoll selector, never `select()`, so thousands of sockets do not hit
+FD_SETSIZE) and a small state machine: on ACK n send DATA n+1. It has one timer handle,
+re-armed only when it fires early (`sent_at` moves on with every block), not one per
+block. The source is stepped once synchronously: a cache hit finishes there without a
+task; only a source that really waits gets one.
+
 tftpy is used only to encode OACK and ERROR packets (once per session at most; ERROR
-packets are built once at import). DATA packets and ACKs are a `struct` of two shorts,
-cheaper than a tftpy object per block. Sockets are watched by asyncio's epoll selector,
-never `select()`, so thousands of sessions do not hit FD_SETSIZE.
+packets are built once at import). DATA packets and ACKs are a `struct` of two shorts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import logging
 import resource
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 from tftpy.TftpPacketTypes import TftpPacketERR, TftpPacketOACK
@@ -36,7 +44,6 @@ from provisioner.tftp_wire import (
     ErrorCode,
     Ignored,
     LogBudget,
-    Plan,
     ReadRequest,
     Refusal,
     block_count,
@@ -47,13 +54,18 @@ from provisioner.tftp_wire import (
     wire_block,
 )
 
-FileSource = Callable[[str, str], Awaitable[bytes | None]]
+# A plain function or a coroutine function; either may return the file or None (not found).
+FileSource = Callable[[str, str], "Awaitable[bytes | None] | bytes | None"]
 Address = tuple[Any, ...]  # (host, port) or the IPv6 4-tuple
 
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 FD_MARGIN = 256  # descriptors kept for the listening socket, HTTP, the database, logs
-DRAIN_BATCH = 256  # extra queued datagrams read per wake-up, so sessions still get their turn
+DEFAULT_MAX_SESSIONS = 10_000  # far above one storm's phones: 2,000 at once is ~2,000 sessions
+DRAIN_BATCH = 256  # queued datagrams read per wake-up of the listening socket
+REQUEST_READ_BYTES = 2048  # longer requests are refused anyway (MAX_REQUEST_BYTES)
+REPLY_READ_BYTES = 516  # ACKs are 4 bytes; an ERROR's text past this is not needed
 LOG_INTERVAL = 10.0  # seconds between two log lines about the same kind of peer trouble
+EARLY = 0.001  # asyncio may run a timer up to its clock resolution early
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; ignores rmem_max with CAP_NET_ADMIN
 
 log = logging.getLogger("provisioner.tftp")
@@ -78,26 +90,32 @@ def encode_oack(options: tuple[tuple[str, str], ...]) -> bytes:
 
 
 class TftpServer:
-    """Serve files from `source` over TFTP (RRQ only) until `stop()`."""
+    """Serve files from `source` over TFTP (RRQ only) until `stop()`.
+
+    `reuse_port=True` sets SO_REUSEPORT on the listening socket, so several processes can
+    each run a TftpServer on the same port: the kernel hashes every client's address to
+    one of them, so a retransmitted RRQ reaches the process that already serves it.
+    """
 
     def __init__(
         self, source: FileSource, *, host: str = "127.0.0.1", port: int = 69,
-        max_sessions: int = 2000, default_max_blksize: int = 1468, timeout: float = 1.0,
+        max_sessions: int = DEFAULT_MAX_SESSIONS, default_max_blksize: int = 1468, timeout: float = 1.0,
         retries: int = 5, logger: logging.Logger | None = None, source_timeout: float = 10.0,
+        reuse_port: bool = False,
     ) -> None:
         if not MIN_BLKSIZE <= default_max_blksize <= MAX_BLKSIZE:
             raise ValueError(f"default_max_blksize must be within {MIN_BLKSIZE}..{MAX_BLKSIZE}")
         if max_sessions < 1 or timeout <= 0 or retries < 0 or source_timeout <= 0:
             raise ValueError("max_sessions >= 1, timeout > 0, retries >= 0 and source_timeout > 0 required")
         self._source = source
-        self._host, self._port = host, port
+        self._host, self._port, self._reuse_port = host, port, reuse_port
         self._max_sessions, self._max_blksize = max_sessions, default_max_blksize
         self._timeout, self._retries, self._source_timeout = timeout, retries, source_timeout
         self._log = logger or log
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._transport: asyncio.DatagramTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sock: socket.socket | None = None
-        self._sessions: dict[Address, asyncio.Task[None]] = {}
+        self._sessions: dict[Address, _Transfer] = {}
         self._ids = itertools.count(1)
         self._budgets: dict[str, LogBudget] = {}
         self.receive_buffer = 0  # bytes the kernel granted the listening socket
@@ -113,7 +131,7 @@ class TftpServer:
     async def start(self) -> None:
         """Bind the listening socket (port 0 picks a free one; see `.port`)."""
         _ensure_descriptors(self._max_sessions + FD_MARGIN, self._log)
-        sock = _listening_socket(self._family, self._host, self._port)
+        sock = _listening_socket(self._family, self._host, self._port, self._reuse_port)
         self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if self.receive_buffer < RECEIVE_BUFFER_BYTES:
             self._log.warning(
@@ -121,37 +139,36 @@ class TftpServer:
                 self.receive_buffer, RECEIVE_BUFFER_BYTES,
             )
         self._port = sock.getsockname()[1]
-        loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(lambda: _Listener(self), sock=sock)
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._on_requests)
         self._sock = sock
 
     async def stop(self) -> None:
         """Close the listening socket and end every transfer."""
-        if self._transport is not None:
+        if self._sock is not None and self._loop is not None:
+            self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
             self._sock = None
-            self._transport.close()
-            self._transport = None
-        tasks = list(self._sessions.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        waiting = [transfer.lookup for transfer in self._sessions.values() if transfer.lookup is not None]
+        for transfer in list(self._sessions.values()):
+            transfer.end(done=False, quiet=True)
+        await asyncio.gather(*waiting, return_exceptions=True)
 
     # --- the listening port -------------------------------------------------------
 
-    def on_datagram(self, datagram: bytes, addr: Address) -> None:
-        """One wake-up of the listening socket: this datagram, then what else is queued.
-
-        asyncio hands over one datagram per loop iteration; under a burst of phones that
-        would leave the rest waiting behind every busy transfer socket, so drain here.
-        """
-        self._handle(datagram, addr)
+    def _on_requests(self) -> None:
+        """Read what is queued on the listening port, up to a batch, so sessions get their turn."""
+        sock = self._sock
         for _ in range(DRAIN_BATCH):
-            if self._sock is None:
+            if sock is None or sock.fileno() < 0:
                 return
             try:
-                datagram, addr = self._sock.recvfrom(65535)
-            except OSError:  # BlockingIOError: the queue is empty
+                datagram, addr = sock.recvfrom(REQUEST_READ_BYTES)
+            except BlockingIOError:
                 return
+            except OSError as exc:  # an ICMP error reported on the listening socket: not ours to act on
+                log.debug("TFTP listening socket: %s", exc)
+                continue
             self._handle(datagram, addr)
 
     def _handle(self, datagram: bytes, addr: Address) -> None:
@@ -178,25 +195,43 @@ class TftpServer:
         if addr in self._sessions:
             return  # a retransmitted RRQ: its transfer is already answering
         if len(self._sessions) >= self._max_sessions:
-            self._reply(BUSY_PACKET, addr)
-            held = self._admit_log("busy")
-            if held is not None:
-                self._log.warning(
-                    "TFTP session cap (%d) reached: refused %s:%d with 'server busy' (+%d refused since last report)",
-                    self._max_sessions, addr[0], addr[1], held,
-                )
+            self._refuse_busy(addr, "busy")
             return
-        task = asyncio.get_running_loop().create_task(self._serve(request, addr, next(self._ids)))
-        self._sessions[addr] = task
-        task.add_done_callback(lambda done: self._forget(addr, done))
+        transfer = _Transfer(self, addr, request.filename, next(self._ids))
+        self._sessions[addr] = transfer
+        body = self._lookup(transfer)
+        if body is not _PENDING:
+            transfer.begin(body, request)  # type: ignore[arg-type]
+        elif transfer.lookup is not None:
+            transfer.lookup.add_done_callback(lambda task: self._looked_up(transfer, request, task))
 
-    def _forget(self, addr: Address, task: asyncio.Task[None]) -> None:
-        if self._sessions.get(addr) is task:
-            del self._sessions[addr]
+    def _refuse_busy(self, addr: Address, kind: str, detail: object = None) -> None:
+        """'server busy' from the listening port, and one log line per interval."""
+        self._reply(BUSY_PACKET, addr)
+        held = self._admit_log(kind)
+        if held is None:
+            return
+        if kind == "busy":
+            self._log.warning(
+                "TFTP session cap (%d) reached: refused %s:%d with 'server busy' (+%d refused since last report)",
+                self._max_sessions, addr[0], addr[1], held,
+            )
+        else:
+            self._log.error(
+                "TFTP cannot open a transfer socket for %s: %s; answered 'server busy' (+%d since last report)",
+                addr[0], detail, held,
+            )
+
+    def _forget(self, transfer: _Transfer) -> None:
+        if self._sessions.get(transfer.addr) is transfer:
+            del self._sessions[transfer.addr]
 
     def _reply(self, packet: bytes, addr: Address) -> None:
-        if self._transport is not None:
-            self._transport.sendto(packet, addr)
+        if self._sock is not None:
+            try:
+                self._sock.sendto(packet, addr)
+            except OSError:  # a full send buffer or an unreachable peer: the client retransmits
+                pass
 
     def _hostile(self, addr: Address, reason: str) -> None:
         held = self._admit_log(reason)
@@ -211,163 +246,237 @@ class TftpServer:
             budget = self._budgets[kind] = LogBudget(LOG_INTERVAL)
         return budget.admit(time.monotonic())
 
-    # --- one transfer ------------------------------------------------------------
+    # --- the source ----------------------------------------------------------------
 
-    async def _serve(self, request: ReadRequest, addr: Address, sid: int) -> None:
+    def _lookup(self, transfer: _Transfer) -> bytes | None | object:
+        """The file now, or _PENDING with `transfer.lookup` set when the source must wait."""
         try:
-            body = await self._lookup(request.filename, addr[0], sid)
-            endpoint = await self._open_endpoint(addr, sid)
-            if endpoint is None:
-                return
-            transport, protocol = endpoint
-            try:
-                if body is None:
-                    transport.sendto(ERROR_PACKETS[ErrorCode.FILE_NOT_FOUND])
-                    self._log.info("tftp#%d %s:%d %r: not found", sid, addr[0], addr[1], request.filename)
-                    return
-                plan = negotiate(request.options, len(body), self._max_blksize)
-                timeout = float(plan.timeout) if plan.timeout is not None else self._timeout
-                exchange = _Exchange(transport, protocol, timeout, self._retries)
-                done = await _transfer(exchange, body, plan)
-                self._log_outcome(sid, addr, request.filename, len(body), plan, done)
-            finally:
-                transport.close()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - one broken transfer must not touch the others
-            self._log.exception("tftp#%d %s:%d: transfer failed", sid, addr[0], addr[1])
-
-    async def _lookup(self, filename: str, client_ip: str, sid: int) -> bytes | None:
-        try:
-            body = await asyncio.wait_for(self._source(filename, client_ip), self._source_timeout)
-        except asyncio.CancelledError:
-            raise
+            result = self._source(transfer.name, transfer.addr[0])
+            if inspect.iscoroutine(result):
+                try:  # one step: a cached answer returns here, without a task
+                    yielded = result.send(None)
+                except StopIteration as finished:
+                    result = finished.value
+                else:
+                    result = _Resumed(result, yielded)
+            if inspect.isawaitable(result):
+                assert self._loop is not None
+                transfer.lookup = self._loop.create_task(self._wait_source(result, transfer))
+                return _PENDING
         except Exception:  # noqa: BLE001 - the source's failure is a "File not found"
-            held = self._admit_log("source-failure")
-            if held is not None:
-                self._log.exception(
-                    "tftp#%d source failed for %r from %s (+%d failures not logged)", sid, filename, client_ip, held,
-                )
+            self._source_failed(transfer)
             return None
+        return self._checked(result, transfer)
+
+    async def _wait_source(self, pending: Awaitable[Any], transfer: _Transfer) -> bytes | None:
+        try:
+            result = await asyncio.wait_for(pending, self._source_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the source's failure (or timeout) is a "File not found"
+            self._source_failed(transfer)
+            return None
+        return self._checked(result, transfer)
+
+    def _looked_up(self, transfer: _Transfer, request: ReadRequest, task: asyncio.Task[bytes | None]) -> None:
+        transfer.lookup = None
+        if task.cancelled() or self._sessions.get(transfer.addr) is not transfer:
+            return  # stopped meanwhile
+        transfer.begin(task.result(), request)
+
+    def _source_failed(self, transfer: _Transfer) -> None:
+        held = self._admit_log("source-failure")
+        if held is not None:
+            self._log.exception(
+                "tftp#%d source failed for %r from %s (+%d failures not logged)",
+                transfer.sid, transfer.name, transfer.addr[0], held,
+            )
+
+    def _checked(self, body: object, transfer: _Transfer) -> bytes | None:
         if body is None or isinstance(body, bytes):
             return body
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
-        self._log.error("tftp#%d source returned %s for %r, not bytes", sid, type(body).__name__, filename)
+        self._log.error("tftp#%d source returned %s for %r, not bytes", transfer.sid, type(body).__name__, transfer.name)
         return None
 
-    async def _open_endpoint(self, addr: Address, sid: int) -> tuple[asyncio.DatagramTransport, _SessionProtocol] | None:
-        try:
-            sock = _session_socket(self._family, self._host, addr)
-            loop = asyncio.get_running_loop()
-            return await loop.create_datagram_endpoint(_SessionProtocol, sock=sock)
-        except OSError as exc:  # EMFILE and friends: tell the phone to come back later
-            self._reply(BUSY_PACKET, addr)
-            if self._admit_log("socket-failure") is not None:
-                self._log.error("tftp#%d cannot open a transfer socket for %s: %s", sid, addr[0], exc)
-            return None
 
-    def _log_outcome(self, sid: int, addr: Address, name: str, size: int, plan: Plan, done: bool) -> None:
-        if done:
-            self._log.info("tftp#%d %s:%d %r: sent %d bytes (blksize %d)", sid, addr[0], addr[1], name, size, plan.blksize)
+_PENDING = object()
+
+
+class _Transfer:
+    """One RRQ: its own connected socket, the file, and where the lock step stands.
+
+    Only the ACK of the block last sent moves it on; duplicate or stale ACKs do nothing
+    (no Sorcerer's Apprentice resend). An ERROR from the client, or an ICMP error on the
+    socket (the client's port is gone), ends it. It leaves the session table the moment
+    the last ACK arrives.
+    """
+
+    __slots__ = (
+        "server", "addr", "name", "sid", "lookup", "sock", "fd", "body", "blksize", "timeout",
+        "index", "last", "expected", "packet", "sent_at", "tries", "timer",
+    )
+
+    def __init__(self, server: TftpServer, addr: Address, name: str, sid: int) -> None:
+        self.server, self.addr, self.name, self.sid = server, addr, name, sid
+        self.lookup: asyncio.Task[bytes | None] | None = None
+        self.sock: socket.socket | None = None
+        self.fd = -1
+        self.body = b""
+        self.blksize = 0
+        self.timeout = server._timeout
+        self.index = self.last = self.expected = self.tries = 0
+        self.packet = b""
+        self.sent_at = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def begin(self, body: bytes | None, request: ReadRequest) -> None:
+        """Open the transfer's socket and send the first packet (or the 'not found')."""
+        server = self.server
+        try:
+            self.sock = _session_socket(server._family, server._host, self.addr)
+        except OSError as exc:  # EMFILE and friends: tell the phone to come back later
+            server._forget(self)
+            server._refuse_busy(self.addr, "socket-failure", exc)
             return
-        held = self._admit_log("abandoned")  # a flood of RRQs that never ACK must not flood the log
+        if body is None:
+            self._send(ERROR_PACKETS[ErrorCode.FILE_NOT_FOUND])
+            server._log.info("tftp#%d %s:%d %r: not found", self.sid, self.addr[0], self.addr[1], self.name)
+            self.end(done=False, quiet=True)
+            return
+        plan = negotiate(request.options, len(body), server._max_blksize)
+        if plan.timeout is not None:
+            self.timeout = float(plan.timeout)
+        self.body, self.blksize, self.last = body, plan.blksize, block_count(len(body), plan.blksize)
+        if plan.oack:
+            self.index, self.expected, self.packet = 0, 0, encode_oack(plan.oack)
+        else:
+            self.index, self.expected, self.packet = 1, 1, data_packet(body, 1, plan.blksize)
+        self.fd = self.sock.fileno()
+        loop = server._loop
+        assert loop is not None
+        loop.add_reader(self.fd, self._on_reply)
+        self.sent_at = time.monotonic()
+        self.timer = loop.call_later(self.timeout, self._on_timer)
+        self._send(self.packet)
+
+    def _on_reply(self) -> None:
+        try:
+            datagram = self.sock.recv(REPLY_READ_BYTES)  # type: ignore[union-attr]
+        except BlockingIOError:
+            return
+        except OSError:  # ICMP port unreachable: the client is gone
+            self.end(done=False)
+            return
+        block = session_reply(datagram)
+        if block != self.expected:
+            if block == ABORT:
+                self.end(done=False)
+            return
+        if self.index == self.last:
+            self.end(done=True)
+            return
+        index = self.index = self.index + 1
+        self.expected = wire_block(index)
+        self.packet = data_packet(self.body, index, self.blksize)
+        self.tries = 0
+        self.sent_at = time.monotonic()
+        self._send(self.packet)
+
+    def _on_timer(self) -> None:
+        """Retransmit if the last packet has waited `timeout`; else sleep until it has."""
+        loop = self.server._loop
+        assert loop is not None
+        wait = self.sent_at + self.timeout - time.monotonic()
+        if wait > EARLY:
+            self.timer = loop.call_later(wait, self._on_timer)
+            return
+        self.tries += 1
+        if self.tries > self.server._retries:
+            self.timer = None
+            self.end(done=False)
+            return
+        self.sent_at = time.monotonic()
+        self.timer = loop.call_later(self.timeout, self._on_timer)
+        self._send(self.packet)
+
+    def _send(self, packet: bytes) -> None:
+        try:
+            self.sock.send(packet)  # type: ignore[union-attr]
+        except BlockingIOError:  # send buffer full: as if lost, the timer sends it again
+            pass
+        except OSError:  # ICMP error from an earlier packet: the client is gone
+            self.end(done=False)
+
+    def end(self, *, done: bool, quiet: bool = False) -> None:
+        """Free the socket, the timer and the session slot (idempotent)."""
+        server = self.server
+        if self.lookup is not None:
+            self.lookup.cancel()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.sock is not None:
+            if self.fd >= 0 and server._loop is not None:
+                server._loop.remove_reader(self.fd)
+            self.sock.close()
+            self.sock = None
+        if server._sessions.get(self.addr) is self:
+            del server._sessions[self.addr]
+            if not quiet:
+                self._log_outcome(done)
+
+    def _log_outcome(self, done: bool) -> None:
+        server, addr = self.server, self.addr
+        if done:
+            server._log.info(
+                "tftp#%d %s:%d %r: sent %d bytes (blksize %d)",
+                self.sid, addr[0], addr[1], self.name, len(self.body), self.blksize,
+            )
+            return
+        held = server._admit_log("abandoned")  # a flood of RRQs that never ACK must not flood the log
         if held is not None:
-            self._log.info(
+            server._log.info(
                 "tftp#%d %s:%d %r: client stopped answering or aborted (+%d such transfers not logged)",
-                sid, addr[0], addr[1], name, held,
+                self.sid, addr[0], addr[1], self.name, held,
             )
 
 
-async def _transfer(exchange: _Exchange, body: bytes, plan: Plan) -> bool:
-    """OACK then ACK 0 if options were accepted, then every DATA block in lock step."""
-    if plan.oack and not await exchange.send(encode_oack(plan.oack), 0):
-        return False
-    for index in range(1, block_count(len(body), plan.blksize) + 1):
-        if not await exchange.send(data_packet(body, index, plan.blksize), index):
-            return False
-    return True
+class _Resumed:
+    """Awaiting this continues a coroutine that was already stepped once (see `_lookup`).
 
-
-class _Exchange:
-    """Send a packet, wait for the ACK of `block`, retransmit on timeout up to `retries` times."""
-
-    def __init__(self, transport: asyncio.DatagramTransport, protocol: _SessionProtocol, timeout: float, retries: int) -> None:
-        self._transport, self._protocol = transport, protocol
-        self._timeout, self._attempts = timeout, retries + 1
-        self._loop = asyncio.get_running_loop()
-
-    async def send(self, packet: bytes, block: int) -> bool:
-        for _ in range(self._attempts):
-            if self._protocol.aborted:
-                return False
-            waiter = self._protocol.expect(wire_block(block))
-            self._transport.sendto(packet)
-            timer = self._loop.call_later(self._timeout, _settle, waiter, False)
-            try:
-                if await waiter:
-                    return True
-            finally:
-                timer.cancel()
-        return False
-
-
-def _settle(waiter: asyncio.Future[bool], value: bool) -> None:
-    if not waiter.done():
-        waiter.set_result(value)
-
-
-class _SessionProtocol(asyncio.DatagramProtocol):
-    """A transfer's own socket: resolves the waiter on the expected ACK, ignores the rest.
-
-    Duplicate or stale ACKs do nothing (no Sorcerer's Apprentice resend); an ERROR from
-    the client or an ICMP error (the client's port is gone) ends the transfer.
+    It hands the task what the coroutine yielded (the future it waits on) and passes
+    results, exceptions and cancellation through, as if the task had started it.
     """
 
-    def __init__(self) -> None:
-        self.aborted = False
-        self._expected = -2
-        self._waiter: asyncio.Future[bool] | None = None
+    def __init__(self, coroutine: Any, yielded: Any) -> None:
+        self._coroutine, self._yielded = coroutine, yielded
 
-    def expect(self, block: int) -> asyncio.Future[bool]:
-        self._expected = block
-        self._waiter = asyncio.get_running_loop().create_future()
-        return self._waiter
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        reply = session_reply(data)
-        if reply == ABORT:
-            self._abort()
-        elif reply == self._expected and self._waiter is not None:
-            _settle(self._waiter, True)
-
-    def error_received(self, exc: Exception) -> None:
-        self._abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._abort()
-
-    def _abort(self) -> None:
-        self.aborted = True
-        if self._waiter is not None:
-            _settle(self._waiter, False)
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, yielded = self._coroutine, self._yielded
+        while True:
+            try:
+                sent = yield yielded
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - cancellation and throw() go to the source
+                step = coroutine.throw, exc
+            else:
+                step = coroutine.send, sent
+            try:
+                yielded = step[0](step[1])
+            except StopIteration as finished:
+                return finished.value
 
 
-class _Listener(asyncio.DatagramProtocol):
-    def __init__(self, server: TftpServer) -> None:
-        self._server = server
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        self._server.on_datagram(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("TFTP listening socket: %s", exc)
-
-
-def _listening_socket(family: int, host: str, port: int) -> socket.socket:
+def _listening_socket(family: int, host: str, port: int, reuse_port: bool) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.setblocking(False)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         _grow_receive_buffer(sock, RECEIVE_BUFFER_BYTES)
         sock.bind((host, port))
     except BaseException:

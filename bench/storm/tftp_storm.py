@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -39,17 +40,6 @@ def ack(block: int) -> bytes:
 def oack_options(packet: bytes) -> dict[str, str]:
     fields = packet[2:].split(b"\x00")
     return {fields[i].decode().lower(): fields[i + 1].decode() for i in range(0, len(fields) - 1, 2)}
-
-
-class _Inbox(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.queue.put_nowait((data, addr))
-
-    def error_received(self, exc: Exception) -> None:  # ICMP port unreachable: let the timeout decide
-        pass
 
 
 @dataclass
@@ -81,90 +71,181 @@ class TftpResult:
         }
 
 
-async def fetch(name: str, source: str, server: tuple[str, int], blksize: int | None, retransmit: float,
-                retries: int, result: TftpResult) -> bytes | str:
-    """The file's bytes, or why not ("error N", "timeout")."""
-    loop = asyncio.get_running_loop()
-    transport, inbox = await loop.create_datagram_endpoint(_Inbox, local_addr=(source, 0))
-    try:
-        peer, size, expected, body = server, 512, 1, bytearray()
-        last = rrq(name, blksize)
-        transport.sendto(last, peer)
-        tries = 0
-        while True:
-            try:
-                data, addr = await asyncio.wait_for(inbox.queue.get(), retransmit)
-            except asyncio.TimeoutError:
-                tries += 1
-                if tries > retries:
-                    return "timeout"
-                result.retransmits += 1
-                transport.sendto(last, peer)
-                continue
-            if peer is server:
-                peer = addr  # the server's transfer id (its new port)
-            elif addr != peer:
-                transport.sendto(struct.pack("!HH", ERROR, 5) + b"unknown transfer id\x00", addr)
-                continue
-            opcode = struct.unpack_from("!H", data)[0]
-            if opcode == ERROR:
-                return f"error {struct.unpack_from('!H', data, 2)[0]}"
-            if opcode == OACK and expected == 1:
-                size = int(oack_options(data).get("blksize", 512))
-                last = ack(0)
-            elif opcode == DATA:
-                block = struct.unpack_from("!H", data, 2)[0]
-                if block == expected & 0xFFFF:
-                    body += data[4:]
-                    last = ack(block)
-                    expected += 1
-                    if len(data) - 4 < size:
-                        transport.sendto(last, peer)
-                        return bytes(body)
-                elif block != (expected - 1) & 0xFFFF:
-                    continue  # neither the next block nor a duplicate of the last one
-            else:
-                continue
-            tries = 0
-            transport.sendto(last, peer)
-    finally:
-        transport.close()
+class _Fetch:
+    """One file: its own socket bound to the phone's address, in lock step with the server.
 
+    Driven by callbacks (add_reader, one timer re-armed only when it fires early) rather
+    than a task and a queue per transfer, so the client costs little of the CPU it shares
+    with the server.
+    """
 
-async def boot_phone(phone: dict, server: tuple[str, int], prefix: str, blksize: int | None, retransmit: float,
-                     retries: int, result: TftpResult) -> None:
-    source, ok = source_address(phone["index"]), True
-    for name, _user_agent, must_serve in phone["files"]:
-        started = time.perf_counter()
+    __slots__ = ("lane", "name", "must_serve", "sock", "peer", "size", "expected", "body", "last", "tries",
+                 "sent_at", "timer", "started", "bufsize")
+
+    def __init__(self, lane: _Lane, name: str, must_serve: bool) -> None:
+        self.lane, self.name, self.must_serve = lane, name, must_serve
+        storm = lane.storm
+        self.sock: socket.socket | None = None
+        self.peer = storm.server
+        self.size, self.expected, self.body, self.tries = 512, 1, bytearray(), 0
+        self.bufsize = max(2048, (storm.blksize or 0) + 5)
+        self.last = rrq(storm.prefix + name, storm.blksize)
+        self.timer: asyncio.TimerHandle | None = None
+        self.started = time.perf_counter()
+
+    def start(self) -> None:
+        storm = self.lane.storm
         try:
-            outcome = await fetch(prefix + name, source, server, blksize, retransmit, retries, result)
+            sock = self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            sock.bind((self.lane.source, 0))
+            storm.loop.add_reader(sock.fileno(), self.on_readable)
+            sock.sendto(self.last, self.peer)
         except OSError as exc:
-            outcome = type(exc).__name__
-        result.latencies.append(time.perf_counter() - started)
-        if isinstance(outcome, bytes) and must_serve:
+            self.finish(type(exc).__name__)
+            return
+        self.sent_at = time.monotonic()
+        self.timer = storm.loop.call_later(storm.retransmit, self.on_timer)
+
+    def on_readable(self) -> None:
+        try:
+            data, addr = self.sock.recvfrom(self.bufsize)  # type: ignore[union-attr]
+        except OSError:  # nothing queued, or an ICMP error: let the timeout decide
+            return
+        if self.peer is self.lane.storm.server:
+            self.peer = addr  # the server's transfer id (its new port)
+        elif addr != self.peer:
+            self.send(struct.pack("!HH", ERROR, 5) + b"unknown transfer id\x00", addr)
+            return
+        if len(data) < 4:
+            return
+        opcode, block = struct.unpack_from("!HH", data)
+        if opcode == ERROR:
+            self.finish(f"error {block}")
+            return
+        if opcode == OACK and self.expected == 1:
+            self.size = int(oack_options(data).get("blksize", 512))
+            self.last = ack(0)
+        elif opcode == DATA:
+            if block == self.expected & 0xFFFF:
+                self.body += data[4:]
+                self.last = ack(block)
+                self.expected += 1
+                if len(data) - 4 < self.size:
+                    self.send(self.last, self.peer)
+                    self.finish(bytes(self.body))
+                    return
+            elif block != (self.expected - 1) & 0xFFFF:
+                return  # neither the next block nor a duplicate of the last one
+        else:
+            return
+        self.tries = 0
+        self.sent_at = time.monotonic()
+        self.send(self.last, self.peer)
+
+    def on_timer(self) -> None:
+        storm = self.lane.storm
+        wait = self.sent_at + storm.retransmit - time.monotonic()
+        if wait > 0.001:
+            self.timer = storm.loop.call_later(wait, self.on_timer)
+            return
+        self.tries += 1
+        if self.tries > storm.retries:
+            self.timer = None
+            self.finish("timeout")
+            return
+        storm.result.retransmits += 1
+        self.sent_at = time.monotonic()
+        self.timer = storm.loop.call_later(storm.retransmit, self.on_timer)
+        self.send(self.last, self.peer)
+
+    def send(self, packet: bytes, addr: tuple[str, int]) -> None:
+        try:
+            self.sock.sendto(packet, addr)  # type: ignore[union-attr]
+        except OSError:  # a full buffer is a lost packet: the timer sends it again
+            pass
+
+    def finish(self, outcome: bytes | str) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.sock is not None:
+            if self.sock.fileno() >= 0:
+                self.lane.storm.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+            self.sock = None
+        self.lane.fetched(self, outcome)
+
+
+class _Lane:
+    """One phone at a time: its files in boot order, one transfer after the other."""
+
+    def __init__(self, storm: _Storm) -> None:
+        self.storm = storm
+        self.source, self.files, self.next_file, self.ok = "", [], 0, True
+
+    def next_phone(self) -> None:
+        phone = next(self.storm.phones, None)
+        if phone is None:
+            self.storm.lane_done()
+            return
+        self.source, self.files, self.next_file, self.ok = source_address(phone["index"]), phone["files"], 0, True
+        self.next_fetch()
+
+    def next_fetch(self) -> None:
+        if self.next_file == len(self.files):
+            self.storm.phone_done(self.ok)
+            self.next_phone()
+            return
+        name, _user_agent, must_serve = self.files[self.next_file]
+        self.next_file += 1
+        _Fetch(self, name, must_serve).start()
+
+    def fetched(self, fetch: _Fetch, outcome: bytes | str) -> None:
+        result = self.storm.result
+        result.latencies.append(time.perf_counter() - fetch.started)
+        if isinstance(outcome, bytes) and fetch.must_serve:
             result.files += 1
             result.bytes += len(outcome)
-        elif outcome == "error 1" and not must_serve:
+        elif outcome == "error 1" and not fetch.must_serve:
             result.not_found += 1
         else:
             result.fail(outcome if isinstance(outcome, str) else "served a file that must not be")
-            ok = False
-            if must_serve:
-                break
-    result.phones += 1
-    result.failed_boots += not ok
+            self.ok = False
+            if fetch.must_serve:
+                self.next_file = len(self.files)  # the phone stops booting
+        self.storm.loop.call_soon(self.next_fetch)  # not from inside the finished transfer's callback
+
+
+class _Storm:
+    def __init__(self, phones: list[dict], server: tuple[str, int], prefix: str, blksize: int | None,
+                 retransmit: float, retries: int) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.phones, self.server, self.prefix, self.blksize = iter(phones), server, prefix, blksize
+        self.retransmit, self.retries = retransmit, retries
+        self.result = TftpResult()
+        self.running = 0
+        self.finished: asyncio.Future[None] = self.loop.create_future()
+
+    def phone_done(self, ok: bool) -> None:
+        self.result.phones += 1
+        self.result.failed_boots += not ok
+
+    def lane_done(self) -> None:
+        self.running -= 1
+        if self.running == 0 and not self.finished.done():
+            self.finished.set_result(None)
 
 
 async def storm(phones: list[dict], port: int, prefix: str, concurrency: int, *, host: str = "127.0.0.1",
                 blksize: int | None = None, retransmit: float = 1.0, retries: int = 5) -> TftpResult:
-    result, queue = TftpResult(), iter(phones)
-
-    async def lane() -> None:
-        for phone in queue:
-            await boot_phone(phone, (host, port), prefix, blksize, retransmit, retries, result)
-
+    state = _Storm(phones, (host, port), prefix, blksize, retransmit, retries)
+    lanes = [_Lane(state) for _ in range(concurrency)]
+    state.running = len(lanes)
     started, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    for lane in lanes:
+        lane.next_phone()
+    await state.finished
+    result = state.result
     result.seconds = time.perf_counter() - started
     result.client_cpu = time.process_time() - cpu
     return result
