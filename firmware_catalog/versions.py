@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from firmware_catalog.errors import VersionError
@@ -13,6 +14,11 @@ def parse_version(text: str) -> tuple[int, ...]:
     """"5.0.13.0881" -> (5, 0, 13, 881). Leading zeros are allowed; anything else raises VersionError."""
     if not isinstance(text, str):
         raise VersionError(f"a firmware version must be text, not {type(text).__name__}")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)  # every contact compares the same few versions again
+def _parse(text: str) -> tuple[int, ...]:
     stripped = text.strip()
     if not _VERSION.fullmatch(stripped):
         raise VersionError(f"{text!r} is not a firmware version (dotted numbers, e.g. 34.72.0.75)")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.models import ConfigVersion, Device, Extension, PhoneState, Tenant
@@ -50,7 +51,7 @@ def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
     )
 
 
-def line_view(extension: Extension) -> LineView:
+def line_view(extension: Extension | Row[Any]) -> LineView:
     assert extension.line is not None
     return LineView(
         number=extension.line,
@@ -78,7 +79,8 @@ class Directory:
         self._version: int | None = None
         self._checked_at = float("-inf")
         self._tenants: dict[str, TenantRecord | None] = {}
-        self._devices: dict[tuple[int, str], DeviceRecord | None] = {}
+        self._devices: dict[tuple[int, str], DeviceRecord] = {}
+        self._loaded_tenants: set[int] = set()
         self._firmware: dict[tuple[int, str], str | None] = {}
         self.generation = 0  # bumps whenever the cache is dropped (render caches follow it)
 
@@ -97,6 +99,7 @@ class Directory:
     def invalidate(self) -> None:
         self._tenants.clear()
         self._devices.clear()
+        self._loaded_tenants.clear()
         self.generation += 1
 
     # -- lookups ---------------------------------------------------------------------------
@@ -116,22 +119,43 @@ class Directory:
         return record
 
     def device(self, tenant_id: int, mac: str) -> DeviceRecord | None:
-        cache_key = (tenant_id, mac)
-        cached = self._devices.get(cache_key, _MISSING)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
+        if tenant_id not in self._loaded_tenants:
+            self._load_devices(tenant_id)
+        return self._devices.get((tenant_id, mac))
+
+    def _load_devices(self, tenant_id: int) -> None:
+        """Every device of the tenant with its lines, in one query.
+
+        A boot storm asks for every phone of a site within seconds, each once per process:
+        one round trip per tenant (per config change) instead of two per phone. A MAC that
+        is not here is not assigned; any assignment bumps config_version, which reloads.
+        """
+        query = (
+            select(Device.id, Device.mac, Device.model_key, Extension.line, Extension.number, Extension.name,
+                   Extension.sip_auth_user, Extension.sip_password, Extension.department)
+            .outerjoin(Extension, (Extension.device_id == Device.id) & Extension.line.is_not(None))
+            .where(Device.tenant_id == tenant_id)
+            .order_by(Device.id, Extension.line)
+        )
+        grouped: dict[int, tuple[tuple[object, ...], list[tuple[object, ...]]]] = {}
         with self.sessions() as session:
-            device = session.scalar(select(Device).where(Device.tenant_id == tenant_id, Device.mac == mac))
-            record = None
-            if device is not None:
-                extensions = session.scalars(
-                    select(Extension).where(Extension.device_id == device.id).order_by(Extension.line)
-                ).all()
-                department = next((e.department for e in extensions if e.department), "Sin asignar")
-                record = DeviceRecord(device.id, device.mac, device.model_key, tuple(map(line_view, extensions)), department)
-        if len(self._devices) < 1_000_000:
-            self._devices[cache_key] = record
-        return record
+            for row in session.execute(query):
+                device, lines = grouped.setdefault(row.id, (row, []))
+                if row.line is not None:
+                    lines.append(row)
+            reported = session.execute(
+                select(PhoneState.mac, PhoneState.firmware).where(
+                    PhoneState.tenant_id == tenant_id, PhoneState.firmware.is_not(None)
+                )
+            )
+            for mac, firmware in reported:  # what this process heard since wins over the table
+                self._firmware.setdefault((tenant_id, mac), firmware)
+        for device, lines in grouped.values():
+            department = next((line.department for line in lines if line.department), "Sin asignar")
+            self._devices[(tenant_id, device.mac)] = DeviceRecord(
+                device.id, device.mac, device.model_key, tuple(map(line_view, lines)), department
+            )
+        self._loaded_tenants.add(tenant_id)
 
     def known_firmware(self, tenant_id: int, mac: str) -> str | None:
         """The last trusted firmware this MAC reported (from any process, seeded from phone_state)."""

@@ -110,7 +110,7 @@ def clean_filename(filename: str | None) -> tuple[str, str] | None:
     if not filename or len(filename) > MAX_NAME:
         return None
     name = filename[1:] if filename.startswith("/") else filename
-    if not name or name.startswith("/") or ".." in name or any(c == "\\" or not c.isprintable() for c in name):
+    if not name or name.startswith("/") or ".." in name or "\\" in name or not name.isprintable():
         return None
     folder, _, base = name.rpartition("/")
     if not base or folder.lower() not in ("", GRANDSTREAM_FOLDER):

@@ -31,6 +31,8 @@ def normalize_mac(text: str | None) -> str | None:
     if not text:
         return None
     candidate = text.strip().lower()
+    if len(candidate) == 12 and _NOTATIONS[0].fullmatch(candidate):
+        return candidate  # the common case: already canonical (file names carry it so)
     if not any(notation.fullmatch(candidate) for notation in _NOTATIONS):
         return None
     return re.sub(r"[:.\-]", "", candidate)

@@ -9,6 +9,7 @@ keys, unknown MACs and malformed names all look the same from outside.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from provisioner.sightings import SightingRecord, SightingRecorder
 from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
 
 log = logging.getLogger("provisioner.service")
+IDENTIFY_CACHE_SIZE = 65536  # (file name, User-Agent) pairs: a few per phone
 security_log = logging.getLogger("provisioner.security")
 
 
@@ -64,12 +66,17 @@ class ProvisioningService:
         self.vendors = vendors
         self.intake = intake
         self.verifier: SnmpVerification | None = None  # set by the server when SNMP checks are on
+        # A phone asks for the same names with the same User-Agent at every boot and resync;
+        # identify() is pure and its answer immutable, so repeat contacts skip the parsing.
+        self.identify = functools.lru_cache(maxsize=IDENTIFY_CACHE_SIZE)(
+            lambda filename, user_agent: identify(filename, user_agent, catalog)
+        )
         self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
         self._rendered_generation: tuple[int, int] = (-1, -1)
 
     def fetch(self, request: ConfigRequest) -> Outcome:
         self.directory.refresh_if_changed()
-        ident = identify(request.filename, request.user_agent, self.catalog)
+        ident = self.identify(request.filename, request.user_agent)
         tenant = self.directory.tenant_by_key(request.tenant_key)
         if tenant is None:
             return Outcome(None, ident, (), "unknown tenant key")
