@@ -8,6 +8,7 @@ code (subprocesses, sockets) exactly like an outside client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -27,7 +28,7 @@ import tftpy
 from tftpy.TftpPacketFactory import TftpPacketFactory
 from tftpy.TftpShared import TftpException
 
-from provisioner.tftp import BUSY_PACKET, ERROR_PACKETS, RECEIVE_BUFFER_BYTES, TftpServer, encode_oack
+from provisioner.tftp import BUSY_PACKET, DEFAULT_MAX_SESSIONS, ERROR_PACKETS, RECEIVE_BUFFER_BYTES, TftpServer, encode_oack
 from provisioner.tftp_wire import (
     ABORT,
     ErrorCode,
@@ -234,7 +235,8 @@ class ThreadedServer:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         options.setdefault("host", "127.0.0.1")
-        self.server = TftpServer(source, port=0, **options)  # type: ignore[arg-type]
+        options.setdefault("port", 0)
+        self.server = TftpServer(options.pop("source", source), **options)  # type: ignore[arg-type]
         self.call(self.server.start())
         self.port = self.server.port
 
@@ -649,6 +651,105 @@ def test_flood_over_the_cap_gets_busy_and_the_server_keeps_serving(
     assert len(cap_lines) == 1
 
 
+def test_a_session_is_freed_by_its_last_ack_not_by_a_timer(make_server: Callable[..., ThreadedServer]) -> None:
+    server = make_server(timeout=5.0)
+    client = RawClient(server.port)
+    assert client.download("exact1024.bin")[0] == FILES["exact1024.bin"]  # ends with our ACK 3
+    assert server.wait_idle(0.5) < 0.5  # the slot is free long before the 5 s timeout
+    client.close()
+
+
+def test_default_cap_serves_2500_phones_at_once(make_server: Callable[..., ThreadedServer]) -> None:
+    """A boot storm of 2,000 phones must never meet 'server busy' with the default settings."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < DEFAULT_MAX_SESSIONS + 3000:
+        pytest.skip(f"open-file hard limit {hard} is too low for the default cap and 2,500 clients")
+    server = make_server(timeout=5.0, retries=1)
+    flood = [RawClient(server.port, timeout=10) for _ in range(2500)]
+    try:
+        for client in flood:
+            client.request(rrq("small.cfg"))
+        replies = [client.receive() for client in flood]
+        assert sum(r[:4] == b"\x00\x03\x00\x01" for r in replies) == 2500
+        for client in flood:
+            client.send(ack(1))
+        server.wait_idle(5)
+    finally:
+        for client in flood:
+            client.close()
+
+
+def test_out_of_descriptors_is_server_busy_and_logged(
+    make_server: Callable[..., ThreadedServer], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """EMFILE on a transfer socket: 'server busy' from the listening port, never a dead server."""
+    caplog.set_level(logging.ERROR, logger="provisioner.tftp")
+    server = make_server(timeout=5.0)
+    clients = [RawClient(server.port) for _ in range(10)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))
+    fillers: list[socket.socket] = []
+    try:
+        with contextlib.suppress(OSError):  # take every free descriptor below the limit...
+            while True:
+                fillers.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        for spare in fillers[-2:]:  # ...but two
+            spare.close()
+        for client in clients:
+            client.request(rrq("small.cfg"))
+        replies = [client.receive() for client in clients]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        for filler in fillers:
+            filler.close()
+    busy = [r for r in replies if r == BUSY_PACKET]
+    data = [r for r in replies if r[:4] == b"\x00\x03\x00\x01"]
+    assert (len(data), len(busy)) == (2, 8)
+    assert any("cannot open a transfer socket" in r.getMessage() for r in caplog.records)
+    for client in clients:
+        client.close()
+    assert_still_serving(server)
+
+
+# --- SO_REUSEPORT: several servers (processes) on one port -------------------------------
+
+def counting_source(calls: list[str]) -> Callable[[str, str], bytes | None]:
+    def serve(name: str, client_ip: str) -> bytes | None:  # a plain function is a source too
+        calls.append(name)
+        return FILES.get(name)
+    return serve
+
+
+def test_reuse_port_spreads_clients_over_servers_and_keeps_each_client_on_one(
+    make_server: Callable[..., ThreadedServer],
+) -> None:
+    calls: tuple[list[str], list[str]] = ([], [])
+    first = make_server(reuse_port=True, source=counting_source(calls[0]), timeout=5.0)
+    second = make_server(reuse_port=True, port=first.port, source=counting_source(calls[1]), timeout=5.0)
+    for _ in range(64):  # each from its own port: the kernel hashes the 4-tuple to one server
+        assert fetch(first.port, "exact1024.bin") == FILES["exact1024.bin"]
+    assert len(calls[0]) + len(calls[1]) == 64 and calls[0] and calls[1]
+    for _ in range(20):  # a retransmitted RRQ reaches the server that already answers it
+        client = RawClient(first.port)
+        client.request(rrq("big.bin"))
+        client.request(rrq("big.bin"))
+        client.receive()
+        assert client.silent_for(0.05)
+        assert first.server.active_sessions + second.server.active_sessions == 1
+        client.send(b"\x00\x05\x00\x00bye\x00")
+        client.close()
+        first.wait_idle(2)
+        second.wait_idle(2)
+    assert len(calls[0]) + len(calls[1]) == 84
+
+
+def test_without_reuse_port_the_port_is_taken(make_server: Callable[..., ThreadedServer]) -> None:
+    first = make_server(reuse_port=True)
+    with pytest.raises(OSError):
+        make_server(port=first.port)
+
+
 # --- the source --------------------------------------------------------------------------
 
 def test_source_gets_the_name_as_requested_and_the_client_ip(server: ThreadedServer) -> None:
@@ -671,6 +772,44 @@ def test_failing_source_is_not_found_and_logged_once(server: ThreadedServer, cap
     assert len(tracebacks) == 1
     assert any("source returned str" in r.getMessage() for r in caplog.records)
     assert_still_serving(server)
+
+
+def test_a_source_that_waits_still_serves(make_server: Callable[..., ThreadedServer]) -> None:
+    async def later(name: str, client_ip: str) -> bytes | None:
+        await asyncio.sleep(0.05)  # a database round trip: the transfer waits in a task
+        await asyncio.sleep(0)
+        return FILES.get(name)
+
+    server = make_server(source=later)
+    assert fetch(server.port, "big.bin") == FILES["big.bin"]
+    assert fetch(server.port, "small.cfg") == FILES["small.cfg"]
+
+
+def test_a_source_that_waits_then_fails_is_not_found(make_server: Callable[..., ThreadedServer]) -> None:
+    async def broken(name: str, client_ip: str) -> bytes | None:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("connection lost")
+
+    server = make_server(source=broken)
+    client = RawClient(server.port)
+    client.request(rrq("small.cfg"))
+    assert error_code(client.receive()) == 1
+    client.close()
+    server.wait_idle(1)
+
+
+def test_stop_cancels_lookups_still_waiting(make_server: Callable[..., ThreadedServer]) -> None:
+    server = make_server()
+    client = RawClient(server.port)
+    client.request(rrq("slow.cfg"))
+    deadline = time.monotonic() + 2
+    while server.server.active_sessions == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    server.call(server.server.stop())
+    assert server.server.active_sessions == 0
+    assert client.silent_for(0.2)
+    client.close()
 
 
 def test_slow_source_times_out_without_blocking_others(make_server: Callable[..., ThreadedServer]) -> None:
