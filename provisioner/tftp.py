@@ -11,13 +11,13 @@ or a socket leaves the event loop's callbacks: each is caught, logged (rate-limi
 what peers cause) and turned into an ERROR packet or silence.
 
 Why callbacks and not a task per transfer: a boot storm is thousands of short transfers
-(3-6 KB, 7-13 blocks each), so what a transfer costs to set up and what a block costs is
-the whole budget. A transfer is a plain non-blocking socket watched with `add_reader`
-(asyncio's epoll selector, never `select()`, so thousands of sockets do not hit
-FD_SETSIZE) and a small state machine: on ACK n send DATA n+1. It has one timer handle,
-re-armed only when it fires early (`sent_at` moves on with every block), not one per
-block. The source is stepped once synchronously: a cache hit finishes there without a
-task; only a source that really waits gets one.
+(configs of 0.5-3 KB, 1-7 blocks), so what a transfer costs to set up and what a block
+costs is the whole budget. A transfer is a plain non-blocking socket and a small state
+machine: on ACK n send DATA n+1. Transfer sockets sit in one epoll set (`_Watch`, Linux),
+itself one reader of the event loop, never `select()`, so thousands of sockets do not hit
+FD_SETSIZE. A transfer has one timer handle, re-armed only when it fires early (`sent_at`
+moves on with every block), not one per block. The source is stepped once synchronously:
+a cache hit finishes there without a task; only a source that really waits gets one.
 
 tftpy is used only to encode OACK and ERROR packets (once per session at most; ERROR
 packets are built once at import). DATA packets and ACKs are a `struct` of two shorts.
@@ -30,6 +30,7 @@ import inspect
 import itertools
 import logging
 import resource
+import select
 import socket
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -114,6 +115,7 @@ class TftpServer:
         self._log = logger or log
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._watch: _Watch | None = None
         self._sock: socket.socket | None = None
         self._sessions: dict[Address, _Transfer] = {}
         self._ids = itertools.count(1)
@@ -140,6 +142,7 @@ class TftpServer:
             )
         self._port = sock.getsockname()[1]
         self._loop = asyncio.get_running_loop()
+        self._watch = _Watch(self._loop, self._log)
         self._loop.add_reader(sock.fileno(), self._on_requests)
         self._sock = sock
 
@@ -153,6 +156,9 @@ class TftpServer:
         for transfer in list(self._sessions.values()):
             transfer.end(done=False, quiet=True)
         await asyncio.gather(*waiting, return_exceptions=True)
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
 
     # --- the listening port -------------------------------------------------------
 
@@ -354,9 +360,9 @@ class _Transfer:
         else:
             self.index, self.expected, self.packet = 1, 1, data_packet(body, 1, plan.blksize)
         self.fd = self.sock.fileno()
-        loop = server._loop
-        assert loop is not None
-        loop.add_reader(self.fd, self._on_reply)
+        loop, watch = server._loop, server._watch
+        assert loop is not None and watch is not None
+        watch.add(self.fd, self._on_reply)
         self.sent_at = time.monotonic()
         self.timer = loop.call_later(self.timeout, self._on_timer)
         self._send(self.packet)
@@ -418,8 +424,8 @@ class _Transfer:
             self.timer.cancel()
             self.timer = None
         if self.sock is not None:
-            if self.fd >= 0 and server._loop is not None:
-                server._loop.remove_reader(self.fd)
+            if self.fd >= 0 and server._watch is not None:
+                server._watch.remove(self.fd)
             self.sock.close()
             self.sock = None
         if server._sessions.get(self.addr) is self:
@@ -441,6 +447,46 @@ class _Transfer:
                 "tftp#%d %s:%d %r: client stopped answering or aborted (+%d such transfers not logged)",
                 self.sid, addr[0], addr[1], self.name, held,
             )
+
+
+class _Watch:
+    """The transfer sockets in one epoll set, itself one reader of the event loop.
+
+    Every ready transfer of a wake-up is handled in one loop callback, and watching a
+    socket is one epoll_ctl instead of asyncio's selector bookkeeping and handle per
+    socket. Level-triggered: what is not read now wakes the set again.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, logger: logging.Logger) -> None:
+        self._loop, self._log = loop, logger
+        self._epoll = select.epoll()
+        self._callbacks: dict[int, Callable[[], None]] = {}
+        loop.add_reader(self._epoll.fileno(), self._on_ready)
+
+    def add(self, fd: int, callback: Callable[[], None]) -> None:
+        self._epoll.register(fd, select.EPOLLIN)
+        self._callbacks[fd] = callback
+
+    def remove(self, fd: int) -> None:
+        if self._callbacks.pop(fd, None) is not None:
+            self._epoll.unregister(fd)
+
+    def _on_ready(self) -> None:
+        callbacks = self._callbacks
+        for fd, _events in self._epoll.poll(0):
+            callback = callbacks.get(fd)
+            if callback is None:
+                continue
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - one transfer's bug must not starve the others
+                self._log.exception("TFTP: unexpected failure in a transfer")
+                self.remove(fd)
+
+    def close(self) -> None:
+        self._loop.remove_reader(self._epoll.fileno())
+        self._epoll.close()
+        self._callbacks.clear()
 
 
 class _Resumed:
