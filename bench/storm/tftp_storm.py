@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import select
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,9 +76,9 @@ class TftpResult:
 class _Fetch:
     """One file: its own socket bound to the phone's address, in lock step with the server.
 
-    Driven by callbacks (add_reader, one timer re-armed only when it fires early) rather
-    than a task and a queue per transfer, so the client costs little of the CPU it shares
-    with the server.
+    Driven by callbacks (the storm's epoll set, one timer re-armed only when it fires early)
+    rather than a task and a queue per transfer, so the client costs little of the CPU it
+    shares with the server.
     """
 
     __slots__ = ("lane", "name", "must_serve", "sock", "peer", "size", "expected", "body", "last", "tries",
@@ -99,7 +101,7 @@ class _Fetch:
             sock = self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.setblocking(False)
             sock.bind((self.lane.source, 0))
-            storm.loop.add_reader(sock.fileno(), self.on_readable)
+            storm.watch(sock.fileno(), self.on_readable)
             sock.sendto(self.last, self.peer)
         except OSError as exc:
             self.finish(type(exc).__name__)
@@ -169,8 +171,7 @@ class _Fetch:
         if self.timer is not None:
             self.timer.cancel()
         if self.sock is not None:
-            if self.sock.fileno() >= 0:
-                self.lane.storm.loop.remove_reader(self.sock.fileno())
+            self.lane.storm.unwatch(self.sock.fileno())
             self.sock.close()
             self.sock = None
         self.lane.fetched(self, outcome)
@@ -225,6 +226,28 @@ class _Storm:
         self.result = TftpResult()
         self.running = 0
         self.finished: asyncio.Future[None] = self.loop.create_future()
+        # Every transfer socket in one epoll set, one loop callback per wake-up (as the server does).
+        self.epoll = select.epoll()
+        self.callbacks: dict[int, Callable[[], None]] = {}
+        self.loop.add_reader(self.epoll.fileno(), self.on_ready)
+
+    def watch(self, fd: int, callback: Callable[[], None]) -> None:
+        self.epoll.register(fd, select.EPOLLIN)
+        self.callbacks[fd] = callback
+
+    def unwatch(self, fd: int) -> None:
+        if self.callbacks.pop(fd, None) is not None:
+            self.epoll.unregister(fd)
+
+    def on_ready(self) -> None:
+        for fd, _events in self.epoll.poll(0):
+            callback = self.callbacks.get(fd)
+            if callback is not None:
+                callback()
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.epoll.fileno())
+        self.epoll.close()
 
     def phone_done(self, ok: bool) -> None:
         self.result.phones += 1
@@ -242,9 +265,12 @@ async def storm(phones: list[dict], port: int, prefix: str, concurrency: int, *,
     lanes = [_Lane(state) for _ in range(concurrency)]
     state.running = len(lanes)
     started, cpu = time.perf_counter(), time.process_time()
-    for lane in lanes:
-        lane.next_phone()
-    await state.finished
+    try:
+        for lane in lanes:
+            lane.next_phone()
+        await state.finished
+    finally:
+        state.close()
     result = state.result
     result.seconds = time.perf_counter() - started
     result.client_cpu = time.process_time() - cpu
