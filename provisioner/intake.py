@@ -76,6 +76,11 @@ class IntakeStats:
     problems: int = 0
     failures: int = 0
 
+    @property
+    def changes(self) -> int:
+        """Ticket changes so far (what queues and the support job care about)."""
+        return self.opened + self.joined + self.recovered + self.resolved + self.problems
+
 
 @dataclass(frozen=True)
 class IntakeRules:
@@ -117,6 +122,7 @@ class TicketIntake:
             while self._pending:
                 batch = list(self._pending.values())
                 self._pending.clear()
+                before = self.stats.changes
                 try:
                     await asyncio.to_thread(self.process, batch)
                 except Exception:
@@ -126,7 +132,9 @@ class TicketIntake:
                         await asyncio.to_thread(self.process, batch)
                     except Exception:
                         log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
-                if self.on_change is not None:
+                # Only a real change wakes the queues and the support job: in a storm most
+                # drains change nothing, and each wake-up costs them a pass over the tickets.
+                if self.on_change is not None and self.stats.changes != before:
                     self.on_change()
 
     def process(self, batch: list[Observation]) -> None:
@@ -227,10 +235,14 @@ class TicketIntake:
         for ticket_id, finding, key in repository.open_tickets_for_device(session, tenant, observation.mac):
             if finding not in observation.covers or key in showing:
                 continue
+            # Another server process may be recovering the last other phone of this ticket
+            # right now: take turns on the ticket, then judge from what is committed.
+            repository.lock(session, ticket_id)
             if repository.mark_device_recovered(session, ticket_id, observation.mac, now, actor=INTAKE_ACTOR):
                 self.stats.recovered += 1
             stored = repository.get(session, ticket_id)
-            if stored.devices and all(not d.active for d in stored.devices):
+            still_open = str(stored.ticket.status) in {str(status) for status in repository.OPEN}
+            if still_open and stored.devices and all(not d.active for d in stored.devices):
                 repository.act(
                     session, ticket_id, lifecycle.Resolve(), INTAKE_ACTOR, now,
                     note="Todos los equipos afectados se recuperaron (reportan lo homologado).",

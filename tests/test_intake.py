@@ -132,3 +132,76 @@ def test_third_recurrence_within_30_days_opens_a_problem(world) -> None:  # type
     assert sorted(problem.ticket.linked_incidents) == incidents
     assert str(problem.ticket.type) == "problem" and problem.ticket.first_response_due is None
     assert intake.stats.problems == 1
+
+
+def test_queues_and_support_job_are_woken_only_when_tickets_changed(world) -> None:  # type: ignore[no-untyped-def]
+    """A storm of compliant phones must not wake the live queues and the SLA job every drain."""
+    import asyncio
+
+    _sessions, tenant_id, clock, intake = world
+    wakes: list[int] = []
+    intake.on_change = lambda: wakes.append(1)
+
+    async def drain(*observations: Observation) -> None:
+        for item in observations:
+            intake.observe(item)
+        await intake.drain()
+
+    compliant = [observation(tenant_id, f"0015650000{i:02d}", "Bodega", "34.72.0.75", clock()) for i in range(4, 10)]
+    asyncio.run(drain(*compliant))
+    assert wakes == []
+    asyncio.run(drain(observation(tenant_id, "001565000004", "Bodega", "34.72.0.60", clock())))
+    assert wakes == [1]  # an incident opened
+    asyncio.run(drain(observation(tenant_id, "001565000004", "Bodega", "34.72.0.60", clock())))
+    assert wakes == [1]  # the same finding again: nothing new
+    asyncio.run(drain(observation(tenant_id, "001565000004", "Bodega", "34.72.0.75", clock())))
+    assert wakes == [1, 1]  # it recovered: the incident resolved
+
+
+def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
+    database_url: str, world, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A phone that contacts both servers recovers on both at the same moment, and it is
+    the ticket's last affected phone: the ticket must end Resolved once, and the second
+    intake must not fail on an incident that the first one has just resolved.
+
+    The first transaction is held for a second right after marking the phone (a barrier
+    with a timeout), so the second one reaches the ticket while the first has not committed."""
+    import threading
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent writers on one ticket: PostgreSQL")
+    sessions, tenant_id, clock, intake = world
+    marked = threading.Barrier(2, timeout=1.0)
+    mark = repository.mark_device_recovered
+
+    def mark_then_wait(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = mark(*args, **kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            try:
+                marked.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return result
+
+    monkeypatch.setattr(repository, "mark_device_recovered", mark_then_wait)
+    last, other = "001565000004", "001565000005"
+    intake.process([observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()) for mac in (last, other)])
+    intake.process([observation(tenant_id, other, "Bodega", "34.72.0.75", clock())])
+    assert len(open_tickets(sessions, clock)) == 1
+    intakes, errors = [TicketIntake(sessions, clock) for _ in range(2)], []
+
+    def recover(index: int) -> None:
+        try:
+            intakes[index].process([observation(tenant_id, last, "Bodega", "34.72.0.75", clock())])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=recover, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert open_tickets(sessions, clock) == []
+    assert intakes[0].stats.resolved + intakes[1].stats.resolved == 1
