@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ PROVISIONING_KINDS = frozenset(
     {"firmware_older", "firmware_newer", "firmware_unknown", "model_not_homologated", "lines_exceeded"}
 )
 SNMP_KINDS = frozenset({"unreachable", "snmp_firmware_mismatch"})
+SETTLED_SECONDS = 15.0  # how long a phone's processed findings are trusted to be unchanged
+SETTLED_LIMIT = 200_000  # phones remembered before expired entries are swept
 RECURRENCES_FOR_PROBLEM = 3
 RECURRENCE_WINDOW = timedelta(days=30)
 
@@ -75,6 +78,7 @@ class IntakeStats:
     resolved: int = 0
     problems: int = 0
     failures: int = 0
+    repeats: int = 0  # observations skipped: the phone showed the same within SETTLED_SECONDS
 
     @property
     def changes(self) -> int:
@@ -97,6 +101,7 @@ class TicketIntake:
         interval: float = 0.5,
         rules: IntakeRules = IntakeRules(),
         on_change: Callable[[], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -106,6 +111,8 @@ class TicketIntake:
         self._pending: dict[tuple[int, str, frozenset[str]], Observation] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._monotonic = monotonic
+        self._settled: dict[tuple[int, str, frozenset[str]], tuple[frozenset[str], float]] = {}
         self.stats = IntakeStats()
 
     # -- request side: never blocks, never raises -------------------------------------------
@@ -120,22 +127,48 @@ class TicketIntake:
     async def drain(self) -> None:
         async with self._lock:
             while self._pending:
-                batch = list(self._pending.values())
+                batch = self._unsettled(list(self._pending.values()))
                 self._pending.clear()
+                if not batch:
+                    continue
                 before = self.stats.changes
                 try:
                     await asyncio.to_thread(self.process, batch)
+                    self._settle(batch)
                 except Exception:
                     self.stats.failures += 1
                     log.exception("ticket intake failed for %d observations; retrying once", len(batch))
                     try:
                         await asyncio.to_thread(self.process, batch)
+                        self._settle(batch)
                     except Exception:
                         log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
                 # Only a real change wakes the queues and the support job: in a storm most
                 # drains change nothing, and each wake-up costs them a pass over the tickets.
                 if self.on_change is not None and self.stats.changes != before:
                     self.on_change()
+
+    def _unsettled(self, batch: list[Observation]) -> list[Observation]:
+        """Drop observations that repeat what this intake processed for the phone within
+        SETTLED_SECONDS: a phone booting or resyncing shows the same findings at every
+        request, and re-checking its tickets each time would cost a storm's worth of
+        queries. A ticket another process opened or an agent closed meanwhile is seen on
+        the phone's first contact after that window."""
+        now = self._monotonic()
+        if len(self._settled) > SETTLED_LIMIT:
+            self._settled = {k: v for k, v in self._settled.items() if v[1] > now}
+        fresh = []
+        for observation in batch:
+            settled = self._settled.get((observation.tenant_id, observation.mac, observation.covers))
+            if settled is None or settled[1] <= now or settled[0] != _keys(observation):
+                fresh.append(observation)
+        self.stats.repeats += len(batch) - len(fresh)
+        return fresh
+
+    def _settle(self, batch: list[Observation]) -> None:
+        until = self._monotonic() + SETTLED_SECONDS
+        for observation in batch:
+            self._settled[(observation.tenant_id, observation.mac, observation.covers)] = (_keys(observation), until)
 
     def process(self, batch: list[Observation]) -> None:
         """Turn observations into ticket changes (blocking; runs in a worker thread)."""
@@ -269,6 +302,10 @@ _IMPACT_ORDER = {"individual": 0, "department": 1, "organization": 2}
 def _wider(new: str, old: str) -> bool:
     """Impact only grows while an incident is open (a recovered phone does not shrink it)."""
     return _IMPACT_ORDER[new] > _IMPACT_ORDER[old]
+
+
+def _keys(observation: Observation) -> frozenset[str]:
+    return frozenset(dedup_key(finding) for finding in observation.findings)
 
 
 def _tenant_contact(session: Session, slug: str) -> tuple[str, str]:

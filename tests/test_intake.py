@@ -11,7 +11,7 @@ from firmware_catalog import load_catalog
 from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.incidents import DeviceFinding
-from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake
+from provisioner.intake import INTAKE_ACTOR, PROVISIONING_KINDS, Observation, TicketIntake
 from support_link.jobs import run_due_work
 from support_link.store import repository
 
@@ -205,3 +205,36 @@ def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
     assert errors == []
     assert open_tickets(sessions, clock) == []
     assert intakes[0].stats.resolved + intakes[1].stats.resolved == 1
+
+
+def test_a_phone_repeating_itself_is_checked_again_only_after_the_settled_window(world) -> None:  # type: ignore[no-untyped-def]
+    """Boot and resync repeat the same findings at every request: within SETTLED_SECONDS the
+    intake skips them; after it, the phone is checked again (an agent may have resolved its
+    incident meanwhile: it opens a new one)."""
+    import asyncio
+
+    from provisioner.intake import SETTLED_SECONDS
+    from support_link.lifecycle import Resolve
+
+    sessions, tenant_id, clock, _ = world
+    now = [1000.0]
+    intake = TicketIntake(sessions, clock, monotonic=lambda: now[0])
+
+    def contact(firmware: str) -> None:
+        intake.observe(observation(tenant_id, "001565000004", "Bodega", firmware, clock()))
+        asyncio.run(intake.drain())
+
+    contact("34.72.0.60")
+    [row] = open_tickets(sessions, clock)
+    for _ in range(3):
+        contact("34.72.0.60")
+    assert intake.stats.repeats == 3 and intake.stats.processed == 1
+    with sessions.begin() as session:
+        repository.act(session, row.id, Resolve(), INTAKE_ACTOR, clock(), note="Resuelto por el agente.")
+    contact("34.72.0.60")
+    assert open_tickets(sessions, clock) == [] and intake.stats.repeats == 4  # still within the window
+    now[0] += SETTLED_SECONDS + 1
+    contact("34.72.0.60")
+    assert [r.id for r in open_tickets(sessions, clock)] != [row.id] and len(open_tickets(sessions, clock)) == 1
+    contact("34.72.0.75")  # different findings: processed at once
+    assert open_tickets(sessions, clock) == [] and intake.stats.processed == 3
