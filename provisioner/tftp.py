@@ -19,8 +19,8 @@ FD_SETSIZE. A transfer has one timer handle, re-armed only when it fires early (
 moves on with every block), not one per block. The source is stepped once synchronously:
 a cache hit finishes there without a task; only a source that really waits gets one.
 
-tftpy is used only to encode OACK and ERROR packets (once per session at most; ERROR
-packets are built once at import). DATA packets and ACKs are a `struct` of two shorts.
+tftpy is used only to encode the ERROR packets, once at import. OACK, DATA and ACK
+packets come from `tftp_wire`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
-from tftpy.TftpPacketTypes import TftpPacketERR, TftpPacketOACK
+from tftpy.TftpPacketTypes import TftpPacketERR
 
 from provisioner.tftp_wire import (
     ABORT,
@@ -51,6 +51,7 @@ from provisioner.tftp_wire import (
     classify,
     data_packet,
     negotiate,
+    oack_packet,
     session_reply,
     wire_block,
 )
@@ -72,7 +73,8 @@ REQUEST_READ_BYTES = 2048  # longer requests are refused anyway (MAX_REQUEST_BYT
 REPLY_READ_BYTES = 516  # ACKs are 4 bytes; an ERROR's text past this is not needed
 LOG_INTERVAL = 10.0  # seconds between two log lines about the same kind of peer trouble
 EARLY = 0.001  # asyncio may run a timer up to its clock resolution early
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; ignores rmem_max with CAP_NET_ADMIN
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+SOCK_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)  # Linux: non-blocking from socket() on  # Linux; ignores rmem_max with CAP_NET_ADMIN
 
 log = logging.getLogger("provisioner.tftp")
 
@@ -87,12 +89,6 @@ def _encode_error(code: ErrorCode, message: bytes | None = None) -> bytes:
 
 ERROR_PACKETS: dict[ErrorCode, bytes] = {code: _encode_error(code) for code in ErrorCode if code != ErrorCode.NOT_DEFINED}
 BUSY_PACKET = _encode_error(ErrorCode.NOT_DEFINED, b"server busy")
-
-
-def encode_oack(options: tuple[tuple[str, str], ...]) -> bytes:
-    packet = TftpPacketOACK()
-    packet.options = dict(options)
-    return bytes(packet.encode().buffer)
 
 
 class TftpServer:
@@ -371,7 +367,7 @@ class _Transfer:
             self.timeout = float(plan.timeout)
         self.body, self.blksize, self.last = body, plan.blksize, block_count(len(body), plan.blksize)
         if plan.oack:
-            self.index, self.expected, self.packet = 0, 0, encode_oack(plan.oack)
+            self.index, self.expected, self.packet = 0, 0, oack_packet(plan.oack)
         else:
             self.index, self.expected, self.packet = 1, 1, data_packet(body, 1, plan.blksize)
         self.fd = self.sock.fileno()
@@ -557,9 +553,10 @@ def _grow_receive_buffer(sock: socket.socket, size: int) -> None:
 
 def _session_socket(family: int, host: str, addr: Address) -> socket.socket:
     """A fresh port (the transfer's TID), connected so the kernel drops other peers."""
-    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock = socket.socket(family, socket.SOCK_DGRAM | SOCK_NONBLOCK)  # no setblocking() syscalls
     try:
-        sock.setblocking(False)
+        if not SOCK_NONBLOCK:
+            sock.setblocking(False)
         sock.bind((host, 0))
         sock.connect(addr)
     except BaseException:

@@ -28,7 +28,7 @@ import tftpy
 from tftpy.TftpPacketFactory import TftpPacketFactory
 from tftpy.TftpShared import TftpException
 
-from provisioner.tftp import BUSY_PACKET, DEFAULT_MAX_SESSIONS, ERROR_PACKETS, RECEIVE_BUFFER_BYTES, TftpServer, encode_oack
+from provisioner.tftp import BUSY_PACKET, DEFAULT_MAX_SESSIONS, ERROR_PACKETS, RECEIVE_BUFFER_BYTES, TftpServer
 from provisioner.tftp_wire import (
     ABORT,
     ErrorCode,
@@ -41,6 +41,7 @@ from provisioner.tftp_wire import (
     classify,
     data_packet,
     negotiate,
+    oack_packet,
     session_reply,
     wire_block,
 )
@@ -185,8 +186,9 @@ def test_log_budget_logs_once_per_interval_and_counts_the_rest() -> None:
 
 def test_tftpy_decodes_what_we_encode() -> None:
     factory = TftpPacketFactory()
-    oack = factory.parse(encode_oack((("tsize", "100000"), ("blksize", "1428"))))
+    oack = factory.parse(oack_packet((("tsize", "100000"), ("blksize", "1428"))))
     assert oack.opcode == 6 and oack.options == {"tsize": "100000", "blksize": "1428"}
+    assert oack_packet((("blksize", "8"), ("timeout", "3"))) == b"\x00\x06blksize\x008\x00timeout\x003\x00"
     data = factory.parse(data_packet(b"hello world", 2, 8))
     assert (data.opcode, data.blocknumber, data.data) == (3, 2, b"rld")
     assert factory.parse(ERROR_PACKETS[ErrorCode.FILE_NOT_FOUND]).errorcode == 1
