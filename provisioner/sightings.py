@@ -10,6 +10,7 @@ lets several server processes fold sightings of the same phone without lost upda
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
+from provisioner.db.bulk import insert_rows
 from provisioner.db.models import PhoneState, Sighting
 
 log = logging.getLogger("provisioner.sightings")
@@ -96,21 +98,25 @@ def fold_batch(batch: Sequence[SightingRecord]) -> list[tuple[dict[str, object],
 def write_batch(sessions: sessionmaker[Session], batch: Sequence[SightingRecord]) -> None:
     """Insert sightings and upsert phone_state, in one transaction and three statements at most.
 
-    Core executemany, no ORM objects: this runs in a thread of the process that serves
-    phones, so every microsecond of Python here is taken from the event loop (the GIL).
+    No ORM objects, and pages of rows per statement (provisioner.db.bulk): this runs in a
+    thread of the process that serves phones, so its Python work and its GIL hand-overs
+    are taken from the event loop.
     """
     if not batch:
         return
     folded = fold_batch(batch)
     with sessions.begin() as session:
         connection = session.connection()
-        connection.execute(insert(Sighting.__table__), [_sighting_row(s) for s in batch])
+        insert_rows(connection, _INSERT_SIGHTING, [_sighting_row(s) for s in batch])
         for judged in (True, False):
             deltas = [delta for delta, was_judged in folded if was_judged is judged]
-            if deltas:
-                connection.execute(_upsert(connection.dialect.name, judged=judged), deltas)
+            insert_rows(connection, _upsert(connection.dialect.name, judged=judged), deltas)
 
 
+_INSERT_SIGHTING = insert(Sighting.__table__)
+
+
+@functools.lru_cache(maxsize=8)
 def _upsert(dialect: str, *, judged: bool) -> Insert:
     """INSERT a new phone's state, or merge a delta into the stored one (merge_phone_state's rules)."""
     table = PhoneState.__table__

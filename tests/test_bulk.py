@@ -1,0 +1,65 @@
+"""provisioner.db.bulk: pages of rows through one statement store exactly what SQLAlchemy's
+own executemany stores (compared as the database holds them), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import insert, select, text
+
+from provisioner import admin
+from provisioner.db.bulk import SQLITE_PAGE_ROWS, insert_rows
+from provisioner.db.engine import make_engine, session_factory
+from provisioner.db.models import Sighting
+
+BOGOTA = timezone(timedelta(hours=-5))
+
+
+def rows(tenant_id: int, count: int, offset: int) -> list[dict[str, object]]:
+    return [
+        {
+            "tenant_id": tenant_id, "seen_at": datetime(2026, 11, 26, 14, 30, i % 60, i, tzinfo=UTC),
+            "protocol": "tftp" if i % 3 else "http", "source_ip": f"127.0.{i // 250}.{i % 250}",
+            "filename": f"cfg001565{offset + i:06x}.xml", "user_agent": None if i % 5 == 0 else "Yealink SIP-T46U 108.86.0.75 ñandú",
+            "served": bool(i % 2), "role": "device", "mac": f"001565{offset + i:06x}", "vendor": "yealink", "model": "T46U",
+            "catalog_key": None, "firmware": "108.86.0.75", "certainty": i % 4,
+            "findings": ["firmware_older", "lines_exceeded"][: i % 3],
+        }
+        for i in range(count)
+    ]
+
+
+def test_pages_of_rows_store_what_executemany_stores(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with session_factory(engine).begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    count = SQLITE_PAGE_ROWS * 2 + 7  # full pages and a short one
+    with engine.begin() as connection:
+        connection.execute(insert(Sighting.__table__), rows(tenant_id, count, 0))
+        insert_rows(connection, insert(Sighting.__table__), rows(tenant_id, count, 100_000))
+    columns = [c for c in Sighting.__table__.columns.keys() if c not in ("id", "filename", "mac")]
+    with engine.connect() as connection:
+        stored = connection.execute(text(f"SELECT {', '.join(columns)}, mac FROM sighting ORDER BY id")).all()
+        typed = connection.execute(select(Sighting.seen_at, Sighting.findings, Sighting.served).order_by(Sighting.id)).all()
+    by_executemany, by_pages = stored[:count], stored[count:]
+    assert [r[:-1] for r in by_pages] == [r[:-1] for r in by_executemany]  # identical as stored
+    assert [r[-1] for r in by_pages] == [f"001565{100_000 + i:06x}" for i in range(count)]  # in order
+    # And read back through the ORM types: the same instants, lists and booleans.
+    first, again = typed[1], typed[count + 1]
+    assert first == again and first.findings == ["firmware_older"] and first.served is True
+    engine.dispose()
+
+
+def test_a_time_in_another_zone_is_stored_as_its_utc_instant(database_url: str) -> None:
+    """SQLite keeps times as text without a zone: the page writer converts to UTC first
+    (SQLAlchemy's own SQLite binding would drop the offset and shift the instant)."""
+    engine = make_engine(database_url)
+    with session_factory(engine).begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    row = rows(tenant_id, 1, 0)[0] | {"seen_at": datetime(2026, 11, 26, 9, 30, tzinfo=BOGOTA)}
+    with engine.begin() as connection:
+        insert_rows(connection, insert(Sighting.__table__), [row])
+    with engine.connect() as connection:
+        seen = connection.execute(select(Sighting.seen_at)).scalar_one()
+    assert seen.replace(tzinfo=seen.tzinfo or UTC) == datetime(2026, 11, 26, 14, 30, tzinfo=UTC)
+    engine.dispose()
