@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import insert, select, text
 
 from provisioner import admin
-from provisioner.db.bulk import SQLITE_PAGE_ROWS, insert_rows
+from provisioner.db.bulk import PAGE_ROWS, insert_rows
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.models import Sighting
 
@@ -33,7 +33,7 @@ def test_pages_of_rows_store_what_executemany_stores(database_url: str) -> None:
     engine = make_engine(database_url)
     with session_factory(engine).begin() as session:
         tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
-    count = SQLITE_PAGE_ROWS * 2 + 7  # full pages and a short one
+    count = PAGE_ROWS * 2 + 7  # full pages and a short one
     with engine.begin() as connection:
         connection.execute(insert(Sighting.__table__), rows(tenant_id, count, 0))
         insert_rows(connection, insert(Sighting.__table__), rows(tenant_id, count, 100_000))
@@ -62,4 +62,20 @@ def test_a_time_in_another_zone_is_stored_as_its_utc_instant(database_url: str) 
     with engine.connect() as connection:
         seen = connection.execute(select(Sighting.seen_at)).scalar_one()
     assert seen.replace(tzinfo=seen.tzinfo or UTC) == datetime(2026, 11, 26, 14, 30, tzinfo=UTC)
+    engine.dispose()
+
+
+def test_an_over_long_value_is_refused_not_cut(database_url: str) -> None:
+    """As a plain INSERT would: no silent truncation by the page writer (PostgreSQL; SQLite
+    does not enforce VARCHAR lengths at all)."""
+    import pytest
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    engine = make_engine(database_url)
+    with session_factory(engine).begin() as session:
+        tenant_id = admin.create_tenant(session, "Acme", "pbx.example.net").id
+    row = rows(tenant_id, 1, 0)[0] | {"protocol": "gopher-over-avian-carrier"}
+    with pytest.raises(Exception, match="too long"), engine.begin() as connection:
+        insert_rows(connection, insert(Sighting.__table__), [row])
     engine.dispose()
