@@ -27,7 +27,8 @@ def test_unknown_permission_is_named() -> None:
 def test_settings_from_environment_and_option66() -> None:
     settings = Settings.from_env({"PROVISIONER_HTTP_PORT": "8081", "PROVISIONER_TFTP_PORT": "69",
                                   "PROVISIONER_PUBLIC_URL": "http://prov.example.net/"})
-    assert settings.http_port == 8081
+    assert settings.http_port == 8081 and settings.gil_switch_ms == 0.5
+    assert Settings.from_env({"PROVISIONER_GIL_SWITCH_MS": "2"}).gil_switch_ms == 2.0
     assert settings.option66_http("KEY") == "http://prov.example.net/prov/KEY/"
     assert settings.option66_tftp("KEY") == "tftp://prov.example.net/KEY/"
     assert Settings(host="127.0.0.2", http_port=8080, tftp_port=6969).option66_tftp("K") == "tftp://127.0.0.2:6969/K/"
