@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -65,11 +65,13 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
 def log_outcome(request: ConfigRequest, outcome: Outcome, request_id: int) -> None:
     """One line per fetch; a sensitive file is named as such and its body never logged."""
     ident = outcome.identification
-    if outcome.file is not None and outcome.file.sensitive:
+    if outcome.file is not None and outcome.file.sensitive and security_log.isEnabledFor(logging.INFO):
         security_log.info(
             "req=%d sensitive file served to %s via %s: %s", request_id, request.source_ip,
             request.protocol.value, request.filename,
         )
+    if not log.isEnabledFor(logging.INFO):
+        return  # a storm at WARNING pays nothing for the line it does not write
     log.info(
         "req=%d %s %s %r -> %s (%s) vendor=%s model=%s fw=%s mac=%s findings=%s",
         request_id, request.protocol.value, request.source_ip, request.filename,
@@ -86,15 +88,21 @@ def fetch(service: ProvisioningService, request: ConfigRequest) -> Outcome:
 
 # -- HTTP ------------------------------------------------------------------------------------
 async def handle_config(request: web.Request) -> web.StreamResponse:
-    config_request = ConfigRequest(
-        protocol=Protocol.HTTP,
-        tenant_key=request.match_info["key"],
-        filename=request.match_info["filename"],
-        user_agent=request.headers.get("User-Agent"),
-        source_ip=request.remote or "",
-        received_at=datetime.now(UTC),
-    )
-    outcome = fetch(request.app[SERVICE], config_request)
+    """GET|HEAD /prov/<key>/<file>. The hot path: no middleware runs before it, so it turns
+    any failure into a plain 500 itself (never a traceback to a phone)."""
+    try:
+        config_request = ConfigRequest(
+            protocol=Protocol.HTTP,
+            tenant_key=request.match_info["key"],
+            filename=request.match_info["filename"],
+            user_agent=request.headers.get("User-Agent"),
+            source_ip=request.remote or "",
+            received_at=datetime.now(UTC),
+        )
+        outcome = fetch(request.app[SERVICE], config_request)
+    except Exception:
+        log.exception("config request %s %s failed", request.method, request.path)
+        return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
     if outcome.file is None:
         return _not_found()
     return web.Response(
@@ -108,25 +116,13 @@ async def handle_health(request: web.Request) -> web.Response:
 
 
 def _not_found() -> web.Response:
-    return web.Response(status=404, text="Not Found\n", content_type="text/plain")
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:  # type: ignore[type-arg]
-    """Any failure is a plain 404/4xx/500 page: never a traceback to a phone."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status == 404:
-            return _not_found()
-        raise
-    except Exception:
-        log.exception("request %s %s failed", request.method, request.path)
-        return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
+    """Exactly the router's own 404, so a known tenant key with an unknown file and a path
+    that matches nothing cannot be told apart."""
+    return web.HTTPNotFound()
 
 
 def create_app(settings: Settings, service: ProvisioningService, recorder: SightingRecorder) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], handler_args={"max_field_size": 16384})
+    app = web.Application(handler_args={"max_field_size": 16384})
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[RECORDER] = recorder

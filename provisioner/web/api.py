@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from provisioner.web.app import USER, in_thread, now
+from provisioner.web.app import USER, in_thread, now, protected
 from provisioner.web.installers import device_rows
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import act_on, load_ticket, log_work, queue_rows, action_from_form, actor_of, create_ticket, queue_filters
@@ -96,11 +96,11 @@ async def openapi(request: web.Request) -> web.Response:
 
 def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/openapi.json", openapi)
-    app.router.add_get("/api/v1/tickets", list_tickets)
-    app.router.add_post("/api/v1/tickets", create)
-    app.router.add_get("/api/v1/tickets/{id}", show_ticket)
-    app.router.add_post("/api/v1/tickets/{id}/actions", act)
-    app.router.add_get("/api/v1/devices", list_devices)
+    app.router.add_get("/api/v1/tickets", protected(list_tickets))
+    app.router.add_post("/api/v1/tickets", protected(create))
+    app.router.add_get("/api/v1/tickets/{id}", protected(show_ticket))
+    app.router.add_post("/api/v1/tickets/{id}/actions", protected(act))
+    app.router.add_get("/api/v1/devices", protected(list_devices))
 
 
 _TICKET = {

@@ -17,7 +17,7 @@ from provisioner.db.models import Tenant
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
 from provisioner.web import labels
-from provisioner.web.app import USER, in_thread, render
+from provisioner.web.app import USER, in_thread, protected, render
 
 MAX_UPLOAD = 25 * 1024 * 1024
 IMPORT_ROLES = ("installer", "admin")
@@ -111,7 +111,7 @@ async def devices_page(request: web.Request) -> web.Response:
 
 
 def setup_installers(app: web.Application) -> None:
-    app.router.add_get("/imports", imports_page)
-    app.router.add_post("/imports", imports_submit)
-    app.router.add_post("/api/v1/imports", api_import)
-    app.router.add_get("/devices", devices_page)
+    app.router.add_get("/imports", protected(imports_page))
+    app.router.add_post("/imports", protected(imports_submit))
+    app.router.add_post("/api/v1/imports", protected(api_import))
+    app.router.add_get("/devices", protected(devices_page))

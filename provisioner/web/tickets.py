@@ -16,7 +16,7 @@ from support_link import SupportLinkError, lifecycle
 from support_link.lifecycle import Actor, ActorKind
 from support_link.store import repository
 from provisioner.web import labels
-from provisioner.web.app import USER, in_thread, now, render
+from provisioner.web.app import USER, in_thread, now, protected, render
 from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
 
@@ -176,9 +176,9 @@ def _ticket_id(request: web.Request) -> int:
 def setup_tickets(app: web.Application, sessions: sessionmaker[Session]) -> None:
     app[LIVE] = LiveQueue(sessions)
     app.cleanup_ctx.append(app[LIVE].context)
-    app.router.add_get("/tickets", queue_page)
-    app.router.add_get("/tickets/events", queue_events)
-    app.router.add_get("/tickets/new", new_ticket_page)
-    app.router.add_post("/tickets/new", new_ticket_submit)
-    app.router.add_get("/tickets/{id}", ticket_page)
-    app.router.add_post("/tickets/{id}/act", ticket_action)
+    app.router.add_get("/tickets", protected(queue_page))
+    app.router.add_get("/tickets/events", protected(queue_events))
+    app.router.add_get("/tickets/new", protected(new_ticket_page))
+    app.router.add_post("/tickets/new", protected(new_ticket_submit))
+    app.router.add_get("/tickets/{id}", protected(ticket_page))
+    app.router.add_post("/tickets/{id}/act", protected(ticket_action))
