@@ -24,7 +24,7 @@ class Settings:
     tftp_port: int = 6969
     public_url: str = ""  # base URL phones reach us at; default http://<host>:<http_port>
     firmware_dir: str = "firmware"
-    tftp_max_sessions: int = 2000
+    tftp_max_sessions: int = 10000  # a site of thousands of phones after a power cut; needs ~10,256 descriptors
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     gil_switch_ms: float = 0.5  # CPython's GIL switch interval in a server process (default 5 ms)
