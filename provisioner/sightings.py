@@ -82,17 +82,34 @@ def fold_batch(batch: Sequence[SightingRecord]) -> list[tuple[dict[str, object],
             by_phone.setdefault((s.tenant_id, s.mac), []).append(s)
     folded = []
     for phone in sorted(by_phone):
-        state: dict[str, object] | None = None
         sightings = sorted(by_phone[phone], key=lambda s: s.seen_at)
-        for s in sightings:
-            state = merge_phone_state(state, s)
-        assert state is not None
-        state.setdefault("user_agent", None)
-        for name in ("vendor", "model", "catalog_key", "firmware"):  # String(32/64) columns
-            value = state.get(name)
-            state[name] = value[:32 if name == "vendor" else 64] if isinstance(value, str) else None
-        folded.append((state, any(s.judged for s in sightings)))
+        folded.append((_fold_phone(sightings), any(s.judged for s in sightings)))
     return folded
+
+
+def _fold_phone(sightings: list[SightingRecord]) -> dict[str, object]:
+    """merge_phone_state over one phone's sightings (oldest first) from nothing, in one pass
+    without a dict per sighting (the writer's thread takes its time from the event loop)."""
+    first, last = sightings[0], sightings[-1]
+    user_agent = vendor = model = catalog_key = firmware = None
+    findings: tuple[str, ...] = ()
+    for s in sightings:
+        if s.user_agent:
+            user_agent = s.user_agent
+        if s.model:  # a report of the model beats an earlier guess
+            vendor, model, catalog_key = s.vendor, s.model, s.catalog_key
+        elif s.vendor and not vendor:
+            vendor = s.vendor
+        if s.firmware:
+            firmware = s.firmware
+        if s.judged:
+            findings = s.findings
+    return {
+        "tenant_id": first.tenant_id, "mac": first.mac, "first_seen": first.seen_at, "last_seen": last.seen_at,
+        "last_ip": last.source_ip, "last_protocol": last.protocol, "user_agent": storable(user_agent, 2000),
+        "vendor": vendor and vendor[:32], "model": model and model[:64], "catalog_key": catalog_key and catalog_key[:64],
+        "firmware": firmware and firmware[:64], "findings": list(findings),
+    }
 
 
 def write_batch(sessions: sessionmaker[Session], batch: Sequence[SightingRecord]) -> None:
@@ -145,6 +162,8 @@ def storable(text: str | None, limit: int | None = None) -> str | None:
     """Text any database accepts: no NUL (PostgreSQL refuses it), no lone surrogates, bounded."""
     if text is None:
         return None
+    if text.isascii() and "\x00" not in text:  # nearly every phone: nothing to clean
+        return text[:limit] if limit else text
     clean = text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     return clean[:limit] if limit else clean
 

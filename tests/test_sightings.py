@@ -210,3 +210,23 @@ def test_shutdown_keeps_retrying_a_database_that_refuses_for_a_moment(tmp_path) 
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Sighting)) == 3
     assert recorder.written == 3 and recorder.dropped == 0
+
+
+def test_folding_a_batch_equals_merging_one_sighting_after_another() -> None:
+    """fold_batch's one-pass fold against the reference merge, over every order of the kinds."""
+    import itertools
+
+    from provisioner.sightings import fold_batch
+
+    for size in (1, 2, 3):
+        for kinds in itertools.product(KINDS, repeat=size):
+            records = [sighting(seen_at=T0 + timedelta(seconds=i), **KINDS[kind]) for i, kind in enumerate(kinds)]
+            expected = None
+            for record in records:
+                expected = merge_phone_state(expected, record)
+            assert expected is not None
+            for name in ("user_agent", "vendor", "model", "catalog_key", "firmware"):
+                expected.setdefault(name, None)
+            [(delta, judged)] = fold_batch(list(reversed(records)))
+            assert delta == expected, kinds
+            assert judged == any(r.judged for r in records)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import JSON, Boolean, Connection, DateTime, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -43,17 +44,66 @@ def insert_rows(connection: Connection, statement: Insert, rows: Sequence[Mappin
     try:
         if dialect == "postgresql":
             sql, names = _postgresql_unnest(statement, columns)
+            converters = _converters(statement, names, dialect)
             for first in range(0, len(rows), POSTGRESQL_PAGE_ROWS):
                 page = rows[first : first + POSTGRESQL_PAGE_ROWS]
-                cursor.execute(sql, [[_postgresql_value(row[name]) for row in page] for name in names])
+                arrays = [[row[name] for row in page] for name in names]
+                for index, convert in converters:
+                    arrays[index] = [convert(value) for value in arrays[index]]
+                cursor.execute(sql, arrays)
             return
         one_row_sql, names = _template(statement, columns, dialect)
+        converters = _converters(statement, names, dialect)
+        values_of = itemgetter(*names)
         for first in range(0, len(rows), PAGE_ROWS):
             page = rows[first : first + PAGE_ROWS]
-            parameters = [_sqlite_value(row[name]) for row in page for name in names]
+            parameters: list[object] = []
+            for row in page:
+                values = values_of(row)
+                if converters:
+                    values = list(values)
+                    for index, convert in converters:
+                        values[index] = convert(values[index])
+                parameters.extend(values)
             cursor.execute(_repeat_values(one_row_sql, len(page)), parameters)
     finally:
         cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tuple[tuple[int, Callable[[object], object]], ...]:
+    """(position, conversion) for the columns whose values the driver cannot take as they are."""
+    found = []
+    for index, name in enumerate(names):
+        kind = statement.table.c[name].type  # type: ignore[union-attr]
+        if isinstance(kind, JSON):
+            found.append((index, _json_text))
+        elif dialect == "sqlite" and isinstance(kind, DateTime):
+            found.append((index, _sqlite_time))
+        elif dialect == "sqlite" and isinstance(kind, Boolean):
+            found.append((index, _sqlite_bool))
+    return tuple(found)
+
+
+def _json_text(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and not value:
+        return "[]"  # most sightings: no findings
+    return json.dumps(value)
+
+
+def _sqlite_time(value: object) -> object:
+    """SQLAlchemy's SQLite text form ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_bool(value: object) -> object:
+    return value if value is None else int(bool(value))
 
 
 _DIALECTS = {
@@ -102,28 +152,3 @@ def _repeat_values(one_row_sql: str, rows: int) -> str:
         raise ValueError("not an INSERT .. VALUES (?, ..) statement")
     group = found.group(1)
     return one_row_sql[: found.start(1)] + ", ".join([group] * rows) + one_row_sql[found.end(1) :]
-
-
-def _postgresql_value(value: object) -> object:
-    """psycopg adapts times, booleans and text itself; JSON columns take JSON text."""
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value) if value else "[]"
-    return value
-
-
-def _sqlite_value(value: object) -> object:
-    """What SQLAlchemy's SQLite types would bind: text times (UTC), JSON text, 0/1."""
-    kind = type(value)
-    if kind is str or kind is int or value is None or kind is float:
-        return value  # by far the most values: checked first, by exact type
-    if kind is bool:
-        return int(value)  # type: ignore[call-overload]
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(" ", "microseconds")  # SQLAlchemy's "%Y-%m-%d %H:%M:%S.%f"
-    if isinstance(value, (list, tuple)):
-        return json.dumps(value) if value else "[]"
-    if isinstance(value, (str, int, float, dict)):  # subclasses
-        return json.dumps(value) if isinstance(value, dict) else value
-    raise TypeError(f"no SQLite form for {type(value).__name__}")
