@@ -7,6 +7,7 @@ service, and maps the Outcome to its protocol (200 / 404, DATA / "File not found
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -227,6 +228,14 @@ def _run_worker(settings: Settings, *, reuse_port: bool) -> None:
     sys.setswitchinterval(settings.gil_switch_ms / 1000)
     service, recorder = build_service(settings, migrate=False)
     app = create_app(settings, service, recorder)
+    # Everything built so far (modules, SQLAlchemy, aiohttp, templates: ~120,000 objects)
+    # lives as long as the process. Frozen, the cyclic collector stops walking it on every
+    # full collection: those walks were 60-130 ms pauses of the event loop in a storm.
+    gc.collect()
+    gc.freeze()
+    # Young collections every 20,000 new objects instead of 700, and a full one after 50
+    # middle ones instead of 10: a 2-worker storm had 9 full collections, now 3.
+    gc.set_threshold(20_000, 20, 50)
     log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid())
     web.run_app(
         app, host=settings.host, port=settings.http_port, backlog=4096, reuse_port=reuse_port or None,
