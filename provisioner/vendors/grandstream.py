@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import environment
+from provisioner.rendering import select_template, xml_element
 from provisioner.values import LineView, RenderContext, RenderedFile, Role
 
 NAME = "grandstream"
@@ -79,8 +79,8 @@ def wanted_file(filename: str) -> Wanted | None:
 
 
 def render_config(ctx: RenderContext, *, device: bool) -> str:
-    template = environment().select_template(list(template_chain(ctx.entry)))
-    return template.render(**template_values(ctx, device=device))
+    template = select_template(template_chain(ctx.entry))
+    return template.render(p=xml_element, **template_values(ctx, device=device))
 
 
 def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import environment
+from provisioner.rendering import environment, select_template
 from provisioner.values import RenderContext, RenderedFile, Role
 
 NAME = "polycom"
@@ -161,7 +161,7 @@ def render_common(ctx: RenderContext) -> str:
 
 
 def render_device(ctx: RenderContext) -> str:
-    template = environment().select_template(list(template_chain(ctx.entry)))
+    template = select_template(tuple(template_chain(ctx.entry)))
     values = shared_values(ctx)
     values.update(
         lines=ctx.lines,

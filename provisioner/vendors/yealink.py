@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import environment, kv_value
+from provisioner.rendering import kv_value, select_template
 from provisioner.values import LineView, RenderContext, RenderedFile, TenantView
 
 NAME = "yealink"
@@ -138,7 +138,7 @@ def template_chain(entry: CatalogEntry) -> tuple[str, ...]:
 
 def model_template(entry: CatalogEntry) -> jinja2.Template:
     """The first template of `template_chain` that exists."""
-    return environment().select_template(template_chain(entry))
+    return select_template(template_chain(entry))
 
 
 def accounts(entry: CatalogEntry, lines: tuple[LineView, ...]) -> tuple[Account, ...]:
