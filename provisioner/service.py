@@ -29,7 +29,8 @@ from provisioner.sightings import SightingRecord, SightingRecorder
 from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
 
 log = logging.getLogger("provisioner.service")
-IDENTIFY_CACHE_SIZE = 65536  # (file name, User-Agent) pairs: a few per phone
+IDENTIFY_CACHE_SIZE = 65536
+FIRMWARE_FINDINGS = frozenset({"firmware_older", "firmware_newer", "firmware_unknown"})  # (file name, User-Agent) pairs: a few per phone
 security_log = logging.getLogger("provisioner.security")
 
 
@@ -81,7 +82,7 @@ class ProvisioningService:
         if tenant is None:
             return Outcome(None, ident, (), "unknown tenant key")
         device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
-        found, judged = self._judge(tenant, ident, device)
+        found, judged, covers = self._judge(tenant, ident, device)
         findings = tuple(f.kind.value for f in found)
         file, reason = self._respond(tenant, ident, device, request.filename)
         if ident.firmware and ident.mac:
@@ -89,7 +90,7 @@ class ProvisioningService:
         if self.recorder is not None:
             self.recorder.record(_sighting(request, tenant, ident, file is not None, findings, judged))
         if judged and self.intake is not None and ident.mac:
-            self.intake.observe(self._observation(request, tenant, ident, device, found))
+            self.intake.observe(self._observation(request, tenant, ident, device, found, covers))
         if self.verifier is not None and ident.mac and (device is not None or ident.vendor):
             vendor = self.catalog.get(device.model_key).vendor if device else ident.vendor
             self.verifier.after_contact(tenant, ident.mac, request.source_ip, vendor)
@@ -97,7 +98,7 @@ class ProvisioningService:
 
     def _observation(
         self, request: ConfigRequest, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None,
-        found: tuple[Finding, ...],
+        found: tuple[Finding, ...], covers: frozenset[str],
     ) -> Observation:
         assert ident.mac is not None
         entry = self.phone_entry(ident, device)
@@ -114,7 +115,7 @@ class ProvisioningService:
                 )
                 for f in found
             ),
-            covers=PROVISIONING_KINDS,
+            covers=covers,
             seen_at=request.received_at,
         )
 
@@ -129,14 +130,23 @@ class ProvisioningService:
 
     def _judge(
         self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None
-    ) -> tuple[tuple[Finding, ...], bool]:
+    ) -> tuple[tuple[Finding, ...], bool, frozenset[str]]:
+        """(findings, whether the contact was judged, the finding kinds it can judge)."""
         if ident.mac is None or (not ident.model and device is None):
-            return (), False  # no phone to attach it to, or nothing says what it is: no judgement
+            return (), False, frozenset()  # no phone to attach it to, or nothing says what it is
         firmware = ident.firmware
         if firmware is None and ident.mac:
             firmware = self.directory.known_firmware(tenant.id, ident.mac)
         lines = len(device.lines) if device else 0
-        return check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model), True
+        found = check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model)
+        if firmware is None:
+            # Nothing reported a version yet (TFTP has no User-Agent; a Polycom's first requests
+            # come from its Updater, whose version is not the application's): this contact
+            # cannot judge the firmware, so it neither raises "not verifiable" nor clears a
+            # firmware incident. Every boot storm opened, then resolved, such tickets.
+            found = tuple(f for f in found if f.kind.value not in FIRMWARE_FINDINGS)
+            return found, True, PROVISIONING_KINDS - FIRMWARE_FINDINGS
+        return found, True, PROVISIONING_KINDS
 
     # -- response --------------------------------------------------------------------------
     def _respond(

@@ -238,3 +238,46 @@ def test_a_phone_repeating_itself_is_checked_again_only_after_the_settled_window
     assert [r.id for r in open_tickets(sessions, clock)] != [row.id] and len(open_tickets(sessions, clock)) == 1
     contact("34.72.0.75")  # different findings: processed at once
     assert open_tickets(sessions, clock) == [] and intake.stats.processed == 3
+
+
+def test_a_contact_that_cannot_tell_the_firmware_does_not_judge_it(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Polycom's Updater requests (version not the application's) and TFTP (no User-Agent)
+    say nothing about the firmware: no "not verifiable" finding, and no firmware incident is
+    cleared by them; the application's own request then judges it."""
+    from provisioner.directory import Directory
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.service import FIRMWARE_FINDINGS, ProvisioningService
+    from provisioner.settings import Settings
+    from provisioner.values import ConfigRequest, Protocol
+    from provisioner.vendors import VENDORS
+
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme")
+        key = tenant.provisioning_key
+        admin.add_extension(session, load_catalog(), tenant, "201", "Ana", department="Ventas",
+                            assignment=admin.Assignment("0004f2aa0001", "VVX600", 1))
+    seen: list[Observation] = []
+
+    class Recording(TicketIntake):
+        def observe(self, observation: Observation) -> None:
+            seen.append(observation)
+
+    service = ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), load_catalog(),
+                                  FirmwareStore(tmp_path, ()), None, VENDORS, Recording(sessions, Clock(WED)))
+
+    def contact(protocol: Protocol, name: str, agent: str | None) -> tuple[str, ...]:
+        outcome = service.fetch(ConfigRequest(protocol, key, name, agent, "10.0.0.9", WED))
+        return outcome.findings
+
+    updater = "FileTransport PolycomVVX-VVX_600-UA/5.9.7.47435 Type/Updater"
+    assert contact(Protocol.HTTP, "0004f2aa0001.cfg", updater) == ()
+    assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ()
+    assert all(o.covers.isdisjoint(FIRMWARE_FINDINGS) and o.findings == () for o in seen)
+    application = "FileTransport PolycomVVX-VVX_600-UA/5.8.0.1234 Type/Application"
+    assert contact(Protocol.HTTP, "0004f2aa0001-user.cfg", application) == ("firmware_older",)
+    assert seen[-1].covers == PROVISIONING_KINDS
+    # From now on the version is known: a TFTP contact judges it with the last trusted one.
+    assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ("firmware_older",)
+    engine.dispose()
