@@ -97,6 +97,8 @@ def _sqlite_time(value: object) -> object:
     """SQLAlchemy's SQLite text form ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant."""
     if not isinstance(value, datetime):
         return value
+    if value.tzinfo is UTC:  # what the server records: drop the "+00:00" rather than convert
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
