@@ -214,9 +214,9 @@ class TicketIntake:
         if created:
             self.stats.opened += 1
         repository.lock(session, ticket_id)
-        for finding in findings:
-            if repository.add_device(session, ticket_id, finding.mac, finding.department, finding.evidence(), now, actor=INTAKE_ACTOR):
-                self.stats.joined += 1
+        self.stats.joined += repository.add_devices(
+            session, ticket_id, [(f.mac, f.department, f.evidence()) for f in findings], now, actor=INTAKE_ACTOR
+        )
         self._follow_blast_radius(session, ticket_id, first, now)
         if created:
             self._maybe_open_problem(session, ticket_id, findings, now)

@@ -606,6 +606,38 @@ def test_devices_join_repeat_recover_and_rejoin(db: Db) -> None:
     assert stored.updated_at == t0 + timedelta(minutes=5)
 
 
+def test_adding_many_devices_at_once_equals_adding_them_one_by_one(db: Db) -> None:
+    """add_devices (a storm's pass) against add_device in a loop: new devices join, active
+    ones get fresh evidence, recovered ones rejoin; the same rows, the same joins counted."""
+    t0 = bog(2026, 3, 18, 10, 1)
+    macs = [f"001565{i:06x}" for i in range(1203)]  # more than one 500-device query
+    states = []
+    for bulk in (False, True):
+        ticket_id = store(db, channel="device", finding="firmware_older")
+        with db.sessions.begin() as session:
+            for mac in macs[:600]:
+                repo.add_device(session, ticket_id, mac, "Ventas", {"seen": "old"}, t0)
+            for mac in macs[:100]:
+                repo.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
+        batch = [(mac, "Bodega", {"seen": "34.72.0.60"}) for mac in macs[50:]]
+        later = t0 + timedelta(minutes=2)
+        with db.sessions.begin() as session:
+            if bulk:
+                joined = repo.add_devices(session, ticket_id, batch, later)
+            else:
+                joined = sum(repo.add_device(session, ticket_id, *item, later) for item in batch)
+        with db.sessions() as session:
+            stored = repo.get(session, ticket_id)
+        states.append((
+            joined,
+            sorted((d.device, d.department, d.evidence, d.active, d.joined_at, d.recovered_at) for d in stored.devices),
+            sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
+            stored.updated_at,
+        ))
+    assert states[0] == states[1]
+    assert states[1][0] == 50 + (1203 - 600)  # 50 recovered rejoin, 603 new
+
+
 def test_the_database_keeps_one_row_per_device_and_ticket(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:

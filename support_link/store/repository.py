@@ -21,7 +21,7 @@ Errors (support_link.errors.SupportLinkError below):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -677,6 +677,51 @@ def add_device(
         _device_event(session, ticket_id, "device_joined", actor, now, device, department)
     session.flush()
     return rejoined
+
+
+def add_devices(
+    session: Session, ticket_id: int, devices: Sequence[tuple[str, str, Mapping[str, Any]]], now: datetime,
+    *, actor: Actor = SYSTEM,
+) -> int:
+    """add_device for many (device, department, evidence) at once; returns how many joined.
+
+    A boot storm puts thousands of phones on one incident in one pass: one query per 500
+    devices and one flush, instead of five statements per device.
+    """
+    _record(session, ticket_id)
+    _write_lock_sqlite(session)
+    wanted = {device: (department, evidence) for device, department, evidence in devices}
+    names = sorted(wanted)
+    existing: dict[str, AffectedDeviceRecord] = {}
+    for first in range(0, len(names), 500):
+        query = select(AffectedDeviceRecord).where(
+            AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.device.in_(names[first : first + 500])
+        )
+        existing.update((r.device, r) for r in session.scalars(query.execution_options(populate_existing=True)))
+    new = [name for name in names if name not in existing]
+    try:
+        with session.begin_nested():
+            session.add_all(
+                AffectedDeviceRecord(ticket_id=ticket_id, device=name, department=wanted[name][0],
+                                     evidence=dict(wanted[name][1]), joined_at=now)
+                for name in new
+            )
+    except IntegrityError:  # another process added some of them first: the careful way
+        return sum(add_device(session, ticket_id, name, *wanted[name], now, actor=actor) for name in names)
+    joined = list(new)
+    for name, record in existing.items():
+        department, evidence = wanted[name]
+        if record.recovered_at is not None:
+            joined.append(name)  # recovered, and shows the problem again: rejoins
+        record.evidence, record.department, record.recovered_at = dict(evidence), department, None
+    if joined:
+        at = as_bogota(now, "now")
+        _add_events(session, ticket_id, [
+            Event(actor, at, "device_joined", {}, {"device": name, "department": wanted[name][0]}) for name in joined
+        ])
+        _touch(session, ticket_id, at)
+    session.flush()
+    return len(joined)
 
 
 def mark_device_recovered(
