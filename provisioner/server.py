@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -189,7 +189,7 @@ def serve(settings: Settings, workers: int = 1) -> None:
     migrate_once(settings)
     children = [_start_worker(settings, index) for index in range(1, workers)]
     try:
-        _run_worker(settings, reuse_port=workers > 1)
+        _run_worker(settings, reuse_port=workers > 1, children=children)
     finally:
         for child in children:
             if child.is_alive():
@@ -213,6 +213,18 @@ def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
     return child
 
 
+def _stop_children(children: Sequence[multiprocessing.Process]) -> Callable[[web.Application], Awaitable[None]]:
+    """SIGTERM the other workers as soon as this one starts shutting down, so that every
+    process flushes its sightings and tickets in parallel, not one after the other."""
+
+    async def stop(_app: web.Application) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+
+    return stop
+
+
 def _worker_main(settings: Settings, index: int) -> None:
     logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
                         format=f"%(asctime)s %(levelname)s w{index} %(name)s %(message)s")
@@ -220,7 +232,7 @@ def _worker_main(settings: Settings, index: int) -> None:
     _run_worker(settings, reuse_port=True)
 
 
-def _run_worker(settings: Settings, *, reuse_port: bool) -> None:
+def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[multiprocessing.Process] = ()) -> None:
     # Sightings and tickets are written from worker threads. Each time the event loop
     # comes back from a socket call while one of them holds the GIL, it waits up to the
     # switch interval for it: at CPython's 5 ms a storm stalled the loop behind them
@@ -228,6 +240,8 @@ def _run_worker(settings: Settings, *, reuse_port: bool) -> None:
     sys.setswitchinterval(settings.gil_switch_ms / 1000)
     service, recorder = build_service(settings, migrate=False)
     app = create_app(settings, service, recorder)
+    if children:
+        app.on_shutdown.append(_stop_children(children))
     # Everything built so far (modules, SQLAlchemy, aiohttp, templates: ~120,000 objects)
     # lives as long as the process. Frozen, the cyclic collector stops walking it on every
     # full collection: those walks were 60-130 ms pauses of the event loop in a storm.

@@ -233,11 +233,15 @@ class SightingRecorder:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Wait for a batch being written (it holds the lock) rather than cancel it: a
+            # cancelled write would finish in its thread unobserved, or not at all.
+            async with self._lock:
+                self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        at_shutdown = len(self._pending)
         # Nothing recorded is lost on a clean shutdown: a database that refuses for a moment
         # (locked, failing over) gets retried until the deadline, and a loss is said aloud.
         deadline = asyncio.get_running_loop().time() + self._shutdown_grace
@@ -248,3 +252,4 @@ class SightingRecorder:
         if self._pending:
             self.dropped += len(self._pending)
             log.error("shutting down with %d sightings the database would not take: they are lost", len(self._pending))
+        log.info("sighting writer stopped: %d written (%d at shutdown), %d dropped", self.written, at_shutdown, self.dropped)

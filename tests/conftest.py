@@ -190,7 +190,7 @@ def stop_server(server: RunningServer) -> None:
     if server.process.poll() is None:
         server.process.terminate()
         try:
-            server.process.wait(timeout=15)
+            server.process.wait(timeout=60)  # a clean shutdown flushes every worker's queues
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()

@@ -40,7 +40,9 @@ def test_two_workers_share_the_port_and_flush_on_shutdown(database_url: str, tmp
         stop_server(server)
     engine = make_engine(database_url)
     with session_factory(engine)() as session:
-        assert session.scalar(select(func.count()).select_from(Sighting)) == 300
+        recorded = session.scalar(select(func.count()).select_from(Sighting))
+    assert recorded == 300, [line for line in server.log().splitlines() if "provisioner.server req=" not in line][-40:]
+    assert len(re.findall(r"sighting writer stopped: \d+ written", server.log())) == 2  # both workers flushed
     engine.dispose()
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
