@@ -47,34 +47,14 @@ class SightingRecord:
     judged: bool  # findings describe the phone (False when the request told us nothing about it)
 
 
-def merge_phone_state(state: dict[str, object] | None, sighting: SightingRecord) -> dict[str, object]:
-    """New phone_state values after a sighting (pure). Firmware only moves on a trusted report."""
-    merged: dict[str, object] = dict(state or {})
-    merged.setdefault("tenant_id", sighting.tenant_id)
-    merged.setdefault("mac", sighting.mac)
-    merged.setdefault("first_seen", sighting.seen_at)
-    merged.setdefault("findings", [])
-    merged.update(last_seen=sighting.seen_at, last_ip=sighting.source_ip, last_protocol=sighting.protocol)
-    if sighting.user_agent:
-        merged["user_agent"] = storable(sighting.user_agent, 2000)
-    if sighting.model:  # a report of the model beats an earlier guess
-        merged.update(vendor=sighting.vendor, model=sighting.model, catalog_key=sighting.catalog_key)
-    elif sighting.vendor and not merged.get("vendor"):
-        merged["vendor"] = sighting.vendor
-    if sighting.firmware:
-        merged["firmware"] = sighting.firmware
-    if sighting.judged:
-        merged["findings"] = list(sighting.findings)
-    return merged
-
-
 def fold_batch(batch: Sequence[SightingRecord]) -> list[tuple[dict[str, object], bool]]:
     """Each phone's sightings of a batch folded into one phone_state delta (pure).
 
     Returns (delta, judged) per phone, sorted by (tenant, MAC) so that every process locks
     phone_state rows in the same order. `judged` says whether the delta's findings replace
-    the stored ones; the upsert merges each delta into the stored row exactly as
-    merge_phone_state would have, sighting by sighting.
+    the stored ones; the upsert (_upsert) merges a delta into the stored row by the same
+    rules as _fold_phone, so writing a phone's sightings in one batch or in several
+    gives the same row.
     """
     by_phone: dict[tuple[int, str], list[SightingRecord]] = {}
     for s in batch:
@@ -88,8 +68,12 @@ def fold_batch(batch: Sequence[SightingRecord]) -> list[tuple[dict[str, object],
 
 
 def _fold_phone(sightings: list[SightingRecord]) -> dict[str, object]:
-    """merge_phone_state over one phone's sightings (oldest first) from nothing, in one pass
-    without a dict per sighting (the writer's thread takes its time from the event loop)."""
+    """What one phone's sightings (oldest first) tell: its phone_state values.
+
+    The last contact gives last_seen/ip/protocol; a reported model beats an earlier guess
+    from the vendor alone; firmware moves only on a trusted report and findings only on a
+    judged contact (a request that could not tell keeps the earlier ones).
+    """
     first, last = sightings[0], sightings[-1]
     user_agent = vendor = model = catalog_key = firmware = None
     findings: tuple[str, ...] = ()
@@ -135,7 +119,7 @@ _INSERT_SIGHTING = insert(Sighting.__table__)
 
 @functools.lru_cache(maxsize=8)
 def _upsert(dialect: str, *, judged: bool) -> Insert:
-    """INSERT a new phone's state, or merge a delta into the stored one (merge_phone_state's rules)."""
+    """INSERT a new phone's state, or merge a delta into the stored one (_fold_phone's rules)."""
     table = PhoneState.__table__
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     new, old = statement.excluded, table.c

@@ -1,10 +1,11 @@
-"""merge_phone_state: what a phone's latest contact changes in what we know of it."""
+"""Sightings and phone_state: what a phone's contacts change in what we know of it, folded in
+memory (fold_batch) and merged into the stored row by the writer's upsert."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from provisioner.sightings import SightingRecord, merge_phone_state
+from provisioner.sightings import SightingRecord, fold_batch
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -20,34 +21,46 @@ def sighting(**changes: object) -> SightingRecord:
     return SightingRecord(**values)  # type: ignore[arg-type]
 
 
+def state_after(*records: SightingRecord) -> dict[str, object]:
+    [(state, _judged)] = fold_batch(list(records))
+    return state
+
+
 def test_first_sighting_creates_state() -> None:
-    state = merge_phone_state(None, sighting())
+    state = state_after(sighting())
     assert state["first_seen"] == state["last_seen"] == T0
     assert state["firmware"] == "34.72.0.75" and state["findings"] == []
 
 
 def test_a_request_without_firmware_keeps_the_last_trusted_version() -> None:
-    first = merge_phone_state(None, sighting(findings=("firmware_older",), firmware="34.72.0.60"))
-    later = merge_phone_state(
-        first,
+    later = state_after(
+        sighting(findings=("firmware_older",), firmware="34.72.0.60"),
         sighting(seen_at=T0 + timedelta(minutes=1), protocol="tftp", user_agent=None, model=None,
                  vendor=None, catalog_key=None, firmware=None, findings=("firmware_older",)),
     )
     assert later["firmware"] == "34.72.0.60"
-    assert later["model"] == "T21P" and later["user_agent"].startswith("Yealink")
+    assert later["model"] == "T21P" and str(later["user_agent"]).startswith("Yealink")
     assert later["last_protocol"] == "tftp" and later["first_seen"] == T0
 
 
 def test_unjudged_requests_do_not_clear_findings() -> None:
-    first = merge_phone_state(None, sighting(findings=("firmware_newer",)))
-    later = merge_phone_state(first, sighting(judged=False, findings=()))
+    later = state_after(sighting(findings=("firmware_newer",)),
+                        sighting(seen_at=T0 + timedelta(minutes=1), judged=False, findings=()))
     assert later["findings"] == ["firmware_newer"]
 
 
 def test_upgrade_clears_the_finding() -> None:
-    first = merge_phone_state(None, sighting(firmware="34.72.0.60", findings=("firmware_older",)))
-    later = merge_phone_state(first, sighting(seen_at=T0 + timedelta(hours=1)))
+    later = state_after(sighting(firmware="34.72.0.60", findings=("firmware_older",)),
+                        sighting(seen_at=T0 + timedelta(hours=1)))
     assert later["findings"] == [] and later["firmware"] == "34.72.0.75"
+
+
+def test_a_model_report_beats_a_vendor_guess_whatever_comes_first() -> None:
+    guess = dict(model=None, catalog_key=None, vendor="yealink", firmware=None, user_agent=None)
+    for records in ([sighting(**guess), sighting(seen_at=T0 + timedelta(minutes=1))],
+                    [sighting(), sighting(seen_at=T0 + timedelta(minutes=1), **guess)]):
+        state = state_after(*records)
+        assert (state["vendor"], state["model"], state["catalog_key"]) == ("yealink", "T21P", "yealink-t21p")
 
 
 def test_hostile_text_is_stored_and_never_blocks_later_sightings(database_url: str) -> None:
@@ -114,7 +127,7 @@ SEQUENCES = [
 
 @pytest.mark.parametrize("split", [0, 1, 2])
 @pytest.mark.parametrize("sequence", SEQUENCES)
-def test_batched_upserts_store_what_merging_one_by_one_gives(database_url: str, sequence, split: int) -> None:  # type: ignore[no-untyped-def]
+def test_upserts_over_several_batches_store_what_one_batch_folds(database_url: str, sequence, split: int) -> None:  # type: ignore[no-untyped-def]
     from provisioner import admin
     from provisioner.db.engine import make_engine, session_factory
     from provisioner.sightings import write_batch
@@ -126,17 +139,11 @@ def test_batched_upserts_store_what_merging_one_by_one_gives(database_url: str, 
         sighting(tenant_id=tenant_id, seen_at=T0 + timedelta(minutes=i), source_ip=f"127.0.0.{i + 1}", **changes)
         for i, changes in enumerate(KINDS[kind] for kind in sequence.split(","))
     ]
-    expected = None
-    for record in records:
-        expected = merge_phone_state(expected, record)
-    # The same sightings written in one batch, or split over two (an existing row then gets a delta).
+    expected = state_after(*records)
+    # The same sightings written split over two batches: the stored row then gets a delta.
     cut = min(split, len(records))
     write_batch(sessions, records[:cut])
     write_batch(sessions, list(reversed(records[cut:])))  # order within a batch must not matter
-    assert expected is not None
-    expected.setdefault("user_agent", None)
-    for name in ("vendor", "model", "catalog_key", "firmware"):
-        expected.setdefault(name, None)
     assert _comparable(_stored_state(sessions, tenant_id, "001565aabbcc")) == _comparable(expected)
 
 
@@ -212,21 +219,10 @@ def test_shutdown_keeps_retrying_a_database_that_refuses_for_a_moment(tmp_path) 
     assert recorder.written == 3 and recorder.dropped == 0
 
 
-def test_folding_a_batch_equals_merging_one_sighting_after_another() -> None:
-    """fold_batch's one-pass fold against the reference merge, over every order of the kinds."""
+def test_folding_does_not_depend_on_the_order_sightings_arrive_in() -> None:
+    """Batches hold sightings in arrival order, which two workers can interleave."""
     import itertools
 
-    from provisioner.sightings import fold_batch
-
-    for size in (1, 2, 3):
-        for kinds in itertools.product(KINDS, repeat=size):
-            records = [sighting(seen_at=T0 + timedelta(seconds=i), **KINDS[kind]) for i, kind in enumerate(kinds)]
-            expected = None
-            for record in records:
-                expected = merge_phone_state(expected, record)
-            assert expected is not None
-            for name in ("user_agent", "vendor", "model", "catalog_key", "firmware"):
-                expected.setdefault(name, None)
-            [(delta, judged)] = fold_batch(list(reversed(records)))
-            assert delta == expected, kinds
-            assert judged == any(r.judged for r in records)
+    for kinds in itertools.product(KINDS, repeat=3):
+        records = [sighting(seen_at=T0 + timedelta(seconds=i), **KINDS[kind]) for i, kind in enumerate(kinds)]
+        assert fold_batch(records) == fold_batch(list(reversed(records))) == fold_batch(records[1:] + records[:1]), kinds

@@ -19,10 +19,6 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Batched inserts as multi-row VALUES statements: pysqlite's executemany releases and
-        # retakes the GIL for every row, which stalls the phone-serving event loop of the
-        # same process once per sighting; one statement per page of rows takes it once.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
