@@ -7,11 +7,13 @@ service, and maps the Outcome to its protocol (200 / 404, DATA / "File not found
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -193,7 +195,7 @@ def serve(settings: Settings, workers: int = 1) -> None:
     finally:
         for child in children:
             if child.is_alive():
-                child.terminate()  # SIGTERM: the worker shuts down cleanly, flushing its queues
+                child.terminate()  # told already on a clean shutdown (they ignore a repeat); else now
         for child in children:
             child.join(timeout=30)
 
@@ -211,6 +213,13 @@ def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
     )
     child.start()
     return child
+
+
+async def _ignore_further_sigterm(_app: web.Application) -> None:
+    """Shutting down already: a second SIGTERM (from the first worker, and from whoever
+    signalled the whole process group) must not interrupt the flush of sightings and tickets."""
+    asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _stop_children(children: Sequence[multiprocessing.Process]) -> Callable[[web.Application], Awaitable[None]]:
@@ -240,6 +249,7 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[mult
     sys.setswitchinterval(settings.gil_switch_ms / 1000)
     service, recorder = build_service(settings, migrate=False)
     app = create_app(settings, service, recorder)
+    app.on_shutdown.append(_ignore_further_sigterm)
     if children:
         app.on_shutdown.append(_stop_children(children))
     # Everything built so far (modules, SQLAlchemy, aiohttp, templates: ~120,000 objects)
