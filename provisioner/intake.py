@@ -119,6 +119,14 @@ class TicketIntake:
     def observe(self, observation: Observation) -> None:
         self._pending[(observation.tenant_id, observation.mac, observation.covers)] = observation
 
+    def settled_clear(self, tenant_id: int, mac: str, covers: frozenset[str]) -> bool:
+        """Whether a contact showing no finding would be dropped by _unsettled anyway: the
+        phone was processed clean within SETTLED_SECONDS and nothing of it waits. The
+        request path then skips building the observation (most of a storm's contacts)."""
+        key = (tenant_id, mac, covers)
+        settled = self._settled.get(key)
+        return settled is not None and not settled[0] and settled[1] > self._monotonic() and key not in self._pending
+
     @property
     def pending(self) -> int:
         return len(self._pending)

@@ -58,7 +58,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     sessions = session_factory(engine)
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
-    recorder = SightingRecorder(sessions)
+    recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
     rules = IntakeRules(urgency=settings.urgency_table(), organization_share=settings.organization_share)
     intake = TicketIntake(sessions, lambda: datetime.now(UTC), rules=rules)
     service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS, intake)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from firmware_catalog import Catalog, CatalogEntry, Finding, check_compliance
 from provisioner.directory import DeviceRecord, Directory, TenantRecord
@@ -30,12 +29,13 @@ from provisioner.values import ConfigRequest, Identification, LineView, RenderCo
 
 log = logging.getLogger("provisioner.service")
 IDENTIFY_CACHE_SIZE = 65536
+CHECK_CACHE_SIZE = 4096
+RESPONSE_CACHE_LIMIT = 200_000  # answers kept per process: a few per phone of a large site
 FIRMWARE_FINDINGS = frozenset({"firmware_older", "firmware_newer", "firmware_unknown"})  # (file name, User-Agent) pairs: a few per phone
 security_log = logging.getLogger("provisioner.security")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     file: RenderedFile | None  # None: answer 404 / TFTP "File not found"
     identification: Identification
     findings: tuple[str, ...]
@@ -72,7 +72,16 @@ class ProvisioningService:
         self.identify = functools.lru_cache(maxsize=IDENTIFY_CACHE_SIZE)(
             lambda filename, user_agent: identify(filename, user_agent, catalog)
         )
+        # Compliance is pure too, and a storm's phones share a few (model, firmware, lines).
+        self._check = functools.lru_cache(maxsize=CHECK_CACHE_SIZE)(
+            lambda key, firmware, lines, model_seen: check_compliance(
+                catalog.get(key) if key else None, firmware, lines, model_seen=model_seen
+            )
+        )
+        # Rendered files, and whole answers by what decides them (tenant, file name, User-Agent,
+        # device): both dropped when the directory or the firmware folder moves to a new generation.
         self._rendered: dict[tuple[object, ...], RenderedFile | None] = {}
+        self._responses: dict[tuple[object, ...], tuple[RenderedFile | None, str]] = {}
         self._rendered_generation: tuple[int, int] = (-1, -1)
 
     def fetch(self, request: ConfigRequest) -> Outcome:
@@ -83,14 +92,15 @@ class ProvisioningService:
             return Outcome(None, ident, (), "unknown tenant key")
         device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
         found, judged, covers = self._judge(tenant, ident, device)
-        findings = tuple(f.kind.value for f in found)
-        file, reason = self._respond(tenant, ident, device, request.filename)
+        findings = tuple(f.kind.value for f in found) if found else ()
+        file, reason = self._response(tenant, ident, device, request)
         if ident.firmware and ident.mac:
             self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
         if self.recorder is not None:
             self.recorder.record(_sighting(request, tenant, ident, file is not None, findings, judged))
         if judged and self.intake is not None and ident.mac:
-            self.intake.observe(self._observation(request, tenant, ident, device, found, covers))
+            if found or not self.intake.settled_clear(tenant.id, ident.mac, covers):
+                self.intake.observe(self._observation(request, tenant, ident, device, found, covers))
         if self.verifier is not None and ident.mac and (device is not None or ident.vendor):
             vendor = self.catalog.get(device.model_key).vendor if device else ident.vendor
             self.verifier.after_contact(tenant, ident.mac, request.source_ip, vendor)
@@ -138,7 +148,8 @@ class ProvisioningService:
         if firmware is None and ident.mac:
             firmware = self.directory.known_firmware(tenant.id, ident.mac)
         lines = len(device.lines) if device else 0
-        found = check_compliance(self.phone_entry(ident, device), firmware, lines, model_seen=ident.model)
+        entry = self.phone_entry(ident, device)
+        found = self._check(entry.key if entry else None, firmware, lines, ident.model)
         if firmware is None:
             # Nothing reported a version yet (TFTP has no User-Agent; a Polycom's first requests
             # come from its Updater, whose version is not the application's): this contact
@@ -149,6 +160,27 @@ class ProvisioningService:
         return found, True, PROVISIONING_KINDS
 
     # -- response --------------------------------------------------------------------------
+    def _response(
+        self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, request: ConfigRequest
+    ) -> tuple[RenderedFile | None, str]:
+        """The answer to this file for this phone, from memory when nothing it depends on moved."""
+        self.firmware.refresh()
+        self._check_generation()
+        key = (tenant.id, request.filename, request.user_agent, device.id if device else None)
+        answer = self._responses.get(key)
+        if answer is None:
+            if len(self._responses) >= RESPONSE_CACHE_LIMIT:  # made-up names must not grow it forever
+                self._responses.clear()
+            answer = self._responses[key] = self._respond(tenant, ident, device, request.filename)
+        return answer
+
+    def _check_generation(self) -> None:
+        generation = (self.directory.generation, self.firmware.generation)
+        if self._rendered_generation != generation:
+            self._rendered.clear()
+            self._responses.clear()
+            self._rendered_generation = generation
+
     def _respond(
         self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, filename: str
     ) -> tuple[RenderedFile | None, str]:
@@ -180,13 +212,11 @@ class ProvisioningService:
         with_lines: bool,
         name: str,
     ) -> tuple[RenderedFile | None, str]:
-        self.firmware.refresh()
-        generation = (self.directory.generation, self.firmware.generation)
-        if self._rendered_generation != generation:
-            self._rendered.clear()
-            self._rendered_generation = generation
+        self._check_generation()
         key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name)
         if key not in self._rendered:
+            if len(self._rendered) >= RESPONSE_CACHE_LIMIT:
+                self._rendered.clear()
             context = self._context(tenant, entry, device, with_lines)
             self._rendered[key] = self.vendors[vendor].render(name, context)
         file = self._rendered[key]

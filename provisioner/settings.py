@@ -28,6 +28,7 @@ class Settings:
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     gil_switch_ms: float = 0.5  # CPython's GIL switch interval in a server process (default 5 ms)
+    sighting_flush_seconds: float = 1.0  # a phone's boot files within it fold into one phone_state write
     support_job_seconds: float = 30.0
     finding_urgency: str = ""  # overrides of the urgency table, e.g. "firmware_unknown=medium,unreachable=high"
     organization_share: float = 0.5  # share of a tenant's phones that makes an incident organization-wide
@@ -114,6 +115,7 @@ HELP = {
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "gil_switch_ms": "GIL switch interval: how long the event loop can wait for the background writers' thread",
+    "sighting_flush_seconds": "how often each server process writes its batch of sightings (and phone_state)",
     "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",
     "finding_urgency": "overrides of the finding -> urgency table (kind=high|medium|low, comma separated)",
     "organization_share": "share of a tenant's phones on one incident that makes its impact organization",

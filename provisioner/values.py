@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 
 class Protocol(StrEnum):
@@ -22,9 +23,8 @@ class Protocol(StrEnum):
     SNMP = "snmp"
 
 
-@dataclass(frozen=True)
-class ConfigRequest:
-    """One file request from a phone, as the adapter saw it."""
+class ConfigRequest(NamedTuple):
+    """One file request from a phone, as the adapter saw it (a tuple: one per fetch)."""
 
     protocol: Protocol
     tenant_key: str

@@ -127,7 +127,8 @@ class SupportJobs:
 
     async def _sleep(self) -> None:
         try:
-            await asyncio.wait_for(self._wake.wait(), self.interval)
+            async with asyncio.timeout(self.interval):  # not wait_for: it can lose a cancel on Python 3.11
+                await self._wake.wait()
         except TimeoutError:
             pass
         self._wake.clear()

@@ -281,3 +281,60 @@ def test_a_contact_that_cannot_tell_the_firmware_does_not_judge_it(database_url:
     # From now on the version is known: a TFTP contact judges it with the last trusted one.
     assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ("firmware_older",)
     engine.dispose()
+
+
+def test_a_clean_settled_phone_is_not_observed_again_but_anything_else_is(world) -> None:  # type: ignore[no-untyped-def]
+    """settled_clear lets the request path skip building an observation the intake would drop:
+    only for a phone processed clean within the window with nothing of it still waiting."""
+    import asyncio
+
+    from provisioner.intake import SETTLED_SECONDS
+
+    sessions, tenant_id, clock, _ = world
+    now = [1000.0]
+    intake = TicketIntake(sessions, clock, monotonic=lambda: now[0])
+    mac = "001565000004"
+    assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)  # never seen
+    intake.observe(observation(tenant_id, mac, "Bodega", "34.72.0.75", clock()))
+    assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)  # waiting, not processed
+    asyncio.run(intake.drain())
+    assert intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)
+    assert not intake.settled_clear(tenant_id, mac, frozenset({"unreachable"}))  # another kind of contact
+    intake.observe(observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()))  # now it shows a finding
+    assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)
+    asyncio.run(intake.drain())
+    assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)  # settled, but not clean
+    intake.observe(observation(tenant_id, mac, "Bodega", "34.72.0.75", clock()))
+    asyncio.run(intake.drain())
+    assert intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)
+    now[0] += SETTLED_SECONDS + 1
+    assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)  # the window is over: check again
+
+
+def test_made_up_file_names_cannot_grow_the_answer_caches_forever(database_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from provisioner import service as service_module
+    from provisioner.directory import Directory
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.settings import Settings
+    from provisioner.values import ConfigRequest, Protocol
+    from provisioner.vendors import VENDORS
+
+    monkeypatch.setattr(service_module, "RESPONSE_CACHE_LIMIT", 50)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme")
+        key = tenant.provisioning_key
+        admin.add_extension(session, load_catalog(), tenant, "201", "Ana", department="Ventas",
+                            assignment=admin.Assignment("001565aa0001", "T21P", 1))
+    service = service_module.ProvisioningService(
+        Directory(sessions, Settings(cache_check_seconds=0)), load_catalog(), FirmwareStore(tmp_path, ()), None, VENDORS,
+    )
+    agent = "Yealink SIP-T21P 34.72.0.75 00:15:65:aa:00:01"
+    for index in range(500):
+        assert service.fetch(ConfigRequest(Protocol.HTTP, key, f"probe{index}.cfg", agent, "10.0.0.9", WED)).file is None
+        assert service.fetch(ConfigRequest(Protocol.HTTP, key, "y000000000034.cfg", f"{agent} #{index}", "10.0.0.9", WED)).file
+        assert len(service._responses) <= 50 and len(service._rendered) <= 50
+    own = service.fetch(ConfigRequest(Protocol.HTTP, key, "001565aa0001.cfg", agent, "10.0.0.9", WED)).file
+    assert own is not None and b"201" in own.body  # and the phone is still served its own file
+    engine.dispose()

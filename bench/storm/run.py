@@ -10,7 +10,9 @@ server, tftpd-hpa on the pre-rendered files) and then, `--runs` times, in this o
   HTTP wrk storm      ours, nginx, bare   (wrk_storm.lua, `--wrk-seconds` each)
   TFTP storm          ours, tftpd-hpa     (each phone its real file order, one socket per transfer)
 
-and prints each run, the medians and the ratios ours / reference.
+and prints each run, the medians and the ratios ours / reference (wrk storms also give the
+servers' CPU per request, all their processes and threads: steadier than rates when the
+machine is not idle).
 
     .venv/bin/python bench/storm/run.py                       # 2,000 devices, 256 phones at once
     .venv/bin/python bench/storm/run.py --workers 2 --bare-workers 2
@@ -98,6 +100,7 @@ def fmt(result: dict, rate: str) -> str:
             f"failures {result['failures']}" + (f"  failed boots {result['failed_boots']}" if "failed_boots" in result else "")
             + (f"  retransmits {result['retransmits']}" if "retransmits" in result else "")
             + (f"  client cpu {result['client_cpu_share']:.0%}" if "client_cpu_share" in result else "")
+            + (f"  server cpu {result['server_cpu_us']:.0f} us/req" if "server_cpu_us" in result else "")
             + (f"  {result['errors']}" if result.get("errors") else ""))
 
 
@@ -144,7 +147,8 @@ def main() -> None:
             processes.append(references.start_nginx(workdir, ports["nginx"]))
             processes.append(references.start_bare(boots, f"/prov/{key}/", ports["bare"], args.bare_workers))
             processes.append(references.start_tftpd(workdir, tftp_ports["tftpd-hpa"]))
-            results = run_storms(args, phones, key, ports, tftp_ports)
+            pids = {"ours": ours.pid, "nginx": processes[0].pid, "bare": processes[1].pid}
+            results = run_storms(args, phones, key, ports, tftp_ports, pids)
         finally:
             for process in processes:
                 references.stop(process)
@@ -153,7 +157,30 @@ def main() -> None:
         report(args, results)
 
 
-def run_storms(args: argparse.Namespace, phones: list[dict], key: str, ports: dict, tftp_ports: dict) -> dict[str, list[dict]]:
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its descendants (an HTTP server's workers, threads included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def run_storms(args: argparse.Namespace, phones: list[dict], key: str, ports: dict, tftp_ports: dict,
+               pids: dict[str, int]) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {}
     bases = {name: f"http://127.0.0.1:{port}/prov/{key}/" for name, port in ports.items()}
     for run in range(1, args.runs + 1):
@@ -164,7 +191,10 @@ def run_storms(args: argparse.Namespace, phones: list[dict], key: str, ports: di
                 print(f"run {run} http  {name:<9} {fmt(result, 'configs_per_s')}", flush=True)
         if not args.skip_wrk:
             for name, base in bases.items():
+                cpu = tree_cpu_seconds(pids[name])
                 result = wrk_storm.run(phones, base, args.concurrency, args.wrk_seconds)
+                # Server CPU per request: steadier than the rate on a machine that is not idle.
+                result["server_cpu_us"] = (tree_cpu_seconds(pids[name]) - cpu) / max(1, result["requests"]) * 1e6
                 results.setdefault(f"wrk {name}", []).append(result)
                 print(f"run {run} wrk   {name:<9} {fmt(result, 'configs_per_s')}", flush=True)
         if not args.skip_tftp:
@@ -178,12 +208,13 @@ def run_storms(args: argparse.Namespace, phones: list[dict], key: str, ports: di
 def report(args: argparse.Namespace, results: dict[str, list[dict]]) -> None:
     print(f"\nmedians of {args.runs} runs ({args.devices} devices; HTTP {args.concurrency} phones at once, "
           f"TFTP {args.tftp_concurrency}; our workers {args.workers}, bare workers {args.bare_workers})")
-    print(f"{'storm':<16} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failures':>8} {'failed boots':>12}")
+    print(f"{'storm':<16} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failures':>8} {'failed boots':>12} {'cpu us/req':>10}")
     for name, runs in results.items():
         rate = "files_per_s" if name.startswith("tftp") else "configs_per_s"
         boots = f"{median(runs, 'failed_boots'):>12.0f}" if "failed_boots" in runs[0] else f"{'':>12}"
+        cpu = f"{median(runs, 'server_cpu_us'):>10.0f}" if "server_cpu_us" in runs[0] else ""
         print(f"{name:<16} {median(runs, rate):>9,.0f} {median(runs, 'p50_ms'):>8.1f} {median(runs, 'p99_ms'):>8.1f} "
-              f"{median(runs, 'failures'):>8.0f} {boots}")
+              f"{median(runs, 'failures'):>8.0f} {boots} {cpu}")
     print("\nratios (ours / reference, medians):")
     for kind, rate in (("http", "configs_per_s"), ("wrk", "configs_per_s"), ("tftp", "files_per_s")):
         mine = results.get(f"{kind} ours")
@@ -191,7 +222,9 @@ def report(args: argparse.Namespace, results: dict[str, list[dict]]) -> None:
             continue
         for name, runs in results.items():
             if name.startswith(kind + " ") and name != f"{kind} ours" and median(runs, rate):
-                print(f"  {kind:<5} ours / {name.split(' ', 1)[1]:<9} {median(mine, rate) / median(runs, rate):6.2f}x")
+                print(f"  {kind:<5} ours / {name.split(' ', 1)[1]:<9} {median(mine, rate) / median(runs, rate):6.2f}x"
+                      + (f"   server CPU per request {median(mine, 'server_cpu_us') / median(runs, 'server_cpu_us'):.2f}x"
+                         if "server_cpu_us" in runs[0] else ""))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ pysqlite releases and retakes the GIL around every row's step, each retake waiti
 the busy event loop. Here the statement is compiled once per dialect and its VALUES group
 repeated for a page of rows (SQLite), or fed one array per column through unnest()
 (PostgreSQL): one execution per page, with the values converted as SQLAlchemy would
-store them (SQLite: UTC text times, JSON text, 0/1; PostgreSQL: JSON text, the rest
-adapted by psycopg). Other databases get plain executemany.
+store them (SQLite: UTC text times, JSON text, booleans as the 0/1 sqlite3 binds them;
+PostgreSQL: JSON text, the rest adapted by psycopg). Other databases get plain executemany.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 
-from sqlalchemy import JSON, Boolean, Connection, DateTime, bindparam
+from sqlalchemy import JSON, Connection, DateTime, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -28,44 +29,51 @@ PAGE_ROWS = 256  # x 16 columns: far below SQLite's 32,766 variables
 POSTGRESQL_PAGE_ROWS = 5000  # one array per column: no parameter limit, just bounded messages
 
 
-def insert_rows(connection: Connection, statement: Insert, rows: Sequence[Mapping[str, object]]) -> None:
+def insert_rows(
+    connection: Connection,
+    statement: Insert,
+    rows: Sequence[Mapping[str, object]] | Sequence[Sequence[object]],
+    columns: Sequence[str] | None = None,
+) -> None:
     """Execute `statement` (an INSERT, possibly with ON CONFLICT) once per row of `rows`.
 
-    Every row must have the same keys; the statement must not carry its own values.
+    Rows are mappings with the same keys, or, when `columns` names them, tuples of values in
+    that order (no dict per row: the sighting writer's rows). The statement must not carry
+    its own values.
     """
     if not rows:
         return
+    if columns is None:
+        columns = tuple(rows[0])  # type: ignore[arg-type]
+        tuples: Sequence[Sequence[object]] = [itemgetter(*columns)(row) for row in rows] if len(columns) > 1 else [
+            (row[columns[0]],) for row in rows  # type: ignore[call-overload]
+        ]
+    else:
+        columns = tuple(columns)
+        tuples = rows  # type: ignore[assignment]
     dialect = connection.dialect.name
     if dialect not in _DIALECTS:
-        connection.execute(statement, list(rows))
+        connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in tuples])
         return
-    columns = tuple(rows[0])
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    page_rows = POSTGRESQL_PAGE_ROWS if dialect == "postgresql" else PAGE_ROWS
     try:
         if dialect == "postgresql":
             sql, names = _postgresql_unnest(statement, columns)
-            converters = _converters(statement, names, dialect)
-            for first in range(0, len(rows), POSTGRESQL_PAGE_ROWS):
-                page = rows[first : first + POSTGRESQL_PAGE_ROWS]
-                arrays = [[row[name] for row in page] for name in names]
-                for index, convert in converters:
-                    arrays[index] = [convert(value) for value in arrays[index]]
-                cursor.execute(sql, arrays)
-            return
-        one_row_sql, names = _template(statement, columns, dialect)
+        else:
+            sql, names = _template(statement, columns, dialect)
+        order = [columns.index(name) for name in names]  # the placeholders' order
         converters = _converters(statement, names, dialect)
-        values_of = itemgetter(*names)
-        for first in range(0, len(rows), PAGE_ROWS):
-            page = rows[first : first + PAGE_ROWS]
-            parameters: list[object] = []
-            for row in page:
-                values = values_of(row)
-                if converters:
-                    values = list(values)
-                    for index, convert in converters:
-                        values[index] = convert(values[index])
-                parameters.extend(values)
-            cursor.execute(_repeat_values(one_row_sql, len(page)), parameters)
+        for first in range(0, len(tuples), page_rows):
+            # Column by column: one list per column, each converted in one pass.
+            by_column = list(zip(*tuples[first : first + page_rows], strict=True))
+            arrays = [list(by_column[index]) for index in order]
+            for index, convert in converters:
+                arrays[index] = [convert(value) for value in arrays[index]]
+            if dialect == "postgresql":
+                cursor.execute(sql, arrays)  # one array per column (unnest)
+            else:
+                cursor.execute(_repeat_values(sql, len(arrays[0])), list(chain.from_iterable(zip(*arrays))))
     finally:
         cursor.close()
 
@@ -80,8 +88,6 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
             found.append((index, _json_text))
         elif dialect == "sqlite" and isinstance(kind, DateTime):
             found.append((index, _sqlite_time))
-        elif dialect == "sqlite" and isinstance(kind, Boolean):
-            found.append((index, _sqlite_bool))
     return tuple(found)
 
 
@@ -102,10 +108,6 @@ def _sqlite_time(value: object) -> object:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
-
-
-def _sqlite_bool(value: object) -> object:
-    return value if value is None else int(bool(value))
 
 
 _DIALECTS = {

@@ -128,7 +128,9 @@ class Sighting(Base):
     certainty: Mapped[int] = mapped_column(Integer, default=0)
     findings: Mapped[list[str]] = mapped_column(JSON, default=list)
 
-    __table_args__ = (Index("ix_sighting_tenant_mac_seen", "tenant_id", "mac", "seen_at"),)
+    # In arrival order, not by phone: a storm's rows append instead of dirtying one index
+    # page per phone (migration 0003 says what that cost).
+    __table_args__ = (Index("ix_sighting_tenant_seen", "tenant_id", "seen_at"),)
 
 
 class PhoneState(Base):

@@ -62,7 +62,8 @@ class LiveQueue:
             except Exception:
                 log.exception("live queue watcher failed; retrying")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):  # not wait_for: it can lose a cancel on 3.11
+                    await self._wake.wait()
             self._wake.clear()
 
     def _broadcast(self, data: str) -> None:
@@ -94,7 +95,8 @@ async def queue_events(request: web.Request) -> web.StreamResponse:
         await response.write(b"retry: 2000\n: connected\n\n")
         while True:
             try:
-                data = await asyncio.wait_for(queue.get(), timeout=15)
+                async with asyncio.timeout(15):
+                    data = await queue.get()
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
