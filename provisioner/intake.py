@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +57,7 @@ SNMP_KINDS = frozenset({"unreachable", "snmp_firmware_mismatch"})
 SETTLED_SECONDS = 15.0  # how long a phone's processed findings are trusted to be unchanged
 SETTLED_LIMIT = 200_000  # phones remembered before expired entries are swept
 RECURRENCES_FOR_PROBLEM = 3
+INTAKE_NICE = 10
 RECURRENCE_WINDOW = timedelta(days=30)
 
 
@@ -114,6 +117,7 @@ class TicketIntake:
         self._monotonic = monotonic
         self._settled: dict[tuple[int, str, frozenset[str]], tuple[frozenset[str], float]] = {}
         self.stats = IntakeStats()
+        self._thread: ThreadPoolExecutor | None = None
 
     # -- request side: never blocks, never raises -------------------------------------------
     def observe(self, observation: Observation) -> None:
@@ -141,13 +145,13 @@ class TicketIntake:
                     continue
                 before = self.stats.changes
                 try:
-                    await asyncio.to_thread(self.process, batch)
+                    await asyncio.get_running_loop().run_in_executor(self._executor(), self.process, batch)
                     self._settle(batch)
                 except Exception:
                     self.stats.failures += 1
                     log.exception("ticket intake failed for %d observations; retrying once", len(batch))
                     try:
-                        await asyncio.to_thread(self.process, batch)
+                        await asyncio.get_running_loop().run_in_executor(self._executor(), self.process, batch)
                         self._settle(batch)
                     except Exception:
                         log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
@@ -295,13 +299,29 @@ class TicketIntake:
             await asyncio.sleep(self._interval)
             await self.drain()
 
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="ticket-intake", initializer=_yield_cpu)
+        return self._thread
+
     async def context(self, _app: object) -> AsyncIterator[None]:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="ticket-intake")
         yield
-        self._task.cancel()
+        async with self._lock:  # let a batch in flight finish rather than abandon it in its thread
+            self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         await self.drain()  # nothing queued is lost on a clean shutdown
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
+
+
+def _yield_cpu() -> None:
+    """The ticket worker's thread runs at a lower CPU priority than the event loop (Linux
+    nice is per thread): a storm's 5,000 findings must not slow the configs being served."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + INTAKE_NICE)
 
 
 _IMPACT_ORDER = {"individual": 0, "department": 1, "organization": 2}

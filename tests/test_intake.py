@@ -338,3 +338,41 @@ def test_made_up_file_names_cannot_grow_the_answer_caches_forever(database_url: 
     own = service.fetch(ConfigRequest(Protocol.HTTP, key, "001565aa0001.cfg", agent, "10.0.0.9", WED)).file
     assert own is not None and b"201" in own.body  # and the phone is still served its own file
     engine.dispose()
+
+
+def test_the_ticket_worker_runs_below_the_event_loops_priority_and_finishes_its_batch_on_shutdown(world) -> None:  # type: ignore[no-untyped-def]
+    """A storm's findings are processed in a thread niced below the loop serving configs; a
+    batch still in that thread when the server stops is waited for, not abandoned."""
+    import asyncio
+    import os
+    import threading
+
+    from provisioner.intake import INTAKE_NICE
+
+    sessions, tenant_id, clock, _ = world
+    seen: dict[str, object] = {}
+
+    class Slow(TicketIntake):
+        def process(self, batch: list[Observation]) -> None:
+            seen["priority"] = os.getpriority(os.PRIO_PROCESS, 0)  # this thread's own nice (Linux)
+            seen["thread"] = threading.current_thread().name
+            started.set()
+            release.wait(5)
+            super().process(batch)
+
+    started, release = threading.Event(), threading.Event()
+    intake = Slow(sessions, clock, interval=0.01)
+
+    async def serve_and_stop() -> None:
+        context = intake.context(None)
+        await anext(context)
+        intake.observe(observation(tenant_id, "001565000004", "Bodega", "34.72.0.60", clock()))
+        await asyncio.to_thread(started.wait, 5)  # the batch is in the worker's thread now
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        with pytest.raises(StopAsyncIteration):
+            await anext(context)  # shutdown: must wait for the batch in flight
+
+    asyncio.run(serve_and_stop())
+    assert seen["priority"] == os.getpriority(os.PRIO_PROCESS, 0) + INTAKE_NICE
+    assert str(seen["thread"]).startswith("ticket-intake")
+    assert intake.stats.processed == 1 and len(open_tickets(sessions, clock)) == 1
