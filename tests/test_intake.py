@@ -376,3 +376,37 @@ def test_the_ticket_worker_runs_below_the_event_loops_priority_and_finishes_its_
     assert seen["priority"] == os.getpriority(os.PRIO_PROCESS, 0) + INTAKE_NICE
     assert str(seen["thread"]).startswith("ticket-intake")
     assert intake.stats.processed == 1 and len(open_tickets(sessions, clock)) == 1
+
+
+def test_a_firmware_image_replaced_under_the_same_name_is_served_new(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Answers are cached until a generation moves, but an image swapped in place (same name,
+    new bytes) moves none: firmware answers come from the store, which checks the file."""
+    import os
+
+    from provisioner.directory import Directory
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.service import ProvisioningService
+    from provisioner.settings import Settings
+    from provisioner.values import ConfigRequest, Protocol
+    from provisioner.vendors import VENDORS
+
+    catalog = load_catalog()
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        key = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme").provisioning_key
+    image = tmp_path / "34.72.0.75.rom"
+    image.write_bytes(b"first build")
+    store = FirmwareStore(tmp_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
+    service = ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), catalog, store, None, VENDORS)
+    agent = "Yealink SIP-T21P 34.72.0.60 00:15:65:aa:00:01"
+
+    def fetch() -> bytes | None:
+        file = service.fetch(ConfigRequest(Protocol.HTTP, key, "34.72.0.75.rom", agent, "10.0.0.9", WED)).file
+        return file.body if file else None
+
+    assert fetch() == b"first build"
+    image.write_bytes(b"second build, longer")
+    os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 1_000_000))
+    assert fetch() == b"second build, longer"
+    engine.dispose()
