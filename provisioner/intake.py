@@ -247,10 +247,12 @@ class TicketIntake:
             repository.set_subject(session, ticket_id, subject, now)
 
     def _maybe_open_problem(self, session: Session, incident_id: int, findings: list[DeviceFinding], now: datetime) -> None:
+        first = findings[0]  # one dedup key: the same tenant and kind for all
+        history = repository.past_incidents_for_devices(
+            session, first.tenant, [f.mac for f in findings], first.kind, now - RECURRENCE_WINDOW
+        )
         for finding in findings:
-            past = repository.past_incidents_for_device(
-                session, finding.tenant, finding.mac, finding.kind, now - RECURRENCE_WINDOW
-            )
+            past = history.get(finding.mac, [])
             if len(past) < RECURRENCES_FOR_PROBLEM:
                 continue
             key = f"problem|{finding.tenant}|{finding.kind}|{finding.mac}"

@@ -638,6 +638,31 @@ def test_adding_many_devices_at_once_equals_adding_them_one_by_one(db: Db) -> No
     assert states[1][0] == 50 + (1203 - 600)  # 50 recovered rejoin, 603 new
 
 
+def test_past_incidents_of_many_devices_at_once_equal_asking_one_by_one(db: Db) -> None:
+    """The recurrence check of a storm's new incident asks for every phone in one pass: the
+    same incidents per device as the one-device query, in the same order, with its filters
+    (finding, account, resolved within the window, incidents only)."""
+    macs = [f"001565{i:06x}" for i in range(1203)]  # more than one 500-device query
+    resolved = [bog(2026, 3, 2, 10, 0), bog(2026, 3, 9, 10, 0), bog(2026, 3, 16, 10, 0)]
+    for index, at in enumerate(resolved):
+        for account, finding in (("acme", "firmware_older"), ("acme", "lines_exceeded"), ("other", "firmware_older")):
+            opened = at - timedelta(days=1)
+            ticket_id = store(db, account=account, finding=finding, channel="device", created_at=opened)
+            with db.sessions.begin() as session:
+                repo.add_devices(session, ticket_id, [(mac, "Ventas", {}) for mac in macs[index * 300 : index * 300 + 700]], opened)
+                repo.act(session, ticket_id, Resolve(), AGENT, at)
+    still_open = store(db, finding="firmware_older", channel="device")
+    with db.sessions.begin() as session:
+        repo.add_devices(session, still_open, [(mac, "Ventas", {}) for mac in macs], CREATED)
+    since = bog(2026, 3, 5, 0, 0)  # the first round was resolved before the window
+    with db.sessions() as session:
+        together = repo.past_incidents_for_devices(session, "acme", macs, "firmware_older", since)
+        one_by_one = {mac: repo.past_incidents_for_device(session, "acme", mac, "firmware_older", since) for mac in macs}
+    assert together == {mac: ids for mac, ids in one_by_one.items() if ids}
+    assert sorted({len(ids) for ids in together.values()}) == [1, 2]  # overlapping rounds
+    assert len(together) == 903  # rounds 2 and 3: macs 300-999 and 600-1,202
+
+
 def test_the_database_keeps_one_row_per_device_and_ticket(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
