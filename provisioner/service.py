@@ -28,10 +28,10 @@ from provisioner.sightings import SightingRecord, SightingRecorder
 from provisioner.values import ConfigRequest, Identification, LineView, RenderContext, RenderedFile, Role
 
 log = logging.getLogger("provisioner.service")
-IDENTIFY_CACHE_SIZE = 65536
+IDENTIFY_CACHE_SIZE = 65536  # (file name, User-Agent) pairs: a few per phone
 CHECK_CACHE_SIZE = 4096
 RESPONSE_CACHE_LIMIT = 200_000  # answers kept per process: a few per phone of a large site
-FIRMWARE_FINDINGS = frozenset({"firmware_older", "firmware_newer", "firmware_unknown"})  # (file name, User-Agent) pairs: a few per phone
+FIRMWARE_FINDINGS = frozenset({"firmware_older", "firmware_newer", "firmware_unknown"})
 security_log = logging.getLogger("provisioner.security")
 
 
@@ -186,6 +186,7 @@ class ProvisioningService:
     def _respond(
         self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, filename: str
     ) -> tuple[RenderedFile | None, str]:
+        """Work the answer out (only _response calls it: the caches' generation is checked)."""
         if ident.role in (Role.UNKNOWN, Role.OTHER):
             return None, f"{ident.role.value} file"
         if ident.role is Role.FIRMWARE:
@@ -214,7 +215,6 @@ class ProvisioningService:
         with_lines: bool,
         name: str,
     ) -> tuple[RenderedFile | None, str]:
-        self._check_generation()
         key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name)
         if key not in self._rendered:
             if len(self._rendered) >= RESPONSE_CACHE_LIMIT:

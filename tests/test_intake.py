@@ -3,6 +3,7 @@ blast-radius impact steps, recovery to Resolved, the 48 h close, and a Problem a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,6 +53,32 @@ def observation(tenant_id: int, mac: str, department: str, firmware: str | None,
 def open_tickets(sessions, clock):  # type: ignore[no-untyped-def]
     with sessions() as session:
         return repository.list_tickets(session, clock(), status=("new", "in_progress", "escalated"), type="incident")
+
+
+@contextmanager
+def one_phone_service(database_url: str, firmware_folder, mac: str, model: str, intake_class=None):  # type: ignore[no-untyped-def]
+    """A ProvisioningService on a real database: tenant "acme" with extension 201 on `mac`,
+    firmware images from `firmware_folder`, no sighting writer. Yields (service, tenant key)."""
+    from provisioner.directory import Directory
+    from provisioner.firmware_store import FirmwareStore
+    from provisioner.service import ProvisioningService
+    from provisioner.settings import Settings
+    from provisioner.vendors import VENDORS
+
+    catalog = load_catalog()
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme")
+        key = tenant.provisioning_key
+        admin.add_extension(session, catalog, tenant, "201", "Ana", department="Ventas",
+                            assignment=admin.Assignment(mac, model, 1))
+    firmware = FirmwareStore(firmware_folder, (e.firmware_file for e in catalog.entries if e.firmware_file))
+    intake = intake_class(sessions, Clock(WED)) if intake_class else None
+    try:
+        yield ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), catalog, firmware, None, VENDORS, intake), key
+    finally:
+        engine.dispose()
 
 
 def test_one_ticket_whose_impact_and_priority_follow_the_blast_radius(world) -> None:  # type: ignore[no-untyped-def]
@@ -244,43 +271,29 @@ def test_a_contact_that_cannot_tell_the_firmware_does_not_judge_it(database_url:
     """A Polycom's Updater requests (version not the application's) and TFTP (no User-Agent)
     say nothing about the firmware: no "not verifiable" finding, and no firmware incident is
     cleared by them; the application's own request then judges it."""
-    from provisioner.directory import Directory
-    from provisioner.firmware_store import FirmwareStore
-    from provisioner.service import FIRMWARE_FINDINGS, ProvisioningService
-    from provisioner.settings import Settings
+    from provisioner.service import FIRMWARE_FINDINGS
     from provisioner.values import ConfigRequest, Protocol
-    from provisioner.vendors import VENDORS
 
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
-    with sessions.begin() as session:
-        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme")
-        key = tenant.provisioning_key
-        admin.add_extension(session, load_catalog(), tenant, "201", "Ana", department="Ventas",
-                            assignment=admin.Assignment("0004f2aa0001", "VVX600", 1))
     seen: list[Observation] = []
 
     class Recording(TicketIntake):
         def observe(self, observation: Observation) -> None:
             seen.append(observation)
 
-    service = ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), load_catalog(),
-                                  FirmwareStore(tmp_path, ()), None, VENDORS, Recording(sessions, Clock(WED)))
+    with one_phone_service(database_url, tmp_path, "0004f2aa0001", "VVX600", Recording) as (service, key):
 
-    def contact(protocol: Protocol, name: str, agent: str | None) -> tuple[str, ...]:
-        outcome = service.fetch(ConfigRequest(protocol, key, name, agent, "10.0.0.9", WED))
-        return outcome.findings
+        def contact(protocol: Protocol, name: str, agent: str | None) -> tuple[str, ...]:
+            return service.fetch(ConfigRequest(protocol, key, name, agent, "10.0.0.9", WED)).findings
 
-    updater = "FileTransport PolycomVVX-VVX_600-UA/5.9.7.47435 Type/Updater"
-    assert contact(Protocol.HTTP, "0004f2aa0001.cfg", updater) == ()
-    assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ()
-    assert all(o.covers.isdisjoint(FIRMWARE_FINDINGS) and o.findings == () for o in seen)
-    application = "FileTransport PolycomVVX-VVX_600-UA/5.8.0.1234 Type/Application"
-    assert contact(Protocol.HTTP, "0004f2aa0001-user.cfg", application) == ("firmware_older",)
-    assert seen[-1].covers == PROVISIONING_KINDS
-    # From now on the version is known: a TFTP contact judges it with the last trusted one.
-    assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ("firmware_older",)
-    engine.dispose()
+        updater = "FileTransport PolycomVVX-VVX_600-UA/5.9.7.47435 Type/Updater"
+        assert contact(Protocol.HTTP, "0004f2aa0001.cfg", updater) == ()
+        assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ()
+        assert all(o.covers.isdisjoint(FIRMWARE_FINDINGS) and o.findings == () for o in seen)
+        application = "FileTransport PolycomVVX-VVX_600-UA/5.8.0.1234 Type/Application"
+        assert contact(Protocol.HTTP, "0004f2aa0001-user.cfg", application) == ("firmware_older",)
+        assert seen[-1].covers == PROVISIONING_KINDS
+        # From now on the version is known: a TFTP contact judges it with the last trusted one.
+        assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ("firmware_older",)
 
 
 def test_a_clean_settled_phone_is_not_observed_again_but_anything_else_is(world) -> None:  # type: ignore[no-untyped-def]
@@ -313,31 +326,17 @@ def test_a_clean_settled_phone_is_not_observed_again_but_anything_else_is(world)
 
 def test_made_up_file_names_cannot_grow_the_answer_caches_forever(database_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from provisioner import service as service_module
-    from provisioner.directory import Directory
-    from provisioner.firmware_store import FirmwareStore
-    from provisioner.settings import Settings
     from provisioner.values import ConfigRequest, Protocol
-    from provisioner.vendors import VENDORS
 
     monkeypatch.setattr(service_module, "RESPONSE_CACHE_LIMIT", 50)
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
-    with sessions.begin() as session:
-        tenant = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme")
-        key = tenant.provisioning_key
-        admin.add_extension(session, load_catalog(), tenant, "201", "Ana", department="Ventas",
-                            assignment=admin.Assignment("001565aa0001", "T21P", 1))
-    service = service_module.ProvisioningService(
-        Directory(sessions, Settings(cache_check_seconds=0)), load_catalog(), FirmwareStore(tmp_path, ()), None, VENDORS,
-    )
     agent = "Yealink SIP-T21P 34.72.0.75 00:15:65:aa:00:01"
-    for index in range(500):
-        assert service.fetch(ConfigRequest(Protocol.HTTP, key, f"probe{index}.cfg", agent, "10.0.0.9", WED)).file is None
-        assert service.fetch(ConfigRequest(Protocol.HTTP, key, "y000000000034.cfg", f"{agent} #{index}", "10.0.0.9", WED)).file
-        assert len(service._responses) <= 50 and len(service._rendered) <= 50
-    own = service.fetch(ConfigRequest(Protocol.HTTP, key, "001565aa0001.cfg", agent, "10.0.0.9", WED)).file
-    assert own is not None and b"201" in own.body  # and the phone is still served its own file
-    engine.dispose()
+    with one_phone_service(database_url, tmp_path, "001565aa0001", "T21P") as (service, key):
+        for index in range(500):
+            assert service.fetch(ConfigRequest(Protocol.HTTP, key, f"probe{index}.cfg", agent, "10.0.0.9", WED)).file is None
+            assert service.fetch(ConfigRequest(Protocol.HTTP, key, "y000000000034.cfg", f"{agent} #{index}", "10.0.0.9", WED)).file
+            assert len(service._responses) <= 50 and len(service._rendered) <= 50
+        own = service.fetch(ConfigRequest(Protocol.HTTP, key, "001565aa0001.cfg", agent, "10.0.0.9", WED)).file
+        assert own is not None and b"201" in own.body  # and the phone is still served its own file
 
 
 def test_the_ticket_worker_runs_below_the_event_loops_priority_and_finishes_its_batch_on_shutdown(world) -> None:  # type: ignore[no-untyped-def]
@@ -383,30 +382,18 @@ def test_a_firmware_image_replaced_under_the_same_name_is_served_new(database_ur
     new bytes) moves none: firmware answers come from the store, which checks the file."""
     import os
 
-    from provisioner.directory import Directory
-    from provisioner.firmware_store import FirmwareStore
-    from provisioner.service import ProvisioningService
-    from provisioner.settings import Settings
     from provisioner.values import ConfigRequest, Protocol
-    from provisioner.vendors import VENDORS
 
-    catalog = load_catalog()
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
-    with sessions.begin() as session:
-        key = admin.create_tenant(session, "Acme", "pbx.example.net", slug="acme").provisioning_key
     image = tmp_path / "34.72.0.75.rom"
     image.write_bytes(b"first build")
-    store = FirmwareStore(tmp_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
-    service = ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), catalog, store, None, VENDORS)
     agent = "Yealink SIP-T21P 34.72.0.60 00:15:65:aa:00:01"
+    with one_phone_service(database_url, tmp_path, "001565aa0001", "T21P") as (service, key):
 
-    def fetch() -> bytes | None:
-        file = service.fetch(ConfigRequest(Protocol.HTTP, key, "34.72.0.75.rom", agent, "10.0.0.9", WED)).file
-        return file.body if file else None
+        def fetch() -> bytes | None:
+            file = service.fetch(ConfigRequest(Protocol.HTTP, key, "34.72.0.75.rom", agent, "10.0.0.9", WED)).file
+            return file.body if file else None
 
-    assert fetch() == b"first build"
-    image.write_bytes(b"second build, longer")
-    os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 1_000_000))
-    assert fetch() == b"second build, longer"
-    engine.dispose()
+        assert fetch() == b"first build"
+        image.write_bytes(b"second build, longer")
+        os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 1_000_000))
+        assert fetch() == b"second build, longer"
