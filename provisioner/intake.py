@@ -192,27 +192,31 @@ class TicketIntake:
         for key, findings in by_key.items():
             with self._sessions.begin() as session:
                 self._raise(session, key, findings, now)
-        for observation in self._may_recover(batch):
+        for ticket_id, macs in self._recoveries(batch).items():
             with self._sessions.begin() as session:
-                self._recover(session, observation, now)
+                self._recover(session, ticket_id, macs, now)
         self.stats.processed += len(batch)
 
-    def _may_recover(self, batch: list[Observation]) -> list[Observation]:
-        """The observations of phones still affected on an open ticket: one query per tenant
-        (and 500 phones) instead of a transaction per phone, since in a boot storm most
-        phones have no ticket at all."""
+    def _recoveries(self, batch: list[Observation]) -> dict[int, list[str]]:
+        """Open ticket -> the phones of this batch that no longer show its finding (within
+        what their contact can judge). One query per tenant (and 500 phones): in a boot
+        storm most phones have no ticket, or show exactly the finding of the one they are on."""
         by_tenant: dict[int, list[Observation]] = {}
         for observation in batch:
             by_tenant.setdefault(observation.tenant_id, []).append(observation)
-        candidates = []
+        recoveries: dict[int, list[str]] = {}
         with self._sessions() as session:
             for tenant_id, observations in by_tenant.items():
                 tenant = _tenant_slug(session, tenant_id)
                 if tenant is None:
                     continue
-                affected = repository.devices_with_open_tickets(session, tenant, [o.mac for o in observations])
-                candidates.extend(o for o in observations if o.mac in affected)
-        return candidates
+                open_tickets = repository.open_tickets_for_devices(session, tenant, [o.mac for o in observations])
+                for observation in observations:
+                    showing = _keys(observation)
+                    for ticket_id, finding, key in open_tickets.get(observation.mac, ()):
+                        if finding in observation.covers and key not in showing:
+                            recoveries.setdefault(ticket_id, []).append(observation.mac)
+        return recoveries
 
     def _raise(self, session: Session, key: str, findings: list[DeviceFinding], now: datetime) -> None:
         first = findings[0]
@@ -234,11 +238,9 @@ class TicketIntake:
             self._maybe_open_problem(session, ticket_id, findings, now)
 
     def _follow_blast_radius(self, session: Session, ticket_id: int, finding: DeviceFinding, now: datetime) -> None:
-        stored = repository.get(session, ticket_id)
-        affected = [d for d in stored.devices if d.active]
-        impact = impact_for([d.department for d in affected], _tenant_device_count(session, finding.tenant),
-                            self._rules.organization_share)
-        ticket = stored.ticket
+        affected = repository.active_departments(session, ticket_id)
+        impact = impact_for(affected, _tenant_device_count(session, finding.tenant), self._rules.organization_share)
+        ticket = repository.header(session, ticket_id)
         if str(ticket.impact) != impact and _wider(impact, str(ticket.impact)):
             repository.act(session, ticket_id, lifecycle.ChangeClassification(str(ticket.urgency), impact), INTAKE_ACTOR, now)
         # Keep the subject's device count current (it is the queue's one-line summary).
@@ -273,28 +275,22 @@ class TicketIntake:
                 with contextlib.suppress(Exception):  # already linked
                     repository.link_problem(session, problem_id, incident, INTAKE_ACTOR, now)
 
-    def _recover(self, session: Session, observation: Observation, now: datetime) -> None:
-        """Open incidents this phone no longer shows (within what the contact can judge) recover."""
-        tenant = _tenant_slug(session, observation.tenant_id)
-        if tenant is None:
-            return
-        showing = {dedup_key(f) for f in observation.findings}
-        for ticket_id, finding, key in repository.open_tickets_for_device(session, tenant, observation.mac):
-            if finding not in observation.covers or key in showing:
-                continue
-            # Another server process may be recovering the last other phone of this ticket
-            # right now: take turns on the ticket, then judge from what is committed.
-            repository.lock(session, ticket_id)
-            if repository.mark_device_recovered(session, ticket_id, observation.mac, now, actor=INTAKE_ACTOR):
-                self.stats.recovered += 1
-            stored = repository.get(session, ticket_id)
-            still_open = str(stored.ticket.status) in {str(status) for status in repository.OPEN}
-            if still_open and stored.devices and all(not d.active for d in stored.devices):
-                repository.act(
-                    session, ticket_id, lifecycle.Resolve(), INTAKE_ACTOR, now,
-                    note="Todos los equipos afectados se recuperaron (reportan lo homologado).",
-                )
-                self.stats.resolved += 1
+    def _recover(self, session: Session, ticket_id: int, macs: list[str], now: datetime) -> None:
+        """These phones no longer show the ticket's finding: they recover, and when no phone
+        of the ticket is left affected, the incident is resolved."""
+        # Another server process may be recovering the last other phones of this ticket
+        # right now: take turns on the ticket, then judge from what is committed.
+        repository.lock(session, ticket_id)
+        if repository.header(session, ticket_id).status not in repository.OPEN:
+            return  # resolved or closed since the batch looked (an agent, another process)
+        self.stats.recovered += len(repository.mark_devices_recovered(session, ticket_id, macs, now, actor=INTAKE_ACTOR))
+        total, active = repository.device_counts(session, ticket_id)
+        if total and not active:
+            repository.act(
+                session, ticket_id, lifecycle.Resolve(), INTAKE_ACTOR, now,
+                note="Todos los equipos afectados se recuperaron (reportan lo homologado).",
+            )
+            self.stats.resolved += 1
 
     async def _run(self) -> None:
         while True:

@@ -142,6 +142,30 @@ def test_recovery_resolves_then_closes_after_48_hours(world) -> None:  # type: i
         assert str(repository.get(session, ticket_id).ticket.status) == "closed"
 
 
+def test_only_phones_that_no_longer_show_a_ticket_s_finding_get_a_recovery_pass(world) -> None:  # type: ignore[no-untyped-def]
+    """In a storm every phone of a batch is on the incident it just raised: none of them
+    needs the per-phone recovery transaction (5,000 of them took 10 s on PostgreSQL)."""
+    sessions, tenant_id, clock, intake = world
+    macs = [f"0015650000{i:02d}" for i in range(10)]
+    intake.process([observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()) for mac in macs[:6]])
+    blind = PROVISIONING_KINDS - {"firmware_older", "firmware_newer", "firmware_unknown"}  # a TFTP contact
+    batch = [
+        observation(tenant_id, macs[0], "Ventas", "34.72.0.60", clock()),  # still shows it
+        observation(tenant_id, macs[1], "Ventas", "34.72.0.75", clock()),  # upgraded: recovers
+        observation(tenant_id, macs[2], "Ventas", "34.72.0.61", clock()),  # other version: recovers this one
+        Observation(tenant_id, macs[3], (), blind, clock()),  # cannot judge firmware
+        observation(tenant_id, macs[6], "Ventas", "34.72.0.75", clock()),  # on no ticket
+    ]
+    ticket_id = open_tickets(sessions, clock)[0].id
+    assert intake._recoveries(batch) == {ticket_id: [macs[1], macs[2]]}
+    intake.process(batch)
+    assert intake.stats.recovered == 2
+    with sessions() as session:
+        stored = repository.get(session, ticket_id)
+    assert sorted(d.device for d in stored.devices if not d.active) == [macs[1], macs[2]]
+    assert str(stored.ticket.status) == "new"
+
+
 def test_third_recurrence_within_30_days_opens_a_problem(world) -> None:  # type: ignore[no-untyped-def]
     sessions, tenant_id, clock, intake = world
     mac = "001565000002"

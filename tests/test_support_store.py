@@ -663,6 +663,76 @@ def test_past_incidents_of_many_devices_at_once_equal_asking_one_by_one(db: Db) 
     assert len(together) == 903  # rounds 2 and 3: macs 300-999 and 600-1,202
 
 
+def test_open_tickets_of_many_devices_at_once_equal_asking_one_by_one(db: Db) -> None:
+    """The ticket intake asks which open tickets each phone of a batch is on in one pass:
+    the same (ticket, finding, key) per device as the one-device query, recovered devices,
+    other accounts and resolved tickets left out."""
+    macs = [f"001565{i:06x}" for i in range(1203)]  # more than one 500-device query
+    older = store(db, finding="firmware_older", channel="device", dedup_key="acme|firmware_older|T21P|34.72.0.60")
+    lines = store(db, finding="lines_exceeded", channel="device", dedup_key="acme|lines_exceeded|T21P|-")
+    elsewhere = store(db, account="other", finding="firmware_older", channel="device")
+    done = store(db, finding="firmware_newer", channel="device")
+    with db.sessions.begin() as session:
+        repo.add_devices(session, older, [(mac, "Ventas", {}) for mac in macs[:800]], CREATED)
+        repo.add_devices(session, lines, [(mac, "Ventas", {}) for mac in macs[600:]], CREATED)
+        repo.add_devices(session, elsewhere, [(mac, "Ventas", {}) for mac in macs], CREATED)
+        repo.add_devices(session, done, [(mac, "Ventas", {}) for mac in macs], CREATED)
+        repo.act(session, done, Resolve(), AGENT, CREATED + timedelta(hours=1))
+        for mac in macs[:10]:
+            repo.mark_device_recovered(session, older, mac, CREATED + timedelta(minutes=5))
+    with db.sessions() as session:
+        together = repo.open_tickets_for_devices(session, "acme", macs)
+        one_by_one = {mac: repo.open_tickets_for_device(session, "acme", mac) for mac in macs}
+    assert together == {mac: tickets for mac, tickets in one_by_one.items() if tickets}
+    assert together[macs[700]] == [(older, "firmware_older", "acme|firmware_older|T21P|34.72.0.60"),
+                                   (lines, "lines_exceeded", "acme|lines_exceeded|T21P|-")]
+    assert macs[5] not in together and together[macs[1000]] == [(lines, "lines_exceeded", "acme|lines_exceeded|T21P|-")]
+    assert len(together) == 1203 - 10
+
+
+def test_recovering_many_devices_at_once_equals_recovering_them_one_by_one(db: Db) -> None:
+    """mark_devices_recovered (a firmware campaign's pass) against mark_device_recovered in a
+    loop: affected devices recover, recovered and unknown ones do not; same rows, same events."""
+    t0 = bog(2026, 3, 18, 10, 1)
+    macs = [f"001565{i:06x}" for i in range(1203)]  # more than one 500-device query
+    states = []
+    for bulk in (False, True):
+        ticket_id = store(db, channel="device", finding="firmware_older")
+        with db.sessions.begin() as session:
+            repo.add_devices(session, ticket_id, [(mac, ["Ventas", "Bodega"][i % 2], {}) for i, mac in enumerate(macs[:1100])], t0)
+            for mac in macs[:100]:
+                repo.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
+        wanted = macs[50:]  # 50 already recovered, 103 never on the ticket
+        later = t0 + timedelta(minutes=2)
+        with db.sessions.begin() as session:
+            if bulk:
+                recovered = repo.mark_devices_recovered(session, ticket_id, wanted, later)
+            else:
+                recovered = [mac for mac in wanted if repo.mark_device_recovered(session, ticket_id, mac, later)]
+            counts = repo.device_counts(session, ticket_id)
+        with db.sessions() as session:
+            stored = repo.get(session, ticket_id)
+        states.append((
+            sorted(recovered), counts,
+            sorted((d.device, d.department, d.active, d.recovered_at) for d in stored.devices),
+            sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
+            stored.updated_at,
+        ))
+    assert states[0] == states[1]
+    assert len(states[1][0]) == 1000 and states[1][1] == (1100, 0)
+
+
+def test_active_departments_and_header_read_the_ticket_without_its_timeline(db: Db) -> None:
+    ticket_id = store(db, channel="device", finding="unreachable")
+    with db.sessions.begin() as session:
+        repo.add_devices(session, ticket_id, [("001565000001", "Ventas", {}), ("001565000002", "Bodega", {}),
+                                              ("001565000003", "Ventas", {})], CREATED)
+        repo.mark_device_recovered(session, ticket_id, "001565000002", CREATED + timedelta(minutes=1))
+    with db.sessions() as session:
+        assert sorted(repo.active_departments(session, ticket_id)) == ["Ventas", "Ventas"]
+        assert repo.header(session, ticket_id) == repo.get(session, ticket_id).ticket
+
+
 def test_the_database_keeps_one_row_per_device_and_ticket(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy import Select, and_, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -701,11 +701,12 @@ def add_devices(
     new = [name for name in names if name not in existing]
     try:
         with session.begin_nested():
-            session.add_all(
-                AffectedDeviceRecord(ticket_id=ticket_id, device=name, department=wanted[name][0],
-                                     evidence=dict(wanted[name][1]), joined_at=now)
-                for name in new
-            )
+            if new:  # a bulk INSERT, not one ORM object per device: a storm adds thousands
+                session.execute(insert(AffectedDeviceRecord), [
+                    {"ticket_id": ticket_id, "device": name, "department": wanted[name][0],
+                     "evidence": dict(wanted[name][1]), "joined_at": now, "recovered_at": None}
+                    for name in new
+                ])
     except IntegrityError:  # another process added some of them first: the careful way
         return sum(add_device(session, ticket_id, name, *wanted[name], now, actor=actor) for name in names)
     joined = list(new)
@@ -716,25 +717,82 @@ def add_devices(
         record.evidence, record.department, record.recovered_at = dict(evidence), department, None
     if joined:
         at = as_bogota(now, "now")
-        _add_events(session, ticket_id, [
-            Event(actor, at, "device_joined", {}, {"device": name, "department": wanted[name][0]}) for name in joined
+        session.execute(insert(EventRecord), [
+            {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name,
+             "kind": "device_joined", "before": {}, "after": {"device": name, "department": wanted[name][0]}, "note": None}
+            for name in joined
         ])
         _touch(session, ticket_id, at)
     session.flush()
     return len(joined)
 
 
+def active_departments(session: Session, ticket_id: int) -> list[str]:
+    """The department of each device still affected on the ticket (what its impact follows),
+    without loading the devices and the timeline."""
+    query = select(AffectedDeviceRecord.department).where(
+        AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.recovered_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
+def header(session: Session, ticket_id: int) -> Ticket:
+    """The ticket's own fields, without its timeline, devices and work logs."""
+    return _ticket_of(_record(session, ticket_id))
+
+
 def mark_device_recovered(
     session: Session, ticket_id: int, device: str, now: datetime, *, actor: Actor = SYSTEM
 ) -> bool:
     """Mark the device recovered (True); False when it is not on the ticket or already recovered."""
-    existing = _device_record(session, ticket_id, device)
-    if existing is None or existing.recovered_at is not None:
-        return False
-    existing.recovered_at = now
-    _device_event(session, ticket_id, "device_recovered", actor, now, device, existing.department)
+    return bool(mark_devices_recovered(session, ticket_id, [device], now, actor=actor))
+
+
+def mark_devices_recovered(
+    session: Session, ticket_id: int, devices: Collection[str], now: datetime, *, actor: Actor = SYSTEM
+) -> list[str]:
+    """mark_device_recovered for many: the devices that were affected and now have recovered
+    (each a "device_recovered" event). A firmware campaign fixes thousands of phones of one
+    incident at once: one query and one UPDATE per 500 devices, one INSERT of the events."""
+    names = sorted(set(devices))
+    recovered: list[tuple[str, str]] = []
+    for first in range(0, len(names), 500):
+        chunk = names[first : first + 500]
+        affected = session.execute(
+            select(AffectedDeviceRecord.device, AffectedDeviceRecord.department).where(
+                AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.device.in_(chunk),
+                AffectedDeviceRecord.recovered_at.is_(None),
+            )
+        ).all()
+        if affected:
+            session.execute(
+                update(AffectedDeviceRecord)
+                .where(AffectedDeviceRecord.ticket_id == ticket_id,
+                       AffectedDeviceRecord.device.in_([row.device for row in affected]))
+                .values(recovered_at=now)
+            )
+            recovered.extend((row.device, row.department) for row in affected)
+    if recovered:
+        at = as_bogota(now, "now")
+        session.execute(insert(EventRecord), [
+            {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name,
+             "kind": "device_recovered", "before": {}, "after": {"device": device, "department": department},
+             "note": None}
+            for device, department in sorted(recovered)
+        ])
+        _touch(session, ticket_id, at)
     session.flush()
-    return True
+    return sorted(device for device, _department in recovered)
+
+
+def device_counts(session: Session, ticket_id: int) -> tuple[int, int]:
+    """(devices on the ticket, of which still affected)."""
+    total, active = session.execute(
+        select(func.count(AffectedDeviceRecord.id),
+               func.count(AffectedDeviceRecord.id).filter(AffectedDeviceRecord.recovered_at.is_(None)))
+        .where(AffectedDeviceRecord.ticket_id == ticket_id)
+    ).one()
+    return total, active
 
 
 def list_devices(session: Session, ticket_id: int) -> list[AffectedDevice]:
@@ -892,35 +950,30 @@ def row_to_json(row: TicketRow) -> dict[str, Any]:
 
 def open_tickets_for_device(session: Session, account: str, device: str) -> list[tuple[int, str | None, str | None]]:
     """(ticket id, finding, dedup key) of every open ticket on which `device` is still affected."""
-    query = (
-        select(TicketRecord.id, TicketRecord.finding, TicketRecord.dedup_key)
-        .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
-        .where(
-            TicketRecord.account == account,
-            TicketRecord.status.in_([str(status) for status in OPEN]),
-            AffectedDeviceRecord.device == device,
-            AffectedDeviceRecord.recovered_at.is_(None),
-        )
-    )
-    return [(row.id, row.finding, row.dedup_key) for row in session.execute(query)]
+    return open_tickets_for_devices(session, account, [device]).get(device, [])
 
 
-def devices_with_open_tickets(session: Session, account: str, devices: Collection[str]) -> set[str]:
-    """Which of `devices` are still affected on some open ticket: one query per 500 devices."""
-    wanted = sorted(set(devices))
-    found: set[str] = set()
-    for first in range(0, len(wanted), 500):
+def open_tickets_for_devices(
+    session: Session, account: str, devices: Collection[str]
+) -> dict[str, list[tuple[int, str | None, str | None]]]:
+    """open_tickets_for_device for many devices: one query per 500 (the ticket intake asks it
+    for every phone of a batch). Devices on no open ticket are left out."""
+    found: dict[str, list[tuple[int, str | None, str | None]]] = {}
+    names = sorted(set(devices))
+    for first in range(0, len(names), 500):
         query = (
-            select(AffectedDeviceRecord.device)
-            .join(TicketRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
+            select(AffectedDeviceRecord.device, TicketRecord.id, TicketRecord.finding, TicketRecord.dedup_key)
+            .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
             .where(
                 TicketRecord.account == account,
                 TicketRecord.status.in_([str(status) for status in OPEN]),
-                AffectedDeviceRecord.device.in_(wanted[first : first + 500]),
+                AffectedDeviceRecord.device.in_(names[first : first + 500]),
                 AffectedDeviceRecord.recovered_at.is_(None),
             )
+            .order_by(TicketRecord.id)
         )
-        found.update(session.scalars(query))
+        for row in session.execute(query):
+            found.setdefault(row.device, []).append((row.id, row.finding, row.dedup_key))
     return found
 
 
