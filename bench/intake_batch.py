@@ -17,8 +17,6 @@ Prints wall and CPU time (the worker thread's own) per phase, medians of `--runs
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import statistics
 import sys
 import tempfile
@@ -31,26 +29,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from intake_latency import cli, database, mac, ua  # noqa: E402
+from intake_latency import DEPARTMENTS, database, mac, tenant_with_phones, ua  # noqa: E402
 from provisioner.db.engine import make_engine, session_factory  # noqa: E402
 from provisioner.incidents import DeviceFinding  # noqa: E402
 from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake  # noqa: E402
 
 PHONES = 5000
-DEPARTMENTS = ["Ventas", "Bodega", "Gerencia"]
 
 
 def one_run(backend: str, batch: int, phones: int = PHONES) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         url = database(backend, Path(folder))
-        tenant = json.loads(cli(url, "tenant", "create", "Bench S.A.S.", "--sip-server", "pbx.example.net", "--json"))
-        listing = Path(folder) / "ext.csv"
-        with listing.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["extension", "name", "department", "mac", "model", "line"])
-            for i in range(phones):
-                writer.writerow([str(100000 + i), f"Persona {i}", DEPARTMENTS[i % 3], mac(i), "T21P", "1"])
-        cli(url, "import", "extensions", str(listing), "--tenant", tenant["slug"])
+        tenant = tenant_with_phones(url, Path(folder), phones)
         engine = make_engine(url)
         try:
             with engine.connect() as conn:

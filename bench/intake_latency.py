@@ -47,10 +47,15 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent / "storm"))
 from run import tree_cpu_seconds  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from provisioner.db.changes import bump_config_version  # noqa: E402
+from provisioner.db.engine import session_factory  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PROVISIONER = str(Path(sys.executable).parent / "provisioner")
 ADMIN_URL = os.environ.get("PROVISIONER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BAD, GOOD = 5000, 200
+DEPARTMENTS = ["Ventas", "Bodega", "Gerencia"]
 
 
 def mac(index: int) -> str:
@@ -71,6 +76,20 @@ def database(backend: str, workdir: Path) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def tenant_with_phones(url: str, workdir: Path, phones: int) -> dict:
+    """A tenant with `phones` T21P phones (MACs mac(0)..), one line each, loaded by the real
+    CLI import; returns the tenant as `tenant create --json` prints it."""
+    tenant = json.loads(cli(url, "tenant", "create", "Bench S.A.S.", "--sip-server", "pbx.example.net", "--json"))
+    listing = workdir / "ext.csv"
+    with listing.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["extension", "name", "department", "mac", "model", "line"])
+        for i in range(phones):
+            writer.writerow([str(100000 + i), f"Persona {i}", DEPARTMENTS[i % 3], mac(i), "T21P", "1"])
+    cli(url, "import", "extensions", str(listing), "--tenant", tenant["slug"])
+    return tenant
 
 
 def ua(index: int, firmware: str) -> str:
@@ -152,8 +171,8 @@ def measure(url: str, base: str, key: str, firmware: str, tail: float) -> list[f
     answer caches are emptied first (as any config change does), so that every phase's
     storm renders its configs afresh and differs from the others only in its findings."""
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("update config_version set version = version + 1 where id = 1"))
+    with session_factory(engine).begin() as session:
+        bump_config_version(session)
     engine.dispose()
     time.sleep(1)  # the server checks config_version every 0.25 s
     done = multiprocessing.get_context("spawn").Event()
@@ -169,14 +188,7 @@ def one_run(backend: str, tail: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         url = database(backend, workdir)
-        tenant = json.loads(cli(url, "tenant", "create", "Bench S.A.S.", "--sip-server", "pbx.example.net", "--json"))
-        listing = workdir / "ext.csv"
-        with listing.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["extension", "name", "department", "mac", "model", "line"])
-            for i in range(BAD + GOOD):
-                writer.writerow([str(100000 + i), f"Persona {i}", ["Ventas", "Bodega", "Gerencia"][i % 3], mac(i), "T21P", "1"])
-        cli(url, "import", "extensions", str(listing), "--tenant", tenant["slug"])
+        tenant = tenant_with_phones(url, workdir, BAD + GOOD)
         port = 18000 + os.getpid() % 1000
         env = {**os.environ, "PROVISIONER_DATABASE_URL": url, "PROVISIONER_HTTP_PORT": str(port),
                "PROVISIONER_TFTP_PORT": "-1", "PROVISIONER_SNMP_ENABLED": "0", "PROVISIONER_LOG_LEVEL": "WARNING"}

@@ -606,6 +606,18 @@ def test_devices_join_repeat_recover_and_rejoin(db: Db) -> None:
     assert stored.updated_at == t0 + timedelta(minutes=5)
 
 
+def device_history(db: Db, ticket_id: int) -> tuple[object, ...]:
+    """A ticket's devices and device events in an order-free form, to compare a bulk pass
+    with the one-device calls."""
+    with db.sessions() as session:
+        stored = repo.get(session, ticket_id)
+    return (
+        sorted((d.device, d.department, d.evidence, d.active, d.joined_at, d.recovered_at) for d in stored.devices),
+        sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
+        stored.updated_at,
+    )
+
+
 def test_adding_many_devices_at_once_equals_adding_them_one_by_one(db: Db) -> None:
     """add_devices (a storm's pass) against add_device in a loop: new devices join, active
     ones get fresh evidence, recovered ones rejoin; the same rows, the same joins counted."""
@@ -626,14 +638,7 @@ def test_adding_many_devices_at_once_equals_adding_them_one_by_one(db: Db) -> No
                 joined = repo.add_devices(session, ticket_id, batch, later)
             else:
                 joined = sum(repo.add_device(session, ticket_id, *item, later) for item in batch)
-        with db.sessions() as session:
-            stored = repo.get(session, ticket_id)
-        states.append((
-            joined,
-            sorted((d.device, d.department, d.evidence, d.active, d.joined_at, d.recovered_at) for d in stored.devices),
-            sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
-            stored.updated_at,
-        ))
+        states.append((joined, device_history(db, ticket_id)))
     assert states[0] == states[1]
     assert states[1][0] == 50 + (1203 - 600)  # 50 recovered rejoin, 603 new
 
@@ -710,14 +715,7 @@ def test_recovering_many_devices_at_once_equals_recovering_them_one_by_one(db: D
             else:
                 recovered = [mac for mac in wanted if repo.mark_device_recovered(session, ticket_id, mac, later)]
             counts = repo.device_counts(session, ticket_id)
-        with db.sessions() as session:
-            stored = repo.get(session, ticket_id)
-        states.append((
-            sorted(recovered), counts,
-            sorted((d.device, d.department, d.active, d.recovered_at) for d in stored.devices),
-            sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
-            stored.updated_at,
-        ))
+        states.append((sorted(recovered), counts, device_history(db, ticket_id)))
     assert states[0] == states[1]
     assert len(states[1][0]) == 1000 and states[1][1] == (1100, 0)
 

@@ -640,10 +640,26 @@ def _device_record(session: Session, ticket_id: int, device: str) -> AffectedDev
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
-def _device_event(session: Session, ticket_id: int, kind: str, actor: Actor, now: datetime, device: str, department: str) -> None:
+def _device_events(
+    session: Session, ticket_id: int, kind: str, actor: Actor, now: datetime, devices: Sequence[tuple[str, str]]
+) -> None:
+    """One `kind` event per (device, department), in one INSERT (a storm writes thousands)."""
+    if not devices:
+        return
     at = as_bogota(now, "now")
-    _add_events(session, ticket_id, [Event(actor, at, kind, {}, {"device": device, "department": department})])
+    session.execute(insert(EventRecord), [
+        {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name, "kind": kind,
+         "before": {}, "after": {"device": device, "department": department}, "note": None}
+        for device, department in devices
+    ])
     _touch(session, ticket_id, at)
+
+
+def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """The distinct values, sorted, in lists of `size` (one IN (...) query each)."""
+    names = sorted(set(values))
+    for first in range(0, len(names), size):
+        yield names[first : first + size]
 
 
 def add_device(
@@ -669,12 +685,12 @@ def add_device(
             if existing is None:
                 raise
         else:
-            _device_event(session, ticket_id, "device_joined", actor, now, device, department)
+            _device_events(session, ticket_id, "device_joined", actor, now, [(device, department)])
             return True
     rejoined = existing.recovered_at is not None
     existing.evidence, existing.department, existing.recovered_at = dict(evidence), department, None
     if rejoined:
-        _device_event(session, ticket_id, "device_joined", actor, now, device, department)
+        _device_events(session, ticket_id, "device_joined", actor, now, [(device, department)])
     session.flush()
     return rejoined
 
@@ -693,9 +709,9 @@ def add_devices(
     wanted = {device: (department, evidence) for device, department, evidence in devices}
     names = sorted(wanted)
     existing: dict[str, AffectedDeviceRecord] = {}
-    for first in range(0, len(names), 500):
+    for chunk in _chunks(names):
         query = select(AffectedDeviceRecord).where(
-            AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.device.in_(names[first : first + 500])
+            AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.device.in_(chunk)
         )
         existing.update((r.device, r) for r in session.scalars(query.execution_options(populate_existing=True)))
     new = [name for name in names if name not in existing]
@@ -715,14 +731,7 @@ def add_devices(
         if record.recovered_at is not None:
             joined.append(name)  # recovered, and shows the problem again: rejoins
         record.evidence, record.department, record.recovered_at = dict(evidence), department, None
-    if joined:
-        at = as_bogota(now, "now")
-        session.execute(insert(EventRecord), [
-            {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name,
-             "kind": "device_joined", "before": {}, "after": {"device": name, "department": wanted[name][0]}, "note": None}
-            for name in joined
-        ])
-        _touch(session, ticket_id, at)
+    _device_events(session, ticket_id, "device_joined", actor, now, [(name, wanted[name][0]) for name in joined])
     session.flush()
     return len(joined)
 
@@ -754,10 +763,8 @@ def mark_devices_recovered(
     """mark_device_recovered for many: the devices that were affected and now have recovered
     (each a "device_recovered" event). A firmware campaign fixes thousands of phones of one
     incident at once: one query and one UPDATE per 500 devices, one INSERT of the events."""
-    names = sorted(set(devices))
     recovered: list[tuple[str, str]] = []
-    for first in range(0, len(names), 500):
-        chunk = names[first : first + 500]
+    for chunk in _chunks(devices):
         affected = session.execute(
             select(AffectedDeviceRecord.device, AffectedDeviceRecord.department).where(
                 AffectedDeviceRecord.ticket_id == ticket_id, AffectedDeviceRecord.device.in_(chunk),
@@ -772,17 +779,10 @@ def mark_devices_recovered(
                 .values(recovered_at=now)
             )
             recovered.extend((row.device, row.department) for row in affected)
-    if recovered:
-        at = as_bogota(now, "now")
-        session.execute(insert(EventRecord), [
-            {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name,
-             "kind": "device_recovered", "before": {}, "after": {"device": device, "department": department},
-             "note": None}
-            for device, department in sorted(recovered)
-        ])
-        _touch(session, ticket_id, at)
+    recovered.sort()
+    _device_events(session, ticket_id, "device_recovered", actor, now, recovered)
     session.flush()
-    return sorted(device for device, _department in recovered)
+    return [device for device, _department in recovered]
 
 
 def device_counts(session: Session, ticket_id: int) -> tuple[int, int]:
@@ -959,15 +959,14 @@ def open_tickets_for_devices(
     """open_tickets_for_device for many devices: one query per 500 (the ticket intake asks it
     for every phone of a batch). Devices on no open ticket are left out."""
     found: dict[str, list[tuple[int, str | None, str | None]]] = {}
-    names = sorted(set(devices))
-    for first in range(0, len(names), 500):
+    for chunk in _chunks(devices):
         query = (
             select(AffectedDeviceRecord.device, TicketRecord.id, TicketRecord.finding, TicketRecord.dedup_key)
             .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
             .where(
                 TicketRecord.account == account,
                 TicketRecord.status.in_([str(status) for status in OPEN]),
-                AffectedDeviceRecord.device.in_(names[first : first + 500]),
+                AffectedDeviceRecord.device.in_(chunk),
                 AffectedDeviceRecord.recovered_at.is_(None),
             )
             .order_by(TicketRecord.id)
@@ -996,8 +995,7 @@ def past_incidents_for_devices(
     """past_incidents_for_device for many devices: one query per 500 (a storm's new incident
     asks it for every phone it opened with). Devices without any are left out."""
     found: dict[str, list[int]] = {}
-    names = sorted(set(devices))
-    for first in range(0, len(names), 500):
+    for chunk in _chunks(devices):
         query = (
             select(AffectedDeviceRecord.device, TicketRecord.id)
             .join(AffectedDeviceRecord, AffectedDeviceRecord.ticket_id == TicketRecord.id)
@@ -1007,7 +1005,7 @@ def past_incidents_for_devices(
                 TicketRecord.type == str(TicketType.INCIDENT),
                 TicketRecord.status.in_([str(Status.RESOLVED), str(Status.CLOSED)]),
                 TicketRecord.resolved_at >= since,
-                AffectedDeviceRecord.device.in_(names[first : first + 500]),
+                AffectedDeviceRecord.device.in_(chunk),
             )
             .order_by(TicketRecord.id)
         )
