@@ -60,7 +60,10 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
     rules = IntakeRules(urgency=settings.urgency_table(), organization_share=settings.organization_share)
-    intake = TicketIntake(sessions, lambda: datetime.now(UTC), rules=rules)
+    intake = TicketIntake(
+        sessions, lambda: datetime.now(UTC), rules=rules, max_hold=settings.intake_max_hold_seconds,
+        process_database_url=settings.database_url if settings.intake_process else None,
+    )
     service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS, intake)
     return service, recorder
 
@@ -209,7 +212,8 @@ def migrate_once(settings: Settings) -> None:
 def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
     context = multiprocessing.get_context("spawn")
     child = context.Process(
-        target=_worker_main, args=(replace(settings, tftp_port=-1), index), name=f"provisioner-worker-{index}", daemon=True
+        target=_worker_main, args=(replace(settings, tftp_port=-1), index), name=f"provisioner-worker-{index}",
+        daemon=False,  # it starts a ticket worker process of its own; serve() stops it either way
     )
     child.start()
     return child

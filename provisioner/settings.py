@@ -30,6 +30,8 @@ class Settings:
     gil_switch_ms: float = 0.5  # CPython's GIL switch interval in a server process (default 5 ms)
     sighting_flush_seconds: float = 1.0  # a phone's boot files within it fold into one phone_state write
     support_job_seconds: float = 30.0
+    intake_process: int = 1  # write tickets from a child process (not for an in-memory SQLite)
+    intake_max_hold_seconds: float = 10.0  # a wave of booting phones holds back their tickets at most this long
     finding_urgency: str = ""  # overrides of the urgency table, e.g. "firmware_unknown=medium,unreachable=high"
     organization_share: float = 0.5  # share of a tenant's phones that makes an incident organization-wide
     snmp_enabled: int = 1
@@ -117,6 +119,8 @@ HELP = {
     "gil_switch_ms": "GIL switch interval: how long the event loop can wait for the background writers' thread",
     "sighting_flush_seconds": "how often each server process writes its batch of sightings (and phone_state)",
     "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",
+    "intake_max_hold_seconds": "longest a wave of booting phones (100 or more newly reporting per second) holds back the writing of their tickets; 0 never holds",
+    "intake_process": "1 to write device tickets from a process of its own (a storm's ticket work never holds the event loop), 0 for a thread",
     "finding_urgency": "overrides of the finding -> urgency table (kind=high|medium|low, comma separated)",
     "organization_share": "share of a tenant's phones on one incident that makes its impact organization",
     "snmp_enabled": "1 to verify phones over SNMP after they fetch a config, 0 to switch off",

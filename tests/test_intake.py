@@ -157,7 +157,7 @@ def test_only_phones_that_no_longer_show_a_ticket_s_finding_get_a_recovery_pass(
         observation(tenant_id, macs[6], "Ventas", "34.72.0.75", clock()),  # on no ticket
     ]
     ticket_id = open_tickets(sessions, clock)[0].id
-    assert intake._recoveries(batch) == {ticket_id: [macs[1], macs[2]]}
+    assert intake._writer._recoveries(batch) == {ticket_id: [macs[1], macs[2]]}
     intake.process(batch)
     assert intake.stats.recovered == 2
     with sessions() as session:
@@ -370,7 +370,7 @@ def test_the_ticket_worker_runs_below_the_event_loops_priority_and_finishes_its_
     import os
     import threading
 
-    from provisioner.intake import INTAKE_NICE
+    from provisioner.intake_process import INTAKE_NICE
 
     sessions, tenant_id, clock, _ = world
     seen: dict[str, object] = {}
@@ -421,3 +421,158 @@ def test_a_firmware_image_replaced_under_the_same_name_is_served_new(database_ur
         image.write_bytes(b"second build, longer")
         os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 1_000_000))
         assert fetch() == b"second build, longer"
+
+
+def test_the_ticket_worker_process_writes_survives_a_kill_ignores_group_signals_and_drains_on_shutdown(  # type: ignore[no-untyped-def]
+    world, database_url: str
+) -> None:
+    """With a shareable database the tickets are written from a child process, niced below
+    the server; its stats come back to the intake. A killed child fails one attempt and the
+    retry runs in a new one; Ctrl-C or a SIGTERM to the process group is the server's to
+    handle, not the child's; on shutdown the queue is drained through it and it exits."""
+    import asyncio
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    from provisioner.intake_process import INTAKE_NICE
+
+    sessions, tenant_id, clock, _ = world
+    intake = TicketIntake(sessions, clock, interval=3600, process_database_url=database_url)
+
+    def devices_on_ticket() -> list[str]:
+        tickets = open_tickets(sessions, clock)
+        assert len(tickets) <= 1
+        if not tickets:
+            return []
+        with sessions() as session:
+            return sorted(d.device for d in repository.get(session, tickets[0].id).devices)
+
+    async def scenario() -> tuple[int, int]:
+        context = intake.context(None)
+        await anext(context)
+        first = await intake.worker_pid()
+        assert first != os.getpid()
+        assert os.getpriority(os.PRIO_PROCESS, first) == os.getpriority(os.PRIO_PROCESS, 0) + INTAKE_NICE
+
+        intake.observe(observation(tenant_id, "001565000004", "Bodega", "34.72.0.60", clock()))
+        await intake.drain()
+        assert devices_on_ticket() == ["001565000004"]
+        assert (intake.stats.processed, intake.stats.opened, intake.stats.joined) == (1, 1, 1)  # the child's figures
+
+        os.kill(first, signal.SIGKILL)
+        while Path(f"/proc/{first}").exists() and "zombie" not in Path(f"/proc/{first}/status").read_text():
+            await asyncio.sleep(0.01)
+        intake.observe(observation(tenant_id, "001565000005", "Bodega", "34.72.0.60", clock()))
+        await intake.drain()
+        assert intake.stats.failures == 1  # the dead child's attempt; the retry got a new one
+        assert devices_on_ticket() == ["001565000004", "001565000005"]
+        second = await intake.worker_pid()
+        assert second != first
+
+        os.kill(second, signal.SIGINT)
+        os.kill(second, signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        assert await intake.worker_pid() == second  # still there, still answering
+
+        intake.observe(observation(tenant_id, "001565000006", "Bodega", "34.72.0.60", clock()))
+        with pytest.raises(StopAsyncIteration):
+            await anext(context)  # shutdown drains the queue through the child, then stops it
+        return first, second
+
+    _, second = asyncio.run(scenario())
+    assert devices_on_ticket() == ["001565000004", "001565000005", "001565000006"]
+    assert intake.stats.processed == 3 and intake.stats.joined == 3
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{second}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{second}").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "shareable"),
+    [
+        ("sqlite:///provisioner.sqlite3", True),
+        ("sqlite:////var/lib/provisioner/db.sqlite3", True),
+        ("sqlite://", False),
+        ("sqlite:///:memory:", False),
+        ("postgresql+psycopg://provisioner@db.example.net/provisioner", True),
+        ("postgresql://postgres@127.0.0.1:5432/test", True),
+    ],
+)
+def test_only_a_database_another_process_can_open_gets_a_ticket_worker_process(url: str, shareable: bool) -> None:
+    from provisioner.db.engine import can_share
+
+    assert can_share(url) is shareable
+    intake = TicketIntake(session_factory(make_engine("sqlite://")), lambda: WED, process_database_url=url)
+    assert (intake._process is not None) is shareable
+
+
+@pytest.mark.parametrize(
+    ("phones_per_second", "held_seconds", "max_hold", "holds"),
+    [
+        (0.0, 0.0, 10.0, False),  # nothing arriving
+        (3.0, 0.0, 10.0, False),  # the trickle of periodic resyncs and SNMP polls
+        (99.0, 0.0, 10.0, False),
+        (100.0, 0.0, 10.0, True),  # a site booting at once
+        (2000.0, 9.5, 10.0, True),
+        (2000.0, 10.0, 10.0, False),  # a wave that does not calm down still gets its tickets
+        (2000.0, 0.0, 0.0, False),  # holding switched off
+    ],
+)
+def test_a_wave_of_phones_holds_the_ticket_writing_back_for_a_while(
+    phones_per_second: float, held_seconds: float, max_hold: float, holds: bool
+) -> None:
+    from provisioner.intake import hold_for_wave
+
+    assert hold_for_wave(phones_per_second, held_seconds, max_hold) is holds
+
+
+def wave_scenario(world, max_hold: float, steps: int):  # type: ignore[no-untyped-def]
+    """50 new phones with a finding every 25 ms (2,000 a second) for `steps` steps, against
+    an intake ticking every 50 ms; returns the batch sizes written during and after the wave."""
+    import asyncio
+
+    sessions, tenant_id, clock, _ = world
+    batches: list[int] = []
+
+    class Counting(TicketIntake):
+        def process(self, batch: list[Observation]) -> None:
+            batches.append(len(batch))
+            super().process(batch)
+
+    intake = Counting(sessions, clock, interval=0.05, max_hold=max_hold)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        context = intake.context(None)
+        await anext(context)
+        for step in range(steps):
+            for index in range(50):
+                intake.observe(observation(tenant_id, f"0015651{step * 50 + index:05d}", "Bodega", "34.72.0.60", clock()))
+            await asyncio.sleep(0.025)
+        during = list(batches)
+        for _ in range(200):
+            if sum(batches) == steps * 50:
+                break
+            await asyncio.sleep(0.025)
+        with pytest.raises(StopAsyncIteration):
+            await anext(context)
+        return during, batches[len(during):]
+
+    return asyncio.run(scenario())
+
+
+def test_a_passing_wave_is_written_as_one_batch_once_it_is_over(world) -> None:  # type: ignore[no-untyped-def]
+    during, after = wave_scenario(world, max_hold=30.0, steps=20)
+    assert during == [] and after == [1000]
+    sessions, _, clock, _ = world
+    tickets = open_tickets(sessions, clock)
+    assert len(tickets) == 1
+    with sessions() as session:
+        assert len(repository.get(session, tickets[0].id).devices) == 1000
+
+
+def test_a_wave_that_does_not_pass_is_written_after_the_longest_hold(world) -> None:  # type: ignore[no-untyped-def]
+    during, after = wave_scenario(world, max_hold=0.3, steps=40)  # a 1 s wave
+    assert during and sum(during) + sum(after) == 2000

@@ -7,7 +7,6 @@ statements in chunks (executemany / multi-row VALUES), never one ORM object per 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
