@@ -48,6 +48,7 @@ from support_link.lifecycle import (
 )
 from support_link.priority import Impact, Priority, Urgency, parse_choice
 from support_link.sla import SlaState, TicketType
+from support_link.store.bulk import insert_rows
 from support_link.store.models import AffectedDeviceRecord, EventRecord, TicketRecord, WorkLogRecord
 
 OPEN = (Status.NEW, Status.IN_PROGRESS, Status.ESCALATED)
@@ -647,12 +648,18 @@ def _device_events(
     if not devices:
         return
     at = as_bogota(now, "now")
-    session.execute(insert(EventRecord), [
-        {"ticket_id": ticket_id, "at": at, "actor_kind": str(actor.kind), "actor": actor.name, "kind": kind,
-         "before": {}, "after": {"device": device, "department": department}, "note": None}
+    actor_kind = str(actor.kind)
+    insert_rows(session.connection(), _INSERT_EVENT, [
+        (ticket_id, at, actor_kind, actor.name, kind, {}, {"device": device, "department": department})
         for device, department in devices
-    ])
+    ], _EVENT_COLUMNS)
     _touch(session, ticket_id, at)
+
+
+_INSERT_EVENT = insert(EventRecord.__table__)
+_EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "actor", "kind", "before", "after")
+_INSERT_DEVICE = insert(AffectedDeviceRecord.__table__)
+_DEVICE_COLUMNS = ("ticket_id", "device", "department", "evidence", "joined_at")
 
 
 def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
@@ -717,12 +724,11 @@ def add_devices(
     new = [name for name in names if name not in existing]
     try:
         with session.begin_nested():
-            if new:  # a bulk INSERT, not one ORM object per device: a storm adds thousands
-                session.execute(insert(AffectedDeviceRecord), [
-                    {"ticket_id": ticket_id, "device": name, "department": wanted[name][0],
-                     "evidence": dict(wanted[name][1]), "joined_at": now, "recovered_at": None}
-                    for name in new
-                ])
+            # Pages of rows per statement, not one ORM object (or one executemany row) per
+            # device: a storm adds thousands.
+            insert_rows(session.connection(), _INSERT_DEVICE, [
+                (ticket_id, name, wanted[name][0], dict(wanted[name][1]), now) for name in new
+            ], _DEVICE_COLUMNS)
     except IntegrityError:  # another process added some of them first: the careful way
         return sum(add_device(session, ticket_id, name, *wanted[name], now, actor=actor) for name in names)
     joined = list(new)
