@@ -6,12 +6,10 @@ retakes the GIL, is taken from the event loop) and this store's devices and time
 events of a storm's incident (thousands of rows a batch). SQLAlchemy's executemany spends
 ~10 us of Python per row on parameter processing (and PostgreSQL one Bind/Execute per
 row), and pysqlite releases and retakes the GIL around every row's step. Here the statement is compiled once per dialect and its VALUES group
-repeated for a page of rows (SQLite), or fed as one JSON document of rows that the
-server takes apart (PostgreSQL, json_array_elements: json.dumps writes it in C, where
-psycopg's array adaptation spent ~2.5 us of Python per value, as much as executemany): one
-execution per page, with the values converted as SQLAlchemy would store them (a
-TypeDecorator's own bind processing first; SQLite: UTC text times, JSON text, booleans as
-the 0/1 sqlite3 binds them; PostgreSQL: ISO times with their offset, JSON as it is).
+repeated for a page of rows (SQLite), or fed one array per column through unnest()
+(PostgreSQL): one execution per page, with the values converted as SQLAlchemy would
+store them (a TypeDecorator's own bind processing first; SQLite: UTC text times, JSON text,
+booleans as the 0/1 sqlite3 binds them; PostgreSQL: JSON text, the rest adapted by psycopg).
 A driver's error comes out as SQLAlchemy's (IntegrityError and the rest), as from
 Connection.execute. Other databases get plain executemany.
 """
@@ -32,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
 PAGE_ROWS = 256  # x 16 columns: far below SQLite's 32,766 variables
-POSTGRESQL_PAGE_ROWS = 5000  # one JSON document: no parameter limit, just bounded messages
+POSTGRESQL_PAGE_ROWS = 5000  # one array per column: no parameter limit, just bounded messages
 
 
 def insert_rows(
@@ -66,7 +64,7 @@ def insert_rows(
     sql = ""
     try:
         if dialect == "postgresql":
-            sql, names = _postgresql_json(statement, columns)
+            sql, names = _postgresql_unnest(statement, columns)
         else:
             sql, names = _template(statement, columns, dialect)
         order = [columns.index(name) for name in names]  # the placeholders' order
@@ -78,7 +76,7 @@ def insert_rows(
             for index, convert in converters:
                 arrays[index] = [convert(value) for value in arrays[index]]
             if dialect == "postgresql":
-                cursor.execute(sql, [json.dumps(list(zip(*arrays)))])  # one JSON array of rows
+                cursor.execute(sql, arrays)  # one array per column (unnest)
             else:
                 cursor.execute(_repeat_values(sql, len(arrays[0])), list(chain.from_iterable(zip(*arrays))))
     except connection.dialect.loaded_dbapi.Error as error:
@@ -97,10 +95,10 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
         if isinstance(kind, TypeDecorator):  # e.g. a UTC-only datetime: its own check first
             steps.append(_bind_processing(kind, dialect))
             kind = kind.impl_instance
-        if isinstance(kind, JSON) and dialect == "sqlite":
+        if isinstance(kind, JSON):
             steps.append(_json_text)
-        elif isinstance(kind, DateTime):
-            steps.append(_sqlite_time if dialect == "sqlite" else _iso_time)
+        elif dialect == "sqlite" and isinstance(kind, DateTime):
+            steps.append(_sqlite_time)
         if steps:
             found.append((index, steps[0] if len(steps) == 1 else _chain(steps)))
     return tuple(found)
@@ -128,10 +126,6 @@ def _json_text(value: object) -> object:
     if isinstance(value, (list, tuple)) and not value:
         return "[]"  # most sightings: no findings
     return json.dumps(value)
-
-
-def _iso_time(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _sqlite_time(value: object) -> object:
@@ -163,27 +157,21 @@ def _template(statement: Insert, columns: tuple[str, ...], dialect: str) -> tupl
 
 
 @lru_cache(maxsize=64)
-def _postgresql_json(statement: Insert, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The statement reading its rows from one JSON array of row arrays: a short text that
-    the server parses once, whatever the number of rows. Each field is cast to its
-    column's unbounded type (VARCHAR, not VARCHAR(8): an explicit cast would cut an
-    over-long value silently, the insert's own assignment refuses it as VALUES would);
-    JSON columns take their element as it is."""
+def _postgresql_unnest(statement: Insert, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The statement reading its rows from one array per column (unnest): a short text that
+    psycopg parses once, whatever the number of rows, and arrays it adapts in C."""
     one_row_sql, names = _template(statement, columns, "postgresql")
-    fields = []
-    for index, name in enumerate(names):
-        kind = statement.table.c[name].type  # type: ignore[union-attr]
-        if isinstance(kind, TypeDecorator):
-            kind = kind.impl_instance
-        if isinstance(kind, JSON):
-            fields.append(f"row_->{index}")
-        else:
-            fields.append(f"(row_->>{index})::{_LENGTH.sub('', kind.compile(dialect=_DIALECTS['postgresql']))}")
+    table = statement.table
+    # Arrays of the unbounded type (VARCHAR, not VARCHAR(8)): an explicit cast would cut
+    # an over-long value silently, the insert's own assignment refuses it as VALUES would.
+    arrays = ", ".join(
+        f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=_DIALECTS['postgresql']))}[]"  # type: ignore[union-attr]
+        for name in names
+    )
     found = _VALUES.search(one_row_sql)
     if found is None:
         raise ValueError("not an INSERT .. VALUES (..) statement")
-    rows = f"SELECT {', '.join(fields)} FROM json_array_elements(%s::json) AS row_"
-    return one_row_sql[: found.start()] + rows + one_row_sql[found.end() :], names
+    return one_row_sql[: found.start()] + f"SELECT * FROM unnest({arrays})" + one_row_sql[found.end() :], names
 
 
 _LENGTH = re.compile(r"\(\d+\)")
