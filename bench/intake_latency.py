@@ -3,25 +3,33 @@
 For each run: a fresh database with one tenant, 5,000 "storm" phones and 200 "probe" phones
 (all Yealink T21P), one `provisioner serve` (SNMP off). Three 5,000-phone storms follow, each
 at 128 phones at once from a process of its own, while the 200 probe phones fetch their
-config over and over (32 at a time) until the storm is over and `--tail` seconds more:
+config over and over (32 at a time) for `--window` seconds from the storm's start. The storm
+and the writing of the tickets it raised (watched in the database) must both end inside
+that window, else the run fails: every phase is measured over the same stretch of time,
+and the whole of the ticket worker's work is inside it, however late it starts.
 
   quiet    the storm phones report the supported firmware: no finding, nothing for the
            ticket worker but its routine pass (the baseline)
   raise    they report an unsupported firmware: 5,000 findings, one incident takes them all
   recover  they report the supported firmware again: all 5,000 recover, the incident is
            resolved
+  control  the same again: nothing left for the ticket worker. The phases always run in
+           this order while the database and the server's heap grow; what the control
+           differs from quiet by is that drift, not ticket work
 
 The storms differ only in what they give the ticket worker: each one starts with the answer
 caches emptied (config_version bumped, as any config change does), so every storm renders
-its configs afresh. The incident's size after each phase shows that the worker finished its
-work inside the measured window.
+its configs afresh.
 
-Prints p50/p99 of the probe per phase and run, the CPU the server (all its threads and
-processes) and PostgreSQL (all its backends) used during each phase, the medians of `--runs` runs and the ratios
+Prints per phase and run: p50/p99 of the probe over the whole window, p99 of the fetches
+started during the storm and after its last phone (when a worker held back by the wave
+writes), how long after the storm the tickets were written, and the CPU the server (all its threads and processes) and
+PostgreSQL (all its backends) used; then the medians of `--runs` runs and the ratios
 raise / quiet and recover / quiet.
 
     .venv/bin/python bench/intake_latency.py                 # SQLite, 3 runs
     .venv/bin/python bench/intake_latency.py --backend postgresql
+    .venv/bin/python bench/intake_latency.py --backend postgresql --intake-process 0 --max-hold 0   # session 4's design
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import asyncio
 import csv
 import json
 import multiprocessing
+import multiprocessing.sharedctypes
 import multiprocessing.synchronize
 import os
 import statistics
@@ -39,6 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -55,6 +65,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROVISIONER = str(Path(sys.executable).parent / "provisioner")
 ADMIN_URL = os.environ.get("PROVISIONER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BAD, GOOD = 5000, 200
+# (phase, firmware the storm phones report, (phones on the incident, still affected) once written)
+PHASES = (("quiet", "34.72.0.75", (0, 0)), ("raise", "34.72.0.60", (BAD, BAD)), ("recover", "34.72.0.75", (BAD, 0)),
+          ("control", "34.72.0.75", (BAD, 0)))
 DEPARTMENTS = ["Ventas", "Bodega", "Gerencia"]
 
 
@@ -129,30 +142,49 @@ def incident_devices(url: str) -> tuple[int, int]:
     return len(devices), sum(1 for d in devices if d["recovered_at"] is None)
 
 
-def _storm_process(base: str, key: str, firmware: str, done: "multiprocessing.synchronize.Event") -> None:
-    """The storm in a process of its own: its client work must not delay the probe's."""
+def ticket_state(url: str) -> tuple[int, int]:
+    """(phones on the incident, of which still affected): this bench's tenant has one at most."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT count(*), coalesce(sum(CASE WHEN recovered_at IS NULL THEN 1 ELSE 0 END), 0) FROM sl_affected_device"
+            )).one()
+        return int(row[0]), int(row[1])
+    finally:
+        engine.dispose()
+
+
+def _storm_process(base: str, key: str, firmware: str, url: str, expected: tuple[int, int],
+                   storm_end: "multiprocessing.sharedctypes.Synchronized[float]",
+                   work_done: "multiprocessing.sharedctypes.Synchronized[float]") -> None:
+    """The storm in a process of its own (its client work must not delay the probe's); then
+    it watches the database until the ticket worker has written the storm's tickets."""
     asyncio.run(fetch_all(base, key, [(i, firmware) for i in range(BAD)], 128))
-    done.set()
+    storm_end.value = time.monotonic()
+    deadline = time.monotonic() + 120
+    while ticket_state(url) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if ticket_state(url) == expected:
+        work_done.value = time.monotonic()
 
 
-async def probe_until(base: str, key: str, done: "multiprocessing.synchronize.Event", tail: float) -> list[float]:
-    """The compliant phones fetch their config over and over, 32 at a time, until the storm
-    is over and `tail` seconds more (the ticket worker drains every 0.5 s)."""
-    latencies: list[float] = []
-    stop_at: list[float] = []
+async def probe_for(base: str, key: str, seconds: float) -> list[tuple[float, float]]:
+    """The compliant phones fetch their config over and over, 32 at a time, for `seconds`.
+    Returns (start, latency) pairs."""
+    latencies: list[tuple[float, float]] = []
+    stop_at = time.monotonic() + seconds
 
     async def lane(session: aiohttp.ClientSession, offset: int) -> None:
         index = offset
-        while not stop_at or time.monotonic() < stop_at[0]:
-            if done.is_set() and not stop_at:
-                stop_at.append(time.monotonic() + tail)
+        while time.monotonic() < stop_at:
             phone = BAD + index % GOOD
-            started = time.perf_counter()
+            started = time.monotonic()
             async with session.get(f"{base}/prov/{key}/{mac(phone)}.cfg",
                                    headers={"User-Agent": ua(phone, "34.72.0.75")}) as r:
                 await r.read()
                 assert r.status == 200, r.status
-            latencies.append(time.perf_counter() - started)
+            latencies.append((started, time.monotonic() - started))
             index += 32
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
@@ -166,32 +198,46 @@ def postmaster() -> int | None:
     return int(found[0]) if found else None
 
 
-def measure(url: str, base: str, key: str, firmware: str, tail: float) -> list[float]:
-    """Probe latencies during one 5,000-phone storm whose phones report `firmware`. The
-    answer caches are emptied first (as any config change does), so that every phase's
-    storm renders its configs afresh and differs from the others only in its findings."""
+@dataclass
+class Phase:
+    latencies: list[tuple[float, float]]  # (started, seconds) of each probe fetch
+    storm_end: float
+    work_done: float  # when the incident showed the storm's tickets written (0: never)
+    window_end: float
+
+
+def measure(url: str, base: str, key: str, firmware: str, expected: tuple[int, int], window: float) -> Phase:
+    """Probe latencies for `window` seconds from the start of a 5,000-phone storm whose phones
+    report `firmware`; `expected` is the incident once the ticket worker has written what the
+    storm raised. The answer caches are emptied first (as any config change does), so that
+    every phase's storm renders its configs afresh and differs from the others only in its
+    findings."""
     engine = create_engine(url)
     with session_factory(engine).begin() as session:
         bump_config_version(session)
     engine.dispose()
     time.sleep(1)  # the server checks config_version every 0.25 s
-    done = multiprocessing.get_context("spawn").Event()
-    storm = multiprocessing.get_context("spawn").Process(target=_storm_process, args=(base, key, firmware, done))
+    context = multiprocessing.get_context("spawn")
+    storm_end, work_done = context.Value("d", 0.0), context.Value("d", 0.0)
+    storm = context.Process(target=_storm_process, args=(base, key, firmware, url, expected, storm_end, work_done))
     storm.start()
     try:
-        return asyncio.run(probe_until(base, key, done, tail))
+        latencies = asyncio.run(probe_for(base, key, window))
+        window_end = time.monotonic()
     finally:
-        storm.join(timeout=120)
+        storm.join(timeout=180)
+    return Phase(latencies, storm_end.value, work_done.value, window_end)
 
 
-def one_run(backend: str, tail: float) -> dict[str, float]:
+def one_run(backend: str, window: float, server_env: dict[str, str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         url = database(backend, workdir)
         tenant = tenant_with_phones(url, workdir, BAD + GOOD)
         port = 18000 + os.getpid() % 1000
         env = {**os.environ, "PROVISIONER_DATABASE_URL": url, "PROVISIONER_HTTP_PORT": str(port),
-               "PROVISIONER_TFTP_PORT": "-1", "PROVISIONER_SNMP_ENABLED": "0", "PROVISIONER_LOG_LEVEL": "WARNING"}
+               "PROVISIONER_TFTP_PORT": "-1", "PROVISIONER_SNMP_ENABLED": "0", "PROVISIONER_LOG_LEVEL": "WARNING",
+               **server_env}
         server = subprocess.Popen([PROVISIONER, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         result: dict[str, float] = {}
@@ -205,14 +251,22 @@ def one_run(backend: str, tail: float) -> dict[str, float]:
             asyncio.run(fetch_all(base, tenant["key"], [(i, "34.72.0.75") for i in range(BAD, BAD + GOOD)] * 5, 32))
             time.sleep(2)
             database_server = postmaster() if backend == "postgresql" else None
-            for phase, firmware in (("quiet", "34.72.0.75"), ("raise", "34.72.0.60"), ("recover", "34.72.0.75")):
+            for phase, firmware, expected in PHASES:
                 cpu = tree_cpu_seconds(server.pid), tree_cpu_seconds(database_server) if database_server else 0.0
-                latencies = measure(url, base, tenant["key"], firmware, tail)
+                measured = measure(url, base, tenant["key"], firmware, expected, window)
                 result[f"{phase}_server_cpu_s"] = tree_cpu_seconds(server.pid) - cpu[0]
                 result[f"{phase}_db_cpu_s"] = (tree_cpu_seconds(database_server) - cpu[1]) if database_server else 0.0
+                if not measured.storm_end or not measured.work_done or measured.work_done > measured.window_end:
+                    raise SystemExit(f"{phase}: the storm or its tickets did not finish inside the {window} s window")
+                latencies = [seconds for _, seconds in measured.latencies]
+                during = [seconds for started, seconds in measured.latencies if started < measured.storm_end]
+                after = [seconds for started, seconds in measured.latencies if started >= measured.storm_end]
                 result[f"{phase}_p50_ms"] = percentile(latencies, 0.5) * 1000
                 result[f"{phase}_p99_ms"] = percentile(latencies, 0.99) * 1000
                 result[f"{phase}_fetches"] = len(latencies)
+                result[f"{phase}_storm_p99_ms"] = percentile(during, 0.99) * 1000
+                result[f"{phase}_after_p99_ms"] = percentile(after, 0.99) * 1000
+                result[f"{phase}_work_after_storm_s"] = measured.work_done - measured.storm_end
                 on_incident, affected = incident_devices(url)
                 result[f"{phase}_incident"] = on_incident
                 result[f"{phase}_affected"] = affected
@@ -226,23 +280,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tail", type=float, default=2.0, help="seconds the probe goes on after each storm")
+    parser.add_argument("--window", type=float, default=12.0,
+                        help="seconds the probe runs from each storm's start (the storm and its tickets must end inside it)")
+    parser.add_argument("--intake-process", choices=["0", "1"], help="the server's PROVISIONER_INTAKE_PROCESS (default: its own)")
+    parser.add_argument("--max-hold", help="the server's PROVISIONER_INTAKE_MAX_HOLD_SECONDS (default: its own)")
     args = parser.parse_args()
+    server_env = {name: value for name, value in (("PROVISIONER_INTAKE_PROCESS", args.intake_process),
+                                                  ("PROVISIONER_INTAKE_MAX_HOLD_SECONDS", args.max_hold)) if value is not None}
     runs = []
     for n in range(args.runs):
-        result = one_run(args.backend, args.tail)
+        result = one_run(args.backend, args.window, server_env)
         runs.append(result)
         print(f"run {n + 1}: " + "  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()), flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"median ({args.backend}, {args.runs} runs):")
-    for phase in ("quiet", "raise", "recover"):
+    print(f"median ({args.backend}, {args.runs} runs, server {server_env or 'defaults'}):")
+    for phase, _, _ in PHASES:
         print(f"  {phase:8} p50 {med[phase + '_p50_ms']:6.1f} ms  p99 {med[phase + '_p99_ms']:6.1f} ms  "
-              f"({med[phase + '_fetches']:.0f} fetches; incident {med[phase + '_incident']:.0f} phones, "
-              f"{med[phase + '_affected']:.0f} affected; CPU server {med[phase + '_server_cpu_s']:.2f} s, "
-              f"PostgreSQL {med[phase + '_db_cpu_s']:.2f} s)")
-    for phase in ("raise", "recover"):
+              f"p99 during / after the storm {med[phase + '_storm_p99_ms']:6.1f} / {med[phase + '_after_p99_ms']:5.1f} ms  "
+              f"(tickets written {med[phase + '_work_after_storm_s']:.1f} s after the storm; {med[phase + '_fetches']:.0f} fetches; "
+              f"incident {med[phase + '_incident']:.0f} phones, {med[phase + '_affected']:.0f} affected; "
+              f"CPU server {med[phase + '_server_cpu_s']:.2f} s, PostgreSQL {med[phase + '_db_cpu_s']:.2f} s)")
+    for phase in ("raise", "recover", "control"):
         print(f"  {phase} / quiet: p50 {med[phase + '_p50_ms'] / med['quiet_p50_ms']:.2f}  "
-              f"p99 {med[phase + '_p99_ms'] / med['quiet_p99_ms']:.2f}")
+              f"p99 {med[phase + '_p99_ms'] / med['quiet_p99_ms']:.2f}  "
+              f"p99 during the storm {med[phase + '_storm_p99_ms'] / med['quiet_storm_p99_ms']:.2f}  "
+              f"p99 after it {med[phase + '_after_p99_ms'] / med['quiet_after_p99_ms']:.2f}")
 
 
 if __name__ == "__main__":
