@@ -76,6 +76,8 @@ def insert_rows(
             for index, convert in converters:
                 arrays[index] = [convert(value) for value in arrays[index]]
             if dialect == "postgresql":
+                for index in _json_positions(statement, names):  # one JSON document, written in C
+                    arrays[index] = json.dumps(arrays[index])
                 cursor.execute(sql, arrays)  # one array per column (unnest)
             else:
                 cursor.execute(_repeat_values(sql, len(arrays[0])), list(chain.from_iterable(zip(*arrays))))
@@ -96,7 +98,8 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
             steps.append(_bind_processing(kind, dialect))
             kind = kind.impl_instance
         if isinstance(kind, JSON):
-            steps.append(_json_text)
+            if dialect == "sqlite":  # PostgreSQL: the whole column goes as one JSON document
+                steps.append(_json_text)
         elif dialect == "sqlite" and isinstance(kind, DateTime):
             steps.append(_sqlite_time)
         if steps:
@@ -164,14 +167,32 @@ def _postgresql_unnest(statement: Insert, columns: tuple[str, ...]) -> tuple[str
     table = statement.table
     # Arrays of the unbounded type (VARCHAR, not VARCHAR(8)): an explicit cast would cut
     # an over-long value silently, the insert's own assignment refuses it as VALUES would.
+    json_columns = _json_positions(statement, names)
     arrays = ", ".join(
-        f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=_DIALECTS['postgresql']))}[]"  # type: ignore[union-attr]
-        for name in names
+        # A JSON column's values come as one JSON array: psycopg would quote each element
+        # of a json[] in Python (a regex per value); json.dumps writes the page in C.
+        "ARRAY(SELECT value FROM json_array_elements(%s::json) WITH ORDINALITY ORDER BY ordinality)"
+        if index in json_columns
+        else f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=_DIALECTS['postgresql']))}[]"  # type: ignore[union-attr]
+        for index, name in enumerate(names)
     )
     found = _VALUES.search(one_row_sql)
     if found is None:
         raise ValueError("not an INSERT .. VALUES (..) statement")
     return one_row_sql[: found.start()] + f"SELECT * FROM unnest({arrays})" + one_row_sql[found.end() :], names
+
+
+@lru_cache(maxsize=64)
+def _json_positions(statement: Insert, names: tuple[str, ...]) -> frozenset[int]:
+    """Positions of the JSON columns (a TypeDecorator over JSON included) among `names`."""
+    found = set()
+    for index, name in enumerate(names):
+        kind = statement.table.c[name].type  # type: ignore[union-attr]
+        if isinstance(kind, TypeDecorator):
+            kind = kind.impl_instance
+        if isinstance(kind, JSON):
+            found.add(index)
+    return frozenset(found)
 
 
 _LENGTH = re.compile(r"\(\d+\)")
