@@ -277,7 +277,6 @@ class TicketIntake:
             await self._process.stop()
 
 
-
 class TicketWriter:
     """Observations -> ticket changes in the database. Blocking: a worker thread or the
     ticket worker process runs it, never the event loop."""

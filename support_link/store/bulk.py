@@ -5,13 +5,16 @@ the process that serves phones, so what it costs in Python, and every time it gi
 retakes the GIL, is taken from the event loop) and this store's devices and timeline
 events of a storm's incident (thousands of rows a batch). SQLAlchemy's executemany spends
 ~10 us of Python per row on parameter processing (and PostgreSQL one Bind/Execute per
-row), and pysqlite releases and retakes the GIL around every row's step. Here the statement is compiled once per dialect and its VALUES group
-repeated for a page of rows (SQLite), or fed one array per column through unnest()
-(PostgreSQL): one execution per page, with the values converted as SQLAlchemy would
-store them (a TypeDecorator's own bind processing first; SQLite: UTC text times, JSON text,
-booleans as the 0/1 sqlite3 binds them; PostgreSQL: JSON text, the rest adapted by psycopg).
-A driver's error comes out as SQLAlchemy's (IntegrityError and the rest), as from
-Connection.execute. Other databases get plain executemany.
+row), and pysqlite releases and retakes the GIL around every row's step.
+
+Here the statement is compiled once per dialect and its VALUES group repeated for a page
+of rows (SQLite), or fed one array per column through unnest() (PostgreSQL; a JSON column
+as one JSON document, which json.dumps writes in C where psycopg would quote each element
+of a json[] in Python): one execution per page, with the values converted as SQLAlchemy
+would store them (a TypeDecorator's own bind processing first; SQLite: UTC text times,
+JSON text, booleans as the 0/1 sqlite3 binds them; PostgreSQL: the rest adapted by
+psycopg). A driver's error comes out as SQLAlchemy's (IntegrityError and the rest), as
+from Connection.execute. Other databases get plain executemany.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import JSON, Connection, DateTime, TypeDecorator, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeEngine
 
 PAGE_ROWS = 256  # x 16 columns: far below SQLite's 32,766 variables
 POSTGRESQL_PAGE_ROWS = 5000  # one array per column: no parameter limit, just bounded messages
@@ -92,11 +96,11 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
     """(position, conversion) for the columns whose values the driver cannot take as they are."""
     found = []
     for index, name in enumerate(names):
-        kind = statement.table.c[name].type  # type: ignore[union-attr]
+        declared = statement.table.c[name].type  # type: ignore[union-attr]
         steps: list[Callable[[object], object]] = []
-        if isinstance(kind, TypeDecorator):  # e.g. a UTC-only datetime: its own check first
-            steps.append(_bind_processing(kind, dialect))
-            kind = kind.impl_instance
+        if isinstance(declared, TypeDecorator):  # e.g. a UTC-only datetime: its own check first
+            steps.append(_bind_processing(declared, dialect))
+        kind = _stored_type(declared)
         if isinstance(kind, JSON):
             if dialect == "sqlite":  # PostgreSQL: the whole column goes as one JSON document
                 steps.append(_json_text)
@@ -185,14 +189,15 @@ def _postgresql_unnest(statement: Insert, columns: tuple[str, ...]) -> tuple[str
 @lru_cache(maxsize=64)
 def _json_positions(statement: Insert, names: tuple[str, ...]) -> frozenset[int]:
     """Positions of the JSON columns (a TypeDecorator over JSON included) among `names`."""
-    found = set()
-    for index, name in enumerate(names):
-        kind = statement.table.c[name].type  # type: ignore[union-attr]
-        if isinstance(kind, TypeDecorator):
-            kind = kind.impl_instance
-        if isinstance(kind, JSON):
-            found.add(index)
-    return frozenset(found)
+    return frozenset(
+        index for index, name in enumerate(names)
+        if isinstance(_stored_type(statement.table.c[name].type), JSON)  # type: ignore[union-attr]
+    )
+
+
+def _stored_type(kind: TypeEngine[object]) -> TypeEngine[object]:
+    """The type the database stores (a TypeDecorator's underlying one)."""
+    return kind.impl_instance if isinstance(kind, TypeDecorator) else kind
 
 
 _LENGTH = re.compile(r"\(\d+\)")
