@@ -17,7 +17,7 @@ open moments (12:30:00 and 18:00:00 are closed), but a budget may run out exactl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -84,6 +84,12 @@ class BusinessCalendar:
         if day in self.extra_closed:
             return False
         return day.weekday() < _SATURDAY and day not in national_holidays(self.country, day.year)
+
+    def prime(self, years: Iterable[int]) -> None:
+        """Build the holiday tables of `years` now: each costs tens of milliseconds of Python,
+        which a server would otherwise pay in the middle of its first ticket's work."""
+        for year in years:
+            national_holidays(self.country, year)
 
     def windows_on(self, day: date) -> tuple[Window, ...]:
         """The open windows of `day` as Bogota datetimes; () on a closed day."""

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from support_link.calendar import DEFAULT_CALENDAR, BusinessCalendar
+from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar
 from support_link.lifecycle import SYSTEM, CloseIfDue, Status
 from support_link.mail import MailReport, MailSettings, forward_pending
 from support_link.sla import SlaState
@@ -111,6 +111,8 @@ class SupportJobs:
         return report
 
     async def _loop(self) -> None:
+        this_year = datetime.now(BOGOTA).year  # the real year: only a cache is warmed
+        await asyncio.to_thread(self.calendar.prime, (this_year, this_year + 1))
         while not self._stopping:
             try:
                 report = await asyncio.to_thread(self.run_once)

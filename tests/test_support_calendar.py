@@ -17,6 +17,7 @@ from support_link.calendar import (
     as_bogota,
     business_time_between,
     is_open,
+    national_holidays,
     next_open,
 )
 from support_link.errors import CalendarConfigError, CalendarError, NaiveDatetimeError
@@ -255,3 +256,12 @@ def test_larger_budget_never_ends_earlier(start: datetime, small: timedelta, ext
 @given(start=moments, later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)), delta=budgets)
 def test_later_start_never_ends_earlier(start: datetime, later: timedelta, delta: timedelta) -> None:
     assert add_business_time(start + later, delta) >= add_business_time(start, delta)
+
+
+def test_prime_builds_the_holiday_tables_ahead() -> None:
+    national_holidays.cache_clear()
+    BusinessCalendar().prime((2031, 2032))
+    assert national_holidays.cache_info().currsize == 2
+    DEFAULT_CALENDAR.is_working_day(date(2031, 12, 8))  # Inmaculada Concepción, a Monday
+    assert national_holidays.cache_info().misses == 2  # answered from the primed table
+    assert not DEFAULT_CALENDAR.is_working_day(date(2031, 12, 8))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from support_link.calendar import BOGOTA, national_holidays
 from support_link.jobs import JobReport, SupportJobs, run_due_work
 from support_link.lifecycle import Resolve, Respond
 from support_link.sla import SlaState
@@ -186,3 +187,18 @@ async def test_each_pass_forwards_pending_mail(db: Db) -> None:
     root, reply = server.inbox.messages
     assert root["Subject"] == f"[Caso #{ticket_id}] Recepción sin tono"
     assert reply["In-Reply-To"] == root["Message-ID"]
+
+
+async def test_the_job_builds_this_and_next_years_holidays_before_its_first_pass(db: Db) -> None:
+    national_holidays.cache_clear()
+    jobs = SupportJobs(db.sessions, Clock(bog(2026, 3, 18, 10, 0)), interval=3600)
+    await jobs.start()
+    try:
+        await _until(lambda: jobs.passes == 1)
+    finally:
+        await jobs.stop()
+    this_year = datetime.now(BOGOTA).year
+    misses = national_holidays.cache_info().misses
+    national_holidays("CO", this_year)
+    national_holidays("CO", this_year + 1)
+    assert national_holidays.cache_info().misses == misses  # both were built already
