@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.engine import can_share
 from provisioner.db.models import Device, Tenant
-from provisioner.intake_process import WriterProcess, yield_cpu
+from provisioner.intake_process import WriterProcess, in_slices, yield_cpu
 from provisioner.incidents import (
     URGENCY_BY_FINDING,
     DeviceFinding,
@@ -179,20 +179,21 @@ class TicketIntake:
     async def _write_pending(self) -> None:
         """Write what is waiting now; what arrives meanwhile waits for the next tick, where a
         wave still arriving can hold it back again."""
-        batch = self._unsettled(list(self._pending.values()))
+        waiting = list(self._pending.values())
         self._pending.clear()
+        batch = await self._unsettled(waiting)
         if not batch:
             return
         before = self.stats.changes
         try:
             await self._write(batch)
-            self._settle(batch)
+            await self._settle(batch)
         except Exception:
             self.stats.failures += 1
             log.exception("ticket intake failed for %d observations; retrying once", len(batch))
             try:
                 await self._write(batch)
-                self._settle(batch)
+                await self._settle(batch)
             except Exception:
                 log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
         # Only a real change wakes the queues and the support job: in a storm most
@@ -214,7 +215,7 @@ class TicketIntake:
         """The process that writes this intake's tickets (this one when it uses a thread)."""
         return os.getpid() if self._process is None else await self._process.pid()
 
-    def _unsettled(self, batch: list[Observation]) -> list[Observation]:
+    async def _unsettled(self, batch: list[Observation]) -> list[Observation]:
         """Drop observations that repeat what this intake processed for the phone within
         SETTLED_SECONDS: a phone booting or resyncing shows the same findings at every
         request, and re-checking its tickets each time would cost a storm's worth of
@@ -224,17 +225,19 @@ class TicketIntake:
         if len(self._settled) > SETTLED_LIMIT:
             self._settled = {k: v for k, v in self._settled.items() if v[1] > now}
         fresh = []
-        for observation in batch:
-            settled = self._settled.get((observation.tenant_id, observation.mac, observation.covers))
-            if settled is None or settled[1] <= now or settled[0] != _keys(observation):
-                fresh.append(observation)
+        async for part in in_slices(batch):
+            for observation in part:
+                settled = self._settled.get((observation.tenant_id, observation.mac, observation.covers))
+                if settled is None or settled[1] <= now or settled[0] != _keys(observation):
+                    fresh.append(observation)
         self.stats.repeats += len(batch) - len(fresh)
         return fresh
 
-    def _settle(self, batch: list[Observation]) -> None:
+    async def _settle(self, batch: list[Observation]) -> None:
         until = self._monotonic() + SETTLED_SECONDS
-        for observation in batch:
-            self._settled[(observation.tenant_id, observation.mac, observation.covers)] = (_keys(observation), until)
+        async for part in in_slices(batch):
+            for observation in part:
+                self._settled[(observation.tenant_id, observation.mac, observation.covers)] = (_keys(observation), until)
 
     async def _run(self) -> None:
         clock = asyncio.get_running_loop().time

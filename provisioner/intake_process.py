@@ -19,11 +19,13 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from provisioner.intake import IntakeRules, IntakeStats, Observation, TicketWriter
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("provisioner.intake")
 
 INTAKE_NICE = 10  # below the event loop serving configs
+LOOP_SLICE = 500  # observations handled per turn of the event loop: a storm's 5,000 must not stall fetches
+_T = TypeVar("_T")
 
 
 class WriterProcess:
@@ -46,7 +50,10 @@ class WriterProcess:
         self._executor().submit(os.getpid)
 
     async def write(self, batch: list[Observation], now: datetime) -> IntakeStats:
-        return await self._call(_write, batch, now)
+        # Pickled here a slice per turn of the event loop: the pool's feeder thread would
+        # pickle a storm's batch in one go, holding the interpreter lock against the loop.
+        parts = [pickle.dumps(part, pickle.HIGHEST_PROTOCOL) async for part in in_slices(batch)]
+        return await self._call(_write, parts, now)
 
     async def pid(self) -> int:
         return await self._call(os.getpid)
@@ -75,6 +82,14 @@ class WriterProcess:
         return self._pool
 
 
+async def in_slices(items: list[_T]) -> AsyncIterator[list[_T]]:
+    """`items` LOOP_SLICE at a time, letting the event loop serve fetches between slices."""
+    for start in range(0, len(items), LOOP_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        yield items[start : start + LOOP_SLICE]
+
+
 def yield_cpu() -> None:
     """Run the calling thread (Linux nice is per thread) below the event loop's priority:
     a storm's 5,000 findings must not slow the configs being served."""
@@ -101,6 +116,6 @@ def _start_child(database_url: str, rules: IntakeRules, log_level: int) -> None:
     _writer = TicketWriter(session_factory(make_engine(database_url)), rules)
 
 
-def _write(batch: list[Observation], now: datetime) -> IntakeStats:
+def _write(parts: list[bytes], now: datetime) -> IntakeStats:
     assert _writer is not None, "initializer did not run"
-    return _writer.process(batch, now)
+    return _writer.process([observation for part in parts for observation in pickle.loads(part)], now)

@@ -576,3 +576,40 @@ def test_a_passing_wave_is_written_as_one_batch_once_it_is_over(world) -> None: 
 def test_a_wave_that_does_not_pass_is_written_after_the_longest_hold(world) -> None:  # type: ignore[no-untyped-def]
     during, after = wave_scenario(world, max_hold=0.3, steps=40)  # a 1 s wave
     assert during and sum(during) + sum(after) == 2000
+
+
+def test_a_storm_s_batch_is_handled_a_slice_per_turn_of_the_event_loop(world) -> None:  # type: ignore[no-untyped-def]
+    """Sorting out, settling and pickling 5,000 observations in one go held the event loop
+    for tens of milliseconds while a storm's tickets were written (bench/intake_latency.py):
+    every fetch waiting meanwhile paid for it. The loop now gets a turn between slices."""
+    import asyncio
+
+    from provisioner.intake_process import LOOP_SLICE, in_slices
+
+    sessions, tenant_id, clock, intake = world
+    batch = [observation(tenant_id, f"0015652{i:05d}", "Bodega", "34.72.0.60", clock()) for i in range(4 * LOOP_SLICE + 1)]
+
+    async def turns_during(work) -> int:  # type: ignore[no-untyped-def]
+        turns = 0
+
+        async def ticker() -> None:
+            nonlocal turns
+            while True:
+                await asyncio.sleep(0)
+                turns += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        before = turns
+        await work
+        task.cancel()
+        return turns - before
+
+    async def scenario() -> None:
+        slices = [len(part) async for part in in_slices(batch)]
+        assert slices == [LOOP_SLICE] * 4 + [1]
+        assert await turns_during(intake._unsettled(batch)) >= 4
+        assert await turns_during(intake._settle(batch)) >= 4
+        assert await intake._unsettled(batch) == []  # settled: a repeat within the window is dropped
+
+    asyncio.run(scenario())
