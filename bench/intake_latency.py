@@ -1,12 +1,21 @@
 """Config-fetch latency while the ticket worker is busy (issue: boot-storm performance).
 
 For each run: a fresh database with one tenant, 5,000 "storm" phones and 200 "probe" phones
-(all Yealink T21P), one `provisioner serve` (SNMP off). Three 5,000-phone storms follow, each
+(all Yealink T21P), one `provisioner serve` (SNMP off). Four 5,000-phone storms follow, each
 at 128 phones at once from a process of its own, while the 200 probe phones fetch their
-config over and over (32 at a time) for `--window` seconds from the storm's start. The storm
-and the writing of the tickets it raised (watched in the database) must both end inside
-that window, else the run fails: every phase is measured over the same stretch of time,
-and the whole of the ticket worker's work is inside it, however late it starts.
+config for `--window` seconds from the storm's start. The storm and the writing of the
+tickets it raised (watched in the database over one connection) must both end inside that
+window, else the run fails: every phase is measured over the same stretch of time, and the
+whole of the ticket worker's work is inside it, however late it starts.
+
+The probe is an open loop by default: `--probe-rate` fetches a second (2,000), each due at
+its time whether or not earlier ones have answered, its latency counted from when it was
+due, so a stall of the server shows in full (a closed loop sends less while the server
+stalls and hides it). `--probe-rate 0` is the closed loop of earlier sessions, 32 fetches
+at a time over and over, which keeps both cores saturated: there any CPU the ticket work
+takes shows as latency. The probe's own garbage collector is off during the window (its
+pauses would count as server latency), and the storm process stays until the window is
+over (its exit is then outside every phase's window).
 
   quiet    the storm phones report the supported firmware: no finding, nothing for the
            ticket worker but its routine pass (the baseline)
@@ -23,12 +32,14 @@ its configs afresh.
 
 Prints per phase and run: p50/p99 of the probe over the whole window, p99 of the fetches
 started during the storm and after its last phone (when a worker held back by the wave
-writes), how long after the storm the tickets were written, and the CPU the server (all its threads and processes) and
-PostgreSQL (all its backends) used; then the medians of `--runs` runs and the ratios
-raise / quiet and recover / quiet.
+writes), how long the storm took and how long after it the tickets were written, and the
+CPU the server (all its threads and processes) and PostgreSQL (all its backends) used; then
+the medians of `--runs` runs, the ratios to quiet, and each run's after-the-storm p99 (the
+spread between runs is the noise to judge a ratio by).
 
     .venv/bin/python bench/intake_latency.py                 # SQLite, 3 runs
     .venv/bin/python bench/intake_latency.py --backend postgresql
+    .venv/bin/python bench/intake_latency.py --backend postgresql --probe-rate 0      # saturating closed loop
     .venv/bin/python bench/intake_latency.py --backend postgresql --intake-process 0 --max-hold 0   # session 4's design
 """
 
@@ -37,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import json
 import multiprocessing
 import multiprocessing.sharedctypes
@@ -52,7 +64,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import StaticPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "storm"))
 from run import tree_cpu_seconds  # noqa: E402
@@ -142,36 +155,71 @@ def incident_devices(url: str) -> tuple[int, int]:
     return len(devices), sum(1 for d in devices if d["recovered_at"] is None)
 
 
-def ticket_state(url: str) -> tuple[int, int]:
+def ticket_state(engine: Engine) -> tuple[int, int]:
     """(phones on the incident, of which still affected): this bench's tenant has one at most."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT count(*), coalesce(sum(CASE WHEN recovered_at IS NULL THEN 1 ELSE 0 END), 0) FROM sl_affected_device"
-            )).one()
-        return int(row[0]), int(row[1])
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT count(*), coalesce(sum(CASE WHEN recovered_at IS NULL THEN 1 ELSE 0 END), 0) FROM sl_affected_device"
+        )).one()
+    return int(row[0]), int(row[1])
 
 
 def _storm_process(base: str, key: str, firmware: str, url: str, expected: tuple[int, int],
+                   storm_start: "multiprocessing.sharedctypes.Synchronized[float]",
                    storm_end: "multiprocessing.sharedctypes.Synchronized[float]",
-                   work_done: "multiprocessing.sharedctypes.Synchronized[float]") -> None:
+                   work_done: "multiprocessing.sharedctypes.Synchronized[float]", until: float) -> None:
     """The storm in a process of its own (its client work must not delay the probe's); then
-    it watches the database until the ticket worker has written the storm's tickets."""
+    it watches the database until the ticket worker has written the storm's tickets, and
+    stays until `until` (its exit costs CPU: at the same time in every phase, after the window)."""
+    storm_start.value = time.monotonic()
     asyncio.run(fetch_all(base, key, [(i, firmware) for i in range(BAD)], 128))
     storm_end.value = time.monotonic()
-    deadline = time.monotonic() + 120
-    while ticket_state(url) != expected and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if ticket_state(url) == expected:
-        work_done.value = time.monotonic()
+    engine = create_engine(url, poolclass=StaticPool)  # one connection: the watching must not load the machine
+    try:
+        deadline = time.monotonic() + 120
+        while ticket_state(engine) != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if ticket_state(engine) == expected:
+            work_done.value = time.monotonic()
+    finally:
+        engine.dispose()
+    time.sleep(max(0.0, until - time.monotonic()))
 
 
-async def probe_for(base: str, key: str, seconds: float) -> list[tuple[float, float]]:
-    """The compliant phones fetch their config over and over, 32 at a time, for `seconds`.
-    Returns (start, latency) pairs."""
+async def probe_for(base: str, key: str, seconds: float, rate: float) -> list[tuple[float, float]]:
+    """The compliant phones fetch their config for `seconds`: at `rate` fetches a second (an
+    open loop: each fetch is due at its time, whether or not earlier ones have answered,
+    and its latency counts from when it was due), or with `rate` 0 over and over, 32 at a
+    time (a closed loop that keeps the server saturated). Returns (start, latency) pairs."""
+    if rate <= 0:
+        return await _saturating_probe(base, key, seconds)
+    latencies: list[tuple[float, float]] = []
+    start = time.monotonic()
+    count = int(seconds * rate)
+
+    async def one(session: aiohttp.ClientSession, n: int, due: float) -> None:
+        phone = BAD + n % GOOD
+        async with session.get(f"{base}/prov/{key}/{mac(phone)}.cfg", headers={"User-Agent": ua(phone, "34.72.0.75")}) as r:
+            await r.read()
+            assert r.status == 200, r.status
+        latencies.append((due, time.monotonic() - due))
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+        running: set[asyncio.Task[None]] = set()
+        sent = 0
+        while sent < count:
+            now = time.monotonic()
+            while sent < count and start + sent / rate <= now:
+                task = asyncio.create_task(one(session, sent, start + sent / rate))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                sent += 1
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*running)
+    return latencies
+
+
+async def _saturating_probe(base: str, key: str, seconds: float) -> list[tuple[float, float]]:
     latencies: list[tuple[float, float]] = []
     stop_at = time.monotonic() + seconds
 
@@ -201,12 +249,14 @@ def postmaster() -> int | None:
 @dataclass
 class Phase:
     latencies: list[tuple[float, float]]  # (started, seconds) of each probe fetch
+    storm_start: float
     storm_end: float
     work_done: float  # when the incident showed the storm's tickets written (0: never)
     window_end: float
 
 
-def measure(url: str, base: str, key: str, firmware: str, expected: tuple[int, int], window: float) -> Phase:
+def measure(url: str, base: str, key: str, firmware: str, expected: tuple[int, int], window: float,
+            rate: float) -> Phase:
     """Probe latencies for `window` seconds from the start of a 5,000-phone storm whose phones
     report `firmware`; `expected` is the incident once the ticket worker has written what the
     storm raised. The answer caches are emptied first (as any config change does), so that
@@ -218,18 +268,22 @@ def measure(url: str, base: str, key: str, firmware: str, expected: tuple[int, i
     engine.dispose()
     time.sleep(1)  # the server checks config_version every 0.25 s
     context = multiprocessing.get_context("spawn")
-    storm_end, work_done = context.Value("d", 0.0), context.Value("d", 0.0)
-    storm = context.Process(target=_storm_process, args=(base, key, firmware, url, expected, storm_end, work_done))
+    storm_start, storm_end, work_done = context.Value("d", 0.0), context.Value("d", 0.0), context.Value("d", 0.0)
+    storm = context.Process(target=_storm_process,
+                            args=(base, key, firmware, url, expected, storm_start, storm_end, work_done,
+                                  time.monotonic() + window + 1))
     storm.start()
+    gc.disable()  # the probe measures the server: a pause of its own collector would count as latency
     try:
-        latencies = asyncio.run(probe_for(base, key, window))
+        latencies = asyncio.run(probe_for(base, key, window, rate))
         window_end = time.monotonic()
     finally:
+        gc.enable()
         storm.join(timeout=180)
-    return Phase(latencies, storm_end.value, work_done.value, window_end)
+    return Phase(latencies, storm_start.value, storm_end.value, work_done.value, window_end)
 
 
-def one_run(backend: str, window: float, server_env: dict[str, str]) -> dict[str, float]:
+def one_run(backend: str, window: float, rate: float, server_env: dict[str, str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         url = database(backend, workdir)
@@ -253,7 +307,7 @@ def one_run(backend: str, window: float, server_env: dict[str, str]) -> dict[str
             database_server = postmaster() if backend == "postgresql" else None
             for phase, firmware, expected in PHASES:
                 cpu = tree_cpu_seconds(server.pid), tree_cpu_seconds(database_server) if database_server else 0.0
-                measured = measure(url, base, tenant["key"], firmware, expected, window)
+                measured = measure(url, base, tenant["key"], firmware, expected, window, rate)
                 result[f"{phase}_server_cpu_s"] = tree_cpu_seconds(server.pid) - cpu[0]
                 result[f"{phase}_db_cpu_s"] = (tree_cpu_seconds(database_server) - cpu[1]) if database_server else 0.0
                 if not measured.storm_end or not measured.work_done or measured.work_done > measured.window_end:
@@ -266,6 +320,7 @@ def one_run(backend: str, window: float, server_env: dict[str, str]) -> dict[str
                 result[f"{phase}_fetches"] = len(latencies)
                 result[f"{phase}_storm_p99_ms"] = percentile(during, 0.99) * 1000
                 result[f"{phase}_after_p99_ms"] = percentile(after, 0.99) * 1000
+                result[f"{phase}_storm_s"] = measured.storm_end - measured.storm_start
                 result[f"{phase}_work_after_storm_s"] = measured.work_done - measured.storm_end
                 on_incident, affected = incident_devices(url)
                 result[f"{phase}_incident"] = on_incident
@@ -282,6 +337,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--window", type=float, default=12.0,
                         help="seconds the probe runs from each storm's start (the storm and its tickets must end inside it)")
+    parser.add_argument("--probe-rate", type=float, default=2000,
+                        help="probe fetches a second (open loop); 0: 32 at a time, over and over (saturates the server)")
     parser.add_argument("--intake-process", choices=["0", "1"], help="the server's PROVISIONER_INTAKE_PROCESS (default: its own)")
     parser.add_argument("--max-hold", help="the server's PROVISIONER_INTAKE_MAX_HOLD_SECONDS (default: its own)")
     args = parser.parse_args()
@@ -289,7 +346,7 @@ def main() -> None:
                                                   ("PROVISIONER_INTAKE_MAX_HOLD_SECONDS", args.max_hold)) if value is not None}
     runs = []
     for n in range(args.runs):
-        result = one_run(args.backend, args.window, server_env)
+        result = one_run(args.backend, args.window, args.probe_rate, server_env)
         runs.append(result)
         print(f"run {n + 1}: " + "  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()), flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -297,9 +354,11 @@ def main() -> None:
     for phase, _, _ in PHASES:
         print(f"  {phase:8} p50 {med[phase + '_p50_ms']:6.1f} ms  p99 {med[phase + '_p99_ms']:6.1f} ms  "
               f"p99 during / after the storm {med[phase + '_storm_p99_ms']:6.1f} / {med[phase + '_after_p99_ms']:5.1f} ms  "
-              f"(tickets written {med[phase + '_work_after_storm_s']:.1f} s after the storm; {med[phase + '_fetches']:.0f} fetches; "
+              f"(storm {med[phase + '_storm_s']:.1f} s, tickets written {med[phase + '_work_after_storm_s']:.1f} s after it; {med[phase + '_fetches']:.0f} fetches; "
               f"incident {med[phase + '_incident']:.0f} phones, {med[phase + '_affected']:.0f} affected; "
               f"CPU server {med[phase + '_server_cpu_s']:.2f} s, PostgreSQL {med[phase + '_db_cpu_s']:.2f} s)")
+    for phase, _, _ in PHASES:
+        print(f"  {phase:8} p99 after the storm, run by run: " + ", ".join(f"{r[phase + '_after_p99_ms']:.1f}" for r in runs) + " ms")
     for phase in ("raise", "recover", "control"):
         print(f"  {phase} / quiet: p50 {med[phase + '_p50_ms'] / med['quiet_p50_ms']:.2f}  "
               f"p99 {med[phase + '_p99_ms'] / med['quiet_p99_ms']:.2f}  "
