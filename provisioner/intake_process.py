@@ -7,7 +7,8 @@ fetches rose by half while a storm's tickets were written (bench/README.md). In 
 process the two share only the CPU, where the child runs niced below the loop.
 
 The child builds its own engine from the database URL; like the server workers, the
-processes agree through the database. Observations go to it pickled, and each batch's
+processes agree through the database. Observations go to it pickled (in the event loop,
+LOOP_SLICE at a time, so a storm's batch never holds the loop for long), and each batch's
 stats come back. A child that dies (the OOM killer, a crash in a driver) fails its batch,
 and the next batch, or the intake's retry of the same one, gets a new child.
 """
@@ -21,10 +22,10 @@ import multiprocessing
 import os
 import pickle
 import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
