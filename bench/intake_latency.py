@@ -186,6 +186,14 @@ def _storm_process(base: str, key: str, firmware: str, url: str, expected: tuple
     time.sleep(max(0.0, until - time.monotonic()))
 
 
+async def _probe_fetch(session: aiohttp.ClientSession, base: str, key: str, n: int) -> None:
+    """The n-th probe fetch: compliant phone BAD + n % GOOD asks for its own file."""
+    phone = BAD + n % GOOD
+    async with session.get(f"{base}/prov/{key}/{mac(phone)}.cfg", headers={"User-Agent": ua(phone, "34.72.0.75")}) as r:
+        await r.read()
+        assert r.status == 200, r.status
+
+
 async def probe_for(base: str, key: str, seconds: float, rate: float) -> list[tuple[float, float]]:
     """The compliant phones fetch their config for `seconds`: at `rate` fetches a second (an
     open loop: each fetch is due at its time, whether or not earlier ones have answered,
@@ -198,10 +206,7 @@ async def probe_for(base: str, key: str, seconds: float, rate: float) -> list[tu
     count = int(seconds * rate)
 
     async def one(session: aiohttp.ClientSession, n: int, due: float) -> None:
-        phone = BAD + n % GOOD
-        async with session.get(f"{base}/prov/{key}/{mac(phone)}.cfg", headers={"User-Agent": ua(phone, "34.72.0.75")}) as r:
-            await r.read()
-            assert r.status == 200, r.status
+        await _probe_fetch(session, base, key, n)
         latencies.append((due, time.monotonic() - due))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
@@ -226,12 +231,8 @@ async def _saturating_probe(base: str, key: str, seconds: float) -> list[tuple[f
     async def lane(session: aiohttp.ClientSession, offset: int) -> None:
         index = offset
         while time.monotonic() < stop_at:
-            phone = BAD + index % GOOD
             started = time.monotonic()
-            async with session.get(f"{base}/prov/{key}/{mac(phone)}.cfg",
-                                   headers={"User-Agent": ua(phone, "34.72.0.75")}) as r:
-                await r.read()
-                assert r.status == 200, r.status
+            await _probe_fetch(session, base, key, index)
             latencies.append((started, time.monotonic() - started))
             index += 32
 

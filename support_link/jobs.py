@@ -112,7 +112,10 @@ class SupportJobs:
 
     async def _loop(self) -> None:
         this_year = datetime.now(BOGOTA).year  # the real year: only a cache is warmed
-        await asyncio.to_thread(self.calendar.prime, (this_year, this_year + 1))
+        try:
+            await asyncio.to_thread(self.calendar.prime, (this_year, this_year + 1))
+        except Exception:  # a warm-up only: the passes report a calendar that cannot work
+            log.exception("could not build the holiday tables ahead; the first pass that needs them will")
         while not self._stopping:
             try:
                 report = await asyncio.to_thread(self.run_once)

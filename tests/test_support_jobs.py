@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from support_link.calendar import BOGOTA, national_holidays
+from support_link.calendar import BOGOTA, BusinessCalendar, national_holidays
 from support_link.jobs import JobReport, SupportJobs, run_due_work
 from support_link.lifecycle import Resolve, Respond
 from support_link.sla import SlaState
@@ -202,3 +202,17 @@ async def test_the_job_builds_this_and_next_years_holidays_before_its_first_pass
     national_holidays("CO", this_year)
     national_holidays("CO", this_year + 1)
     assert national_holidays.cache_info().misses == misses  # both were built already
+
+
+async def test_a_calendar_whose_holidays_cannot_be_built_ahead_does_not_stop_the_job(
+    db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = BusinessCalendar(country="XX")  # the holidays package knows no such country
+    jobs = SupportJobs(db.sessions, Clock(bog(2026, 3, 18, 10, 0)), interval=0.05, calendar=nowhere)
+    with caplog.at_level(logging.ERROR, logger="support_link.jobs"):
+        await jobs.start()
+        try:
+            await _until(lambda: jobs.passes >= 2)  # no ticket needs the calendar: the passes run
+        finally:
+            await jobs.stop()
+    assert "could not build the holiday tables ahead" in caplog.text
