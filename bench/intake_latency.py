@@ -35,7 +35,11 @@ started during the storm and after its last phone (when a worker held back by th
 writes), how long the storm took and how long after it the tickets were written, and the
 CPU the server (all its threads and processes) and PostgreSQL (all its backends) used; then
 the medians of `--runs` runs, the ratios to quiet, and each run's after-the-storm p99 (the
-spread between runs is the noise to judge a ratio by).
+spread between runs is the noise to judge a ratio by), also counted from 0.2 s after the
+storm's last phone ("past its tail": the storm's own last answers and connection closes
+delay the probe for up to ~0.1 s in every phase, and one such tail can make a run's p99).
+`--timeline DIR` writes every probe fetch as CSV (due time from the storm's end, latency),
+to see when the slow ones happen.
 
     .venv/bin/python bench/intake_latency.py                 # SQLite, 3 runs
     .venv/bin/python bench/intake_latency.py --backend postgresql
@@ -82,6 +86,9 @@ BAD, GOOD = 5000, 200
 PHASES = (("quiet", "34.72.0.75", (0, 0)), ("raise", "34.72.0.60", (BAD, BAD)), ("recover", "34.72.0.75", (BAD, 0)),
           ("control", "34.72.0.75", (BAD, 0)))
 DEPARTMENTS = ["Ventas", "Bodega", "Gerencia"]
+# The storm's last answers and 128 connection closes reach the probe for up to ~0.1 s
+# after its last phone, in every phase: "past the tail" starts after that.
+STORM_TAIL = 0.2
 
 
 def mac(index: int) -> str:
@@ -284,7 +291,20 @@ def measure(url: str, base: str, key: str, firmware: str, expected: tuple[int, i
     return Phase(latencies, storm_start.value, storm_end.value, work_done.value, window_end)
 
 
-def one_run(backend: str, window: float, rate: float, server_env: dict[str, str]) -> dict[str, float]:
+def write_timeline(folder: Path, phase: str, measured: Phase) -> None:
+    """Every probe fetch of the phase as a CSV row (due time and latency, in ms from the
+    storm's end; ticket work ends at `work_done`), to see when the slow fetches happen."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = folder / f"{phase}-{len(list(folder.glob(phase + '-*.csv'))) + 1}.csv"
+    with name.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["due_ms_from_storm_end", "latency_ms", "work_done_ms_from_storm_end", "storm_end_monotonic_s"])
+        done = (measured.work_done - measured.storm_end) * 1000
+        for started, seconds in measured.latencies:
+            writer.writerow([f"{(started - measured.storm_end) * 1000:.1f}", f"{seconds * 1000:.2f}", f"{done:.0f}", f"{measured.storm_end:.4f}"])
+
+
+def one_run(backend: str, window: float, rate: float, server_env: dict[str, str], timeline: Path | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         url = database(backend, workdir)
@@ -313,14 +333,18 @@ def one_run(backend: str, window: float, rate: float, server_env: dict[str, str]
                 result[f"{phase}_db_cpu_s"] = (tree_cpu_seconds(database_server) - cpu[1]) if database_server else 0.0
                 if not measured.storm_end or not measured.work_done or measured.work_done > measured.window_end:
                     raise SystemExit(f"{phase}: the storm or its tickets did not finish inside the {window} s window")
+                if timeline is not None:
+                    write_timeline(timeline, phase, measured)
                 latencies = [seconds for _, seconds in measured.latencies]
                 during = [seconds for started, seconds in measured.latencies if started < measured.storm_end]
                 after = [seconds for started, seconds in measured.latencies if started >= measured.storm_end]
+                past_tail = [seconds for started, seconds in measured.latencies if started >= measured.storm_end + STORM_TAIL]
                 result[f"{phase}_p50_ms"] = percentile(latencies, 0.5) * 1000
                 result[f"{phase}_p99_ms"] = percentile(latencies, 0.99) * 1000
                 result[f"{phase}_fetches"] = len(latencies)
                 result[f"{phase}_storm_p99_ms"] = percentile(during, 0.99) * 1000
                 result[f"{phase}_after_p99_ms"] = percentile(after, 0.99) * 1000
+                result[f"{phase}_past_tail_p99_ms"] = percentile(past_tail, 0.99) * 1000
                 result[f"{phase}_storm_s"] = measured.storm_end - measured.storm_start
                 result[f"{phase}_work_after_storm_s"] = measured.work_done - measured.storm_end
                 on_incident, affected = incident_devices(url)
@@ -342,12 +366,13 @@ def main() -> None:
                         help="probe fetches a second (open loop); 0: 32 at a time, over and over (saturates the server)")
     parser.add_argument("--intake-process", choices=["0", "1"], help="the server's PROVISIONER_INTAKE_PROCESS (default: its own)")
     parser.add_argument("--max-hold", help="the server's PROVISIONER_INTAKE_MAX_HOLD_SECONDS (default: its own)")
+    parser.add_argument("--timeline", type=Path, help="write every probe fetch of each phase and run as CSV into this folder")
     args = parser.parse_args()
     server_env = {name: value for name, value in (("PROVISIONER_INTAKE_PROCESS", args.intake_process),
                                                   ("PROVISIONER_INTAKE_MAX_HOLD_SECONDS", args.max_hold)) if value is not None}
     runs = []
     for n in range(args.runs):
-        result = one_run(args.backend, args.window, args.probe_rate, server_env)
+        result = one_run(args.backend, args.window, args.probe_rate, server_env, args.timeline)
         runs.append(result)
         print(f"run {n + 1}: " + "  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()), flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -359,12 +384,14 @@ def main() -> None:
               f"incident {med[phase + '_incident']:.0f} phones, {med[phase + '_affected']:.0f} affected; "
               f"CPU server {med[phase + '_server_cpu_s']:.2f} s, PostgreSQL {med[phase + '_db_cpu_s']:.2f} s)")
     for phase, _, _ in PHASES:
-        print(f"  {phase:8} p99 after the storm, run by run: " + ", ".join(f"{r[phase + '_after_p99_ms']:.1f}" for r in runs) + " ms")
+        print(f"  {phase:8} p99 after the storm, run by run: " + ", ".join(f"{r[phase + '_after_p99_ms']:.1f}" for r in runs) + " ms; "
+              "past its tail: " + ", ".join(f"{r[phase + '_past_tail_p99_ms']:.1f}" for r in runs) + " ms")
     for phase in ("raise", "recover", "control"):
         print(f"  {phase} / quiet: p50 {med[phase + '_p50_ms'] / med['quiet_p50_ms']:.2f}  "
               f"p99 {med[phase + '_p99_ms'] / med['quiet_p99_ms']:.2f}  "
               f"p99 during the storm {med[phase + '_storm_p99_ms'] / med['quiet_storm_p99_ms']:.2f}  "
-              f"p99 after it {med[phase + '_after_p99_ms'] / med['quiet_after_p99_ms']:.2f}")
+              f"p99 after it {med[phase + '_after_p99_ms'] / med['quiet_after_p99_ms']:.2f}  "
+              f"p99 past its tail {med[phase + '_past_tail_p99_ms'] / med['quiet_past_tail_p99_ms']:.2f}")
 
 
 if __name__ == "__main__":
