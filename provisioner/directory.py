@@ -1,9 +1,14 @@
 """Read side of the database for the request path: tenants, devices and their lines.
 
-Lookups are cached in memory and the whole cache is dropped when the shared
-config_version counter moves (any process, any command that changes a config bumps it),
-so a cache hit costs no database round trip and a change is seen within
-`cache_check_seconds`.
+Lookups are cached in memory and replaced when the shared config_version counter moves
+(any process, any command that changes a config bumps it), so a cache hit costs no
+database round trip and a change is seen within `cache_check_seconds`.
+
+A server watches the counter from a worker thread (`prepare_reload`) and installs the
+reloaded tenants and devices on the event loop in one step (`install`): re-reading a large
+tenant's devices took ~100 ms of the loop at 5,200 phones, inside the first fetch after
+every change. Without a watcher (the CLI, tests) the first lookup after
+`cache_check_seconds` checks the counter itself (`refresh_if_changed`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,17 @@ class TenantRecord:
     id: int
     key: str
     view: TenantView
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a directory has loaded, read afresh at `version` (built off the event loop)."""
+
+    version: int | None
+    tenants: dict[str, TenantRecord]
+    devices: dict[tuple[int, str], DeviceRecord]
+    loaded_tenants: frozenset[int]
+    firmware: dict[tuple[int, str], str]
 
 
 @dataclass(frozen=True)
@@ -83,9 +99,12 @@ class Directory:
         self._loaded_tenants: set[int] = set()
         self._firmware: dict[tuple[int, str], str | None] = {}
         self.generation = 0  # bumps whenever the cache is dropped (render caches follow it)
+        self.watched = False  # a server's watcher keeps the cache current: lookups never check
 
     # -- cache control -------------------------------------------------------------------
     def refresh_if_changed(self) -> None:
+        if self.watched:
+            return
         now = self._monotonic()
         if now - self._checked_at < self._settings.cache_check_seconds:
             return
@@ -95,6 +114,35 @@ class Directory:
         if version != self._version:
             self._version = version
             self.invalidate()
+
+    def prepare_reload(self) -> Snapshot | None:
+        """Blocking, for a worker thread: when config_version has moved, the tenants and
+        devices this directory has loaded, read afresh; None when nothing moved."""
+        with self.sessions() as session:
+            version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1))
+            if version == self._version:
+                return None
+            keys = [key for key, record in list(self._tenants.items()) if record is not None]
+            tenants = {
+                tenant.provisioning_key: TenantRecord(tenant.id, tenant.provisioning_key, tenant_view(tenant, self._settings))
+                for tenant in session.scalars(select(Tenant).where(Tenant.provisioning_key.in_(keys)))
+            } if keys else {}
+            loaded = frozenset(self._loaded_tenants)
+            devices: dict[tuple[int, str], DeviceRecord] = {}
+            firmware: dict[tuple[int, str], str] = {}
+            for tenant_id in loaded:
+                self._read_devices(session, tenant_id, devices, firmware)
+        return Snapshot(version, tenants, devices, loaded, firmware)
+
+    def install(self, snapshot: Snapshot) -> None:
+        """Serve from `snapshot` from now on (on the event loop: one step, no I/O)."""
+        self._version = snapshot.version
+        self._tenants = dict(snapshot.tenants)
+        self._devices = dict(snapshot.devices)
+        self._loaded_tenants = set(snapshot.loaded_tenants)
+        for phone, firmware in snapshot.firmware.items():  # what this process heard since wins
+            self._firmware.setdefault(phone, firmware)
+        self.generation += 1
 
     def invalidate(self) -> None:
         self._tenants.clear()
@@ -130,6 +178,19 @@ class Directory:
         one round trip per tenant (per config change) instead of two per phone. A MAC that
         is not here is not assigned; any assignment bumps config_version, which reloads.
         """
+        firmware: dict[tuple[int, str], str] = {}
+        with self.sessions() as session:
+            self._read_devices(session, tenant_id, self._devices, firmware)
+        for phone, version in firmware.items():  # what this process heard since wins over the table
+            self._firmware.setdefault(phone, version)
+        self._loaded_tenants.add(tenant_id)
+
+    @staticmethod
+    def _read_devices(
+        session: Session, tenant_id: int, devices: dict[tuple[int, str], DeviceRecord], firmware: dict[tuple[int, str], str]
+    ) -> None:
+        """The tenant's devices with their lines into `devices`, and its phones' last
+        reported firmware into `firmware`: two queries."""
         query = (
             select(Device.id, Device.mac, Device.model_key, Extension.line, Extension.number, Extension.name,
                    Extension.sip_auth_user, Extension.sip_password, Extension.department)
@@ -137,25 +198,23 @@ class Directory:
             .where(Device.tenant_id == tenant_id)
             .order_by(Device.id, Extension.line)
         )
-        grouped: dict[int, tuple[tuple[object, ...], list[tuple[object, ...]]]] = {}
-        with self.sessions() as session:
-            for row in session.execute(query):
-                device, lines = grouped.setdefault(row.id, (row, []))
-                if row.line is not None:
-                    lines.append(row)
-            reported = session.execute(
-                select(PhoneState.mac, PhoneState.firmware).where(
-                    PhoneState.tenant_id == tenant_id, PhoneState.firmware.is_not(None)
-                )
+        grouped: dict[int, tuple[Row[Any], list[Row[Any]]]] = {}
+        for row in session.execute(query):
+            device, lines = grouped.setdefault(row.id, (row, []))
+            if row.line is not None:
+                lines.append(row)
+        reported = session.execute(
+            select(PhoneState.mac, PhoneState.firmware).where(
+                PhoneState.tenant_id == tenant_id, PhoneState.firmware.is_not(None)
             )
-            for mac, firmware in reported:  # what this process heard since wins over the table
-                self._firmware.setdefault((tenant_id, mac), firmware)
+        )
+        for mac, version in reported:
+            firmware[(tenant_id, mac)] = version
         for device, lines in grouped.values():
             department = next((line.department for line in lines if line.department), "Sin asignar")
-            self._devices[(tenant_id, device.mac)] = DeviceRecord(
+            devices[(tenant_id, device.mac)] = DeviceRecord(
                 device.id, device.mac, device.model_key, tuple(map(line_view, lines)), department
             )
-        self._loaded_tenants.add(tenant_id)
 
     def known_firmware(self, tenant_id: int, mac: str) -> str | None:
         """The last trusted firmware this MAC reported (from any process, seeded from phone_state)."""

@@ -8,6 +8,7 @@ service, and maps the Outcome to its protocol (200 / 404, DATA / "File not found
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import logging
@@ -135,6 +136,7 @@ def create_app(settings: Settings, service: ProvisioningService, recorder: Sight
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/healthz", handle_health)
     app.cleanup_ctx.append(_sighting_writer)
+    app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
     sessions = service.directory.sessions
     setup_web(app, sessions)
@@ -157,6 +159,39 @@ async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
     app[RECORDER].start()
     yield
     await app[RECORDER].stop()
+
+
+async def _directory_watcher(app: web.Application) -> AsyncIterator[None]:
+    """Keep the directory current from a worker thread, so that no fetch reads the
+    database to find a change or to reload a tenant after one (provisioner.directory)."""
+    interval = app[SETTINGS].cache_check_seconds
+    directory = app[SERVICE].directory
+    if interval <= 0:  # every lookup checks: nothing to watch
+        yield
+        return
+
+    async def watch() -> None:
+        while True:
+            try:
+                snapshot = await asyncio.to_thread(directory.prepare_reload)
+                if snapshot is not None:
+                    directory.install(snapshot)
+            except Exception:
+                log.exception("could not check for config changes; retrying in %s s", interval)
+            await asyncio.sleep(interval)
+
+    # The first pass before serving: a pass that began before a tenant's first (cold) load
+    # would replace what that load read, and the next fetch would load it again.
+    first = await asyncio.to_thread(directory.prepare_reload)
+    if first is not None:
+        directory.install(first)
+    directory.watched = True
+    task = asyncio.get_running_loop().create_task(watch(), name="directory-watcher")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    directory.watched = False
 
 
 async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
