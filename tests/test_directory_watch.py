@@ -77,7 +77,7 @@ def test_a_running_server_serves_a_change_without_reading_the_database_on_its_lo
     key = acme_with_one_phone(sessions)
     loop_thread = threading.get_ident()
     on_loop: list[str] = []
-    engine = make_engine(database_url)  # the server's own engine is the one watched below
+    engine = make_engine(database_url)  # the editor's own: only the server's engine is watched below
     event.listen(sessions.kw["bind"], "before_cursor_execute",
                  lambda *args: on_loop.append(args[2]) if threading.get_ident() == loop_thread else None)
 
