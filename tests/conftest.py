@@ -29,7 +29,8 @@ from provisioner.db.engine import make_engine, upgrade_all
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TEMPLATE_DB = "provisioner_test_template"
+# One template per test run (several checkouts may run the suite at once on one server).
+TEMPLATE_DB = f"provisioner_test_template_{os.getpid()}"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -63,6 +64,15 @@ def _postgres_database() -> str:
             raise
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's template database (its name is this run's own)."""
+    if _template_ready:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _drop_postgres_database(url: str) -> None:
