@@ -28,6 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from provisioner.lifeline import exit_with_parent
+
 if TYPE_CHECKING:
     from provisioner.intake import IntakeRules, IntakeStats, Observation, TicketWriter
 
@@ -81,7 +83,7 @@ class WriterProcess:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
-                initargs=(self._database_url, self._rules, logging.getLogger().getEffectiveLevel()),
+                initargs=(self._database_url, self._rules, logging.getLogger().getEffectiveLevel(), os.getpid()),
             )
         return self._pool
 
@@ -105,15 +107,15 @@ def yield_cpu() -> None:
 _writer: TicketWriter | None = None
 
 
-def _start_child(database_url: str, rules: IntakeRules, log_level: int) -> None:
+def _start_child(database_url: str, rules: IntakeRules, log_level: int, parent: int) -> None:
     from provisioner.db.engine import make_engine, session_factory
     from provisioner.intake import TicketWriter
 
     # Ctrl-C and a SIGTERM to the whole process group are the server's to handle: it
-    # drains its queue into this process before it stops it. Parent gone: the pipe closes
-    # and the child exits.
+    # drains its queue into this process before it stops it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    exit_with_parent(parent)  # ignoring SIGTERM, it would outlive a SIGKILLed server
     yield_cpu()
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s ticket-worker %(name)s %(message)s")
     global _writer

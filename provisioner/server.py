@@ -27,6 +27,7 @@ from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
 from provisioner.firmware_store import FirmwareStore
 from provisioner.intake import IntakeRules, TicketIntake
+from provisioner.lifeline import exit_with_parent
 from provisioner.verification import SnmpVerification
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
@@ -247,7 +248,7 @@ def migrate_once(settings: Settings) -> None:
 def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
     context = multiprocessing.get_context("spawn")
     child = context.Process(
-        target=_worker_main, args=(replace(settings, tftp_port=-1), index), name=f"provisioner-worker-{index}",
+        target=_worker_main, args=(replace(settings, tftp_port=-1), index, os.getpid()), name=f"provisioner-worker-{index}",
         daemon=False,  # it starts a ticket worker process of its own; serve() stops it either way
     )
     child.start()
@@ -273,7 +274,8 @@ def _stop_children(children: Sequence[multiprocessing.Process]) -> Callable[[web
     return stop
 
 
-def _worker_main(settings: Settings, index: int) -> None:
+def _worker_main(settings: Settings, index: int, parent: int) -> None:
+    exit_with_parent(parent)  # a SIGKILLed first worker must not leave this one serving its port
     logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
                         format=f"%(asctime)s %(levelname)s w{index} %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
