@@ -5,6 +5,7 @@ tenant 1--* device                         (a MAC belongs to exactly one tenant)
 tenant 1--* sighting                       (every config fetch, append-only)
 tenant 1--* phone_state                    (latest knowledge per MAC seen, assigned or not)
 config_version                             (one row; bumped by every change that alters a config)
+security_ban                               (addresses banned for guessing, shared by every process)
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Tenant(Base):
     ntp_server: Mapped[str] = mapped_column(String(255), default="pool.ntp.org")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
+    # The customer's own public networks, comma-separated CIDRs: never banned for misses.
+    networks: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     extensions: Mapped[list[Extension]] = relationship(back_populates="tenant")
@@ -194,3 +197,15 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SecurityBan(Base):
+    """An address banned for too many misses (provisioner.bans); every process reads these."""
+
+    __tablename__ = "security_ban"
+
+    ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    tenant_slug: Mapped[str | None] = mapped_column(String(64))
+    misses: Mapped[int] = mapped_column(Integer)
+    banned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
