@@ -1,4 +1,4 @@
-"""support_link.store.bulk: pages of rows through one statement store exactly what SQLAlchemy's
+"""dbkit.bulk: pages of rows through one statement store exactly what SQLAlchemy's
 own executemany stores (compared as the database holds them), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import insert, select, text
 
 from provisioner import admin
-from support_link.store.bulk import PAGE_ROWS, insert_rows
+from dbkit.bulk import PAGE_ROWS, insert_rows
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.models import Sighting
 

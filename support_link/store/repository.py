@@ -48,7 +48,7 @@ from support_link.lifecycle import (
 )
 from support_link.priority import Impact, Priority, Urgency, parse_choice
 from support_link.sla import SlaState, TicketType
-from support_link.store.bulk import insert_rows
+from dbkit.bulk import insert_rows
 from support_link.store.models import AffectedDeviceRecord, EventRecord, TicketRecord, WorkLogRecord
 
 OPEN = (Status.NEW, Status.IN_PROGRESS, Status.ESCALATED)
