@@ -13,7 +13,7 @@ from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.incidents import DeviceFinding
 from provisioner.intake import INTAKE_ACTOR, PROVISIONING_KINDS, Observation, TicketIntake
-from support_link.jobs import run_due_work
+from support_link.adapters.jobs import run_due_work
 from support_link.store import repository
 
 WED = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)  # 10:00 in Bogota, a working Wednesday

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from support_link.calendar import BOGOTA, BusinessCalendar, national_holidays
-from support_link.jobs import JobReport, SupportJobs, run_due_work
+from support_link.adapters.jobs import JobReport, SupportJobs, run_due_work
 from support_link.lifecycle import Resolve, Respond
 from support_link.sla import SlaState
 from support_link.store import repository as repo

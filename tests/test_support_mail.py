@@ -21,7 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from support_link.lifecycle import SYSTEM, ChangeClassification, CloseIfDue, Escalate, RequesterReply, Resolve, Respond
-from support_link.mail import MailReport, MailSettings, compose_new, compose_update, forward_pending
+from support_link.adapters.mail import MailReport, compose_new, compose_update, forward_pending
+from support_link.adapters.mail_settings import MailSettings
 from support_link.store import repository as repo
 from support_link.store.repository import StoredTicket
 from tests.test_support_store import AGENT, REQUESTER, Db, bog, db_fixture, store, template_fixture  # noqa: F401 - fixtures `db`, `sl_pg_template`

@@ -7,7 +7,7 @@
 
 Nothing here runs inside a ticket action. The timeline is the outbox: every ticket keeps
 `mail_sent_event_id`, the last event the mailbox has been told about, and
-`forward_pending` sends whatever came after it (support_link.jobs runs it on every tick).
+`forward_pending` sends whatever came after it (support_link.adapters.jobs runs it on every tick).
 So a failure (server down, refused login) is logged, nothing advances, and the next run
 retries; delivery is at least once (a crash between sending and committing repeats a
 message). Events older than `max_age` are not forwarded any more: that bounds retries and
@@ -26,14 +26,15 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from support_link.adapters.mail_settings import MailSettings
 from support_link.calendar import as_bogota
 from support_link.store import repository
 from support_link.store.repository import StoredEvent, StoredTicket
@@ -70,24 +71,6 @@ CHANGE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
     "tier": ("nivel", {}),
     "first_response_due": ("primera respuesta a más tardar", {}),
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class MailSettings:
-    host: str
-    port: int = 25
-    sender: str  # From:, and the domain of every Message-ID
-    recipient: str  # the helpdesk mailbox
-    starttls: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 10.0  # seconds, per SMTP operation
-    max_age: timedelta = timedelta(days=2)  # older events are no longer forwarded
-    cafile: str | None = None  # a private relay's CA for STARTTLS; default: the system's
-
-    @property
-    def domain(self) -> str:
-        return self.sender.rpartition("@")[2] or "support-link.invalid"
 
 
 @dataclass(frozen=True)

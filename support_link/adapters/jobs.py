@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar
 from support_link.lifecycle import SYSTEM, CloseIfDue, Status
-from support_link.mail import MailReport, MailSettings, forward_pending
+from support_link.adapters.mail import MailReport, forward_pending
+from support_link.adapters.mail_settings import MailSettings
 from support_link.sla import SlaState
 from support_link.store import repository
 
