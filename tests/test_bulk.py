@@ -83,7 +83,7 @@ def test_an_over_long_value_is_refused_not_cut(database_url: str) -> None:
 
 def ticket(engine) -> int:  # type: ignore[no-untyped-def]
     from support_link import lifecycle
-    from support_link.store import repository
+    from support_link.store import tickets
 
     created = datetime(2026, 11, 26, 9, 30, tzinfo=BOGOTA)
     new, event = lifecycle.new_ticket(
@@ -92,7 +92,7 @@ def ticket(engine) -> int:  # type: ignore[no-untyped-def]
         actor=lifecycle.Actor(lifecycle.ActorKind.SYSTEM, "bench"),
     )
     with session_factory(engine).begin() as session:
-        return repository.create(session, new, event, "acme")
+        return tickets.create(session, new, event, "acme")
 
 
 def test_a_type_decorator_binds_as_it_would_through_sqlalchemy(database_url: str) -> None:

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 
 from support_link.adapters.mail_settings import MailSettings
 from support_link.calendar import as_bogota
-from support_link.store import repository
-from support_link.store.repository import StoredEvent, StoredTicket
+from support_link.store import mail_outbox, tickets
+from support_link.store.values import StoredEvent, StoredTicket
 
 log = logging.getLogger("support_link.mail")
 
@@ -242,9 +242,9 @@ def _forward_ticket(
     session: Session, connection: SmtpConnection, settings: MailSettings, ticket_id: int, horizon: datetime
 ) -> _Progress:
     """Send the ticket's pending messages in order; the cursor advances past each one sent."""
-    root, cursor = repository.mail_cursor(session, ticket_id)
+    root, cursor = mail_outbox.mail_cursor(session, ticket_id)
     progress = _Progress(root, cursor)
-    stored = repository.get(session, ticket_id)
+    stored = tickets.get(session, ticket_id)
     for event in _pending(stored, cursor):
         if event.at < horizon:
             progress.through, progress.skipped = event.id, progress.skipped + 1
@@ -258,7 +258,7 @@ def _forward_ticket(
                         ticket_id, settings.host, settings.port, progress.error)
             break
     if progress.through != cursor:
-        repository.record_mail_sent(session, ticket_id, progress.new_root, progress.through)
+        mail_outbox.record_mail_sent(session, ticket_id, progress.new_root, progress.through)
     return progress
 
 
@@ -272,13 +272,13 @@ def forward_pending(
     """
     horizon = as_bogota(now, "now") - settings.max_age
     with session_factory() as session:
-        ticket_ids = repository.tickets_with_pending_mail(session, MAIL_KINDS, horizon, limit)
+        ticket_ids = mail_outbox.tickets_with_pending_mail(session, MAIL_KINDS, horizon, limit)
     sent = skipped = 0
     connection = SmtpConnection(settings)
     try:
         for ticket_id in ticket_ids:
             with session_factory() as session, session.begin():
-                if not repository.try_lock_mail(session, ticket_id):
+                if not mail_outbox.try_lock_mail(session, ticket_id):
                     continue  # another process is sending this ticket's messages
                 progress = _forward_ticket(session, connection, settings, ticket_id, horizon)
             sent, skipped = sent + progress.sent, skipped + progress.skipped
