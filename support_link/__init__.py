@@ -1,19 +1,21 @@
 """support_link: the operator's ITIL rules (service model §1-§7), their store and their adapters.
 
-Layout, and what may import what (arrows point at what a layer may import):
+Three layers; each may import the ones below it, never one above:
 
-    core        calendar, priority, sla, lifecycle, billing, errors
-                pure: no I/O, no clock reads, no environment reads; every function takes
-                `now` (an aware datetime) when it needs one. Imports only the standard
-                library, `holidays` and other core modules.
-    store/      support_link's tables, migrations and queries (SQLAlchemy); the caller
-                opens the session and commits.            store ──▶ core, dbkit
-    adapters/   jobs (the periodic pass) and mail (SMTP forward).
-                                                           adapters ──▶ store, core
+    adapters/  jobs, mail, mail_settings
+       │       the periodic pass and the SMTP forward (asyncio, smtplib)
+       ▼
+    store/     models, migrations, values, mapping,
+       │       tickets, affected_devices, mail_outbox, work_logs
+       │       support_link's own tables and queries (SQLAlchemy, Alembic, dbkit);
+       │       the caller opens the session and commits
+       ▼
+    core       calendar, priority, sla, lifecycle, billing, errors
+               pure: no I/O, no clock reads, no environment reads; every function
+               takes `now` (an aware datetime) when it needs one
 
-The core imports no store and no adapter; the store imports no adapter (tests/
-test_support_layout.py checks both). support_link knows nothing of phones or of the
-provisioner package.
+tests/test_support_layout.py checks it (each module imported alone in a fresh
+interpreter). support_link knows nothing of phones or of the provisioner package.
 
 The core, in dependency order:
 
