@@ -32,7 +32,7 @@ from support_link.adapters.mail_settings import MailSettings
 from support_link.sla import SlaState
 from support_link.store import tickets
 
-log = logging.getLogger("support_link.jobs")
+log = logging.getLogger("support_link.jobs")  # its name before the move to adapters/: log filters keep working
 
 SessionFactory = Callable[[], Session]
 Clock = Callable[[], datetime]

@@ -39,7 +39,7 @@ from support_link.calendar import as_bogota
 from support_link.store import mail_outbox, tickets
 from support_link.store.values import StoredEvent, StoredTicket
 
-log = logging.getLogger("support_link.mail")
+log = logging.getLogger("support_link.mail")  # its name before the move to adapters/: log filters keep working
 
 NEW_KIND = "created"
 UPDATE_KINDS = ("public_response", "escalated", "resolved", "reopened", "requester_reply", "reclassified", "closed")
