@@ -20,7 +20,7 @@ from provisioner.db.models import AppUser, Device, Extension, PhoneState, Tenant
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
 from provisioner.web.auth import ROLES, hash_password, new_token, token_digest
-from support_link.store import repository
+from support_link.store import affected_devices
 
 
 class AdminError(Exception):
@@ -171,7 +171,7 @@ def list_devices(
         rows.append(_device_row(catalog, tenants[device.tenant_id], device.mac, device.model_key, line_counts.get(device.id, 0), state))
     for (tenant_id, mac), state in sorted(states.items(), key=lambda item: item[0][1]):
         rows.append(_device_row(catalog, tenants[tenant_id], mac, None, 0, state))
-    tickets = repository.open_tickets_by_device(session, tenant_slug)
+    tickets = affected_devices.open_tickets_by_device(session, tenant_slug)
     for row in rows:
         row["open_tickets"] = tickets.get((str(row["tenant"]), str(row["mac"])), [])
     return rows

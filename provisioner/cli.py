@@ -364,12 +364,13 @@ def tickets() -> None:
 def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | None, priority: str | None,
                  status: str | None, sla_state: str | None, as_json: bool) -> None:
     """The queue, by first-response due time."""
-    from support_link.store import repository
+    from provisioner import ticket_json
+    from support_link.store import tickets
     from provisioner.web.tickets import queue_filters
 
     filters = queue_filters({"account": account, "type": ticket_type, "priority": priority, "status": status, "sla_state": sla_state})
     with _session(ctx) as session:
-        rows = [repository.row_to_json(row) for row in repository.list_tickets(session, datetime.now(UTC), **filters)]
+        rows = [ticket_json.row_to_json(row) for row in tickets.list_tickets(session, datetime.now(UTC), **filters)]
     _emit(as_json, rows, "\n".join(
         f"#{r['id']:<5} {r['priority']:<7} {r['type']:<12} {r['status']:<12} due {r['first_response_due'] or '-':<26} "
         f"{r['sla_state'] or '-':<9} {r['subject']}" for r in rows) or "no tickets")
@@ -381,12 +382,14 @@ def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | Non
 @click.pass_context
 def tickets_show(ctx: click.Context, ticket_id: int, as_json: bool) -> None:
     """One ticket with its timeline and affected devices."""
-    from support_link.store import repository
+    from provisioner import ticket_json
+    from support_link.errors import TicketNotFoundError
+    from support_link.store import tickets
 
     with _session(ctx) as session:
         try:
-            data = repository.to_json(repository.get(session, ticket_id, datetime.now(UTC)))
-        except repository.TicketNotFoundError:
+            data = ticket_json.to_json(tickets.get(session, ticket_id, datetime.now(UTC)))
+        except TicketNotFoundError:
             raise click.ClickException(f"no ticket #{ticket_id}") from None
     text = [f"#{data['id']} {data['subject']}", f"  {data['type']} {data['status']} priority {data['priority']} "
             f"(urgency {data['urgency']}, impact {data['impact']}) SLA {data['sla_state']}",
@@ -410,7 +413,7 @@ def billing_report(ctx: click.Context, account: str, month: str, increment: int,
     """Urgent work done outside business hours: USD 250/h, one hour minimum per call-out."""
     from datetime import timedelta
 
-    from support_link.store import repository
+    from support_link.store import work_logs
 
     try:
         year, number = (int(part) for part in month.split("-"))
@@ -419,7 +422,7 @@ def billing_report(ctx: click.Context, account: str, month: str, increment: int,
     if increment < 1:
         raise click.BadParameter("must be at least 1", param_hint="--increment")
     with _session(ctx) as session:
-        report = repository.billing_report(session, account, year, number, increment=timedelta(minutes=increment))
+        report = work_logs.billing_report(session, account, year, number, increment=timedelta(minutes=increment))
     lines = [
         {"ticket": line.ticket_id, "start": line.start.isoformat(), "end": line.end.isoformat(),
          "out_of_hours_minutes": line.out_of_hours.total_seconds() / 60, "billed_minutes": line.billed.total_seconds() / 60,

@@ -52,7 +52,7 @@ from provisioner.incidents import (
 )
 from support_link import lifecycle
 from support_link.lifecycle import Actor, ActorKind
-from support_link.store import repository
+from support_link.store import affected_devices, tickets
 
 log = logging.getLogger("provisioner.intake")
 
@@ -316,7 +316,7 @@ class TicketWriter:
                 tenant = _tenant_slug(session, tenant_id)
                 if tenant is None:
                     continue
-                open_tickets = repository.open_tickets_for_devices(session, tenant, [o.mac for o in observations])
+                open_tickets = affected_devices.open_tickets_for_devices(session, tenant, [o.mac for o in observations])
                 for observation in observations:
                     showing = _keys(observation)
                     for ticket_id, finding, key in open_tickets.get(observation.mac, ()):
@@ -332,11 +332,11 @@ class TicketWriter:
             subject=subject_for(first, 1), detail=detail_for(first, 1), requester_name=contact_name,
             requester_contact=contact, channel="device", created_at=now, actor=INTAKE_ACTOR, dedup_key=key,
         )
-        ticket_id, created = repository.open_or_get_by_key(session, ticket, event, first.tenant, first.kind)
+        ticket_id, created = tickets.open_or_get_by_key(session, ticket, event, first.tenant, first.kind)
         if created:
             stats.opened += 1
-        repository.lock(session, ticket_id)
-        stats.joined += repository.add_devices(
+        tickets.lock(session, ticket_id)
+        stats.joined += affected_devices.add_devices(
             session, ticket_id, [(f.mac, f.department, f.evidence()) for f in findings], now, actor=INTAKE_ACTOR
         )
         self._follow_blast_radius(session, ticket_id, first, now)
@@ -344,21 +344,21 @@ class TicketWriter:
             self._maybe_open_problem(session, ticket_id, findings, now, stats)
 
     def _follow_blast_radius(self, session: Session, ticket_id: int, finding: DeviceFinding, now: datetime) -> None:
-        affected = repository.active_departments(session, ticket_id)
+        affected = affected_devices.active_departments(session, ticket_id)
         impact = impact_for(affected, _tenant_device_count(session, finding.tenant), self._rules.organization_share)
-        ticket = repository.header(session, ticket_id)
+        ticket = tickets.header(session, ticket_id)
         if str(ticket.impact) != impact and _wider(impact, str(ticket.impact)):
-            repository.act(session, ticket_id, lifecycle.ChangeClassification(str(ticket.urgency), impact), INTAKE_ACTOR, now)
+            tickets.act(session, ticket_id, lifecycle.ChangeClassification(str(ticket.urgency), impact), INTAKE_ACTOR, now)
         # Keep the subject's device count current (it is the queue's one-line summary).
         subject = subject_for(finding, len(affected))
         if subject != ticket.subject:
-            repository.set_subject(session, ticket_id, subject, now)
+            tickets.set_subject(session, ticket_id, subject, now)
 
     def _maybe_open_problem(
         self, session: Session, incident_id: int, findings: list[DeviceFinding], now: datetime, stats: IntakeStats
     ) -> None:
         first = findings[0]  # one dedup key: the same tenant and kind for all
-        history = repository.past_incidents_for_devices(
+        history = affected_devices.past_incidents_for_devices(
             session, first.tenant, [f.mac for f in findings], first.kind, now - RECURRENCE_WINDOW
         )
         for finding in findings:
@@ -376,25 +376,25 @@ class TicketWriter:
                 requester_name=contact_name, requester_contact=contact, channel="device", created_at=now,
                 actor=INTAKE_ACTOR, dedup_key=key,
             )
-            problem_id, created = repository.open_or_get_by_key(session, problem, event, finding.tenant, finding.kind)
+            problem_id, created = tickets.open_or_get_by_key(session, problem, event, finding.tenant, finding.kind)
             if created:
                 stats.problems += 1
             for incident in (*past, incident_id):
                 with contextlib.suppress(Exception):  # already linked
-                    repository.link_problem(session, problem_id, incident, INTAKE_ACTOR, now)
+                    tickets.link_problem(session, problem_id, incident, INTAKE_ACTOR, now)
 
     def _recover(self, session: Session, ticket_id: int, macs: list[str], now: datetime, stats: IntakeStats) -> None:
         """These phones no longer show the ticket's finding: they recover, and when no phone
         of the ticket is left affected, the incident is resolved."""
         # Another server process may be recovering the last other phones of this ticket
         # right now: take turns on the ticket, then judge from what is committed.
-        repository.lock(session, ticket_id)
-        if repository.header(session, ticket_id).status not in repository.OPEN:
+        tickets.lock(session, ticket_id)
+        if tickets.header(session, ticket_id).status not in tickets.OPEN:
             return  # resolved or closed since the batch looked (an agent, another process)
-        stats.recovered += len(repository.mark_devices_recovered(session, ticket_id, macs, now, actor=INTAKE_ACTOR))
-        total, active = repository.device_counts(session, ticket_id)
+        stats.recovered += len(affected_devices.mark_devices_recovered(session, ticket_id, macs, now, actor=INTAKE_ACTOR))
+        total, active = affected_devices.device_counts(session, ticket_id)
         if total and not active:
-            repository.act(
+            tickets.act(
                 session, ticket_id, lifecycle.Resolve(), INTAKE_ACTOR, now,
                 note="Todos los equipos afectados se recuperaron (reportan lo homologado).",
             )

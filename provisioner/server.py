@@ -40,7 +40,7 @@ from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
-from support_link.jobs import SupportJobs
+from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
 security_log = logging.getLogger("provisioner.security")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from support_link.mail import MailSettings
+from support_link.adapters.mail_settings import MailSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
 

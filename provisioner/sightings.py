@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
-from support_link.store.bulk import insert_rows
+from dbkit.bulk import insert_rows
 from provisioner.db.models import PhoneState, Sighting
 
 log = logging.getLogger("provisioner.sightings")
@@ -111,7 +111,7 @@ def _fold_phone(sightings: list[SightingRecord]) -> dict[str, object]:
 def write_batch(sessions: sessionmaker[Session], batch: Sequence[SightingRecord]) -> None:
     """Insert sightings and upsert phone_state, in one transaction and three statements at most.
 
-    No ORM objects and no dict per sighting, pages of rows per statement (support_link.store.bulk):
+    No ORM objects and no dict per sighting, pages of rows per statement (dbkit.bulk):
     this runs in a thread of the process that serves phones, so its Python work and its GIL
     hand-overs are taken from the event loop.
     """

@@ -1,15 +1,30 @@
-"""support_link: the operator's ITIL rules as a pure core (service model §1-§7).
+"""support_link: the operator's ITIL rules (service model §1-§7), their store and their adapters.
 
-No I/O, no clock reads, no environment reads: every function takes `now` (an aware
-datetime) when it needs one. Modules, in dependency order:
+Three layers; each may import the ones below it, never one above:
+
+    adapters/  jobs, mail, mail_settings
+       │       the periodic pass and the SMTP forward (asyncio, smtplib)
+       ▼
+    store/     models, migrations, values, mapping,
+       │       tickets, affected_devices, mail_outbox, work_logs
+       │       support_link's own tables and queries (SQLAlchemy, Alembic, dbkit);
+       │       the caller opens the session and commits
+       ▼
+    core       calendar, priority, sla, lifecycle, billing, errors
+               pure: no I/O, no clock reads, no environment reads; every function
+               takes `now` (an aware datetime) when it needs one
+
+tests/test_support_layout.py checks it (each module imported alone in a fresh
+interpreter). support_link knows nothing of phones or of the provisioner package.
+
+The core, in dependency order:
 
     calendar   business hours (Mon-Fri 07:30-12:30, 14:00-18:00 America/Bogota, CO holidays)
     priority   urgency x impact -> priority (the §4 matrix, as data)
     sla        first-response budgets (the §5 table, as data), due times, on_time/at_risk/breached
     lifecycle  tickets as frozen values, actions -> (new ticket, events for the audit trail)
     billing    out-of-hours urgent work at USD 250/h, monthly per-tenant report
-
-support_link knows nothing of phones or of the provisioner package.
+    errors     the exception tree below
 
 Exception tree (support_link.errors; re-exported here):
 
@@ -24,35 +39,47 @@ Exception tree (support_link.errors; re-exported here):
     │   ├── TransitionError           names the status and the refused action
     │   ├── ActorError                wrong kind of actor for the action
     │   └── ClockError (ValueError)   action dated before the ticket's creation
-    └── BillingError (ValueError)     unbillable work log or parameter
+    ├── BillingError (ValueError)     unbillable work log or parameter
+    └── StoreError                    raised by support_link.store
+        ├── TicketNotFoundError (LookupError)  no ticket with that id
+        ├── DedupKeyError (ValueError)         open_or_get_by_key with a ticket without a dedup_key
+        └── AlreadyStoredError (ValueError)    create with a ticket that already has an id
 """
 
 from support_link.errors import (
     ActorError,
+    AlreadyStoredError,
     BillingError,
     CalendarConfigError,
     CalendarError,
     ClassificationError,
     ClockError,
+    DedupKeyError,
     MissingFieldsError,
     NaiveDatetimeError,
     NoSlaError,
+    StoreError,
     SupportLinkError,
     TicketError,
+    TicketNotFoundError,
     TransitionError,
 )
 
 __all__ = [
     "ActorError",
+    "AlreadyStoredError",
     "BillingError",
     "CalendarConfigError",
     "CalendarError",
     "ClassificationError",
     "ClockError",
+    "DedupKeyError",
     "MissingFieldsError",
     "NaiveDatetimeError",
     "NoSlaError",
+    "StoreError",
     "SupportLinkError",
     "TicketError",
+    "TicketNotFoundError",
     "TransitionError",
 ]

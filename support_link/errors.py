@@ -66,3 +66,23 @@ class ClockError(TicketError, ValueError):
 
 class BillingError(SupportLinkError, ValueError):
     """A work log or billing parameter that cannot be billed (end before start, zero increment)."""
+
+
+class StoreError(SupportLinkError):
+    """A storage operation on tickets that cannot be done (support_link.store)."""
+
+
+class TicketNotFoundError(StoreError, LookupError):
+    """No ticket with that id."""
+
+    def __init__(self, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"no ticket #{ticket_id}")
+
+
+class DedupKeyError(StoreError, ValueError):
+    """open_or_get_by_key needs a ticket with a dedup_key."""
+
+
+class AlreadyStoredError(StoreError, ValueError):
+    """create takes a new ticket: the database gives it its id."""

@@ -1,4 +1,4 @@
-"""support_link.store.bulk: pages of rows through one statement store exactly what SQLAlchemy's
+"""dbkit.bulk: pages of rows through one statement store exactly what SQLAlchemy's
 own executemany stores (compared as the database holds them), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import insert, select, text
 
 from provisioner import admin
-from support_link.store.bulk import PAGE_ROWS, insert_rows
+from dbkit.bulk import PAGE_ROWS, insert_rows
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.models import Sighting
 
@@ -83,7 +83,7 @@ def test_an_over_long_value_is_refused_not_cut(database_url: str) -> None:
 
 def ticket(engine) -> int:  # type: ignore[no-untyped-def]
     from support_link import lifecycle
-    from support_link.store import repository
+    from support_link.store import tickets
 
     created = datetime(2026, 11, 26, 9, 30, tzinfo=BOGOTA)
     new, event = lifecycle.new_ticket(
@@ -92,7 +92,7 @@ def ticket(engine) -> int:  # type: ignore[no-untyped-def]
         actor=lifecycle.Actor(lifecycle.ActorKind.SYSTEM, "bench"),
     )
     with session_factory(engine).begin() as session:
-        return repository.create(session, new, event, "acme")
+        return tickets.create(session, new, event, "acme")
 
 
 def test_a_type_decorator_binds_as_it_would_through_sqlalchemy(database_url: str) -> None:

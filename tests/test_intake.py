@@ -13,8 +13,8 @@ from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory
 from provisioner.incidents import DeviceFinding
 from provisioner.intake import INTAKE_ACTOR, PROVISIONING_KINDS, Observation, TicketIntake
-from support_link.jobs import run_due_work
-from support_link.store import repository
+from support_link.adapters.jobs import run_due_work
+from support_link.store import affected_devices, tickets
 
 WED = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)  # 10:00 in Bogota, a working Wednesday
 
@@ -52,7 +52,7 @@ def observation(tenant_id: int, mac: str, department: str, firmware: str | None,
 
 def open_tickets(sessions, clock):  # type: ignore[no-untyped-def]
     with sessions() as session:
-        return repository.list_tickets(session, clock(), status=("new", "in_progress", "escalated"), type="incident")
+        return tickets.list_tickets(session, clock(), status=("new", "in_progress", "escalated"), type="incident")
 
 
 @contextmanager
@@ -99,7 +99,7 @@ def test_one_ticket_whose_impact_and_priority_follow_the_blast_radius(world) -> 
     intake.process([observation(tenant_id, "001565000000", "Ventas", "34.72.0.60", clock())] * 3)
     assert len(open_tickets(sessions, clock)) == 1
     with sessions() as session:
-        stored = repository.get(session, open_tickets(sessions, clock)[0].id)
+        stored = tickets.get(session, open_tickets(sessions, clock)[0].id)
     assert sorted(d.device for d in stored.devices) == ["001565000000", "001565000001", "001565000003"]
     assert stored.ticket.requester_name == "Marta" and "34.72.0.60" in stored.ticket.subject
     assert "3 equipos" in stored.ticket.subject
@@ -125,21 +125,21 @@ def test_recovery_resolves_then_closes_after_48_hours(world) -> None:  # type: i
     clock.now += timedelta(hours=1)
     intake.process([observation(tenant_id, macs[0], "Ventas", "34.72.0.75", clock())])
     with sessions() as session:
-        stored = repository.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert str(stored.ticket.status) == "new" and [d.active for d in stored.devices] == [False, True]
     clock.now += timedelta(hours=1)
     intake.process([observation(tenant_id, macs[1], "Ventas", "34.72.0.75", clock())])
     with sessions() as session:
-        stored = repository.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert str(stored.ticket.status) == "resolved"
     assert stored.events[-1].note and "recuperaron" in stored.events[-1].note
     resolved_at = stored.ticket.resolved_at
     run_due_work(sessions, resolved_at + timedelta(hours=47, minutes=59))
     with sessions() as session:
-        assert str(repository.get(session, ticket_id).ticket.status) == "resolved"
+        assert str(tickets.get(session, ticket_id).ticket.status) == "resolved"
     run_due_work(sessions, resolved_at + timedelta(hours=48))
     with sessions() as session:
-        assert str(repository.get(session, ticket_id).ticket.status) == "closed"
+        assert str(tickets.get(session, ticket_id).ticket.status) == "closed"
 
 
 def test_only_phones_that_no_longer_show_a_ticket_s_finding_get_a_recovery_pass(world) -> None:  # type: ignore[no-untyped-def]
@@ -161,7 +161,7 @@ def test_only_phones_that_no_longer_show_a_ticket_s_finding_get_a_recovery_pass(
     intake.process(batch)
     assert intake.stats.recovered == 2
     with sessions() as session:
-        stored = repository.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert sorted(d.device for d in stored.devices if not d.active) == [macs[1], macs[2]]
     assert str(stored.ticket.status) == "new"
 
@@ -177,9 +177,9 @@ def test_third_recurrence_within_30_days_opens_a_problem(world) -> None:  # type
         intake.process([observation(tenant_id, mac, "Ventas", "34.72.0.75", clock())])  # recovers -> resolved
         clock.now += timedelta(days=3)
     with sessions() as session:
-        problems = repository.list_tickets(session, clock(), type="problem")
+        problems = tickets.list_tickets(session, clock(), type="problem")
         assert len(problems) == 1
-        problem = repository.get(session, problems[0].id)
+        problem = tickets.get(session, problems[0].id)
     assert sorted(problem.ticket.linked_incidents) == incidents
     assert str(problem.ticket.type) == "problem" and problem.ticket.first_response_due is None
     assert intake.stats.problems == 1
@@ -224,7 +224,7 @@ def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
         pytest.skip("concurrent writers on one ticket: PostgreSQL")
     sessions, tenant_id, clock, intake = world
     marked = threading.Barrier(2, timeout=1.0)
-    mark = repository.mark_device_recovered
+    mark = affected_devices.mark_device_recovered
 
     def mark_then_wait(*args, **kwargs):  # type: ignore[no-untyped-def]
         result = mark(*args, **kwargs)
@@ -235,7 +235,7 @@ def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
                 pass
         return result
 
-    monkeypatch.setattr(repository, "mark_device_recovered", mark_then_wait)
+    monkeypatch.setattr(affected_devices, "mark_device_recovered", mark_then_wait)
     last, other = "001565000004", "001565000005"
     intake.process([observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()) for mac in (last, other)])
     intake.process([observation(tenant_id, other, "Bodega", "34.72.0.75", clock())])
@@ -281,7 +281,7 @@ def test_a_phone_repeating_itself_is_checked_again_only_after_the_settled_window
         contact("34.72.0.60")
     assert intake.stats.repeats == 3 and intake.stats.processed == 1
     with sessions.begin() as session:
-        repository.act(session, row.id, Resolve(), INTAKE_ACTOR, clock(), note="Resuelto por el agente.")
+        tickets.act(session, row.id, Resolve(), INTAKE_ACTOR, clock(), note="Resuelto por el agente.")
     contact("34.72.0.60")
     assert open_tickets(sessions, clock) == [] and intake.stats.repeats == 4  # still within the window
     now[0] += SETTLED_SECONDS + 1
@@ -442,12 +442,12 @@ def test_the_ticket_worker_process_writes_survives_a_kill_ignores_group_signals_
     intake = TicketIntake(sessions, clock, interval=3600, process_database_url=database_url)
 
     def devices_on_ticket() -> list[str]:
-        tickets = open_tickets(sessions, clock)
-        assert len(tickets) <= 1
-        if not tickets:
+        found = open_tickets(sessions, clock)
+        assert len(found) <= 1
+        if not found:
             return []
         with sessions() as session:
-            return sorted(d.device for d in repository.get(session, tickets[0].id).devices)
+            return sorted(d.device for d in tickets.get(session, found[0].id).devices)
 
     async def scenario() -> tuple[int, int]:
         context = intake.context(None)
@@ -567,10 +567,10 @@ def test_a_passing_wave_is_written_as_one_batch_once_it_is_over(world) -> None: 
     during, after = wave_scenario(world, max_hold=30.0, steps=20)
     assert during == [] and after == [1000]
     sessions, _, clock, _ = world
-    tickets = open_tickets(sessions, clock)
-    assert len(tickets) == 1
+    found = open_tickets(sessions, clock)
+    assert len(found) == 1
     with sessions() as session:
-        assert len(repository.get(session, tickets[0].id).devices) == 1000
+        assert len(tickets.get(session, found[0].id).devices) == 1000
 
 
 def test_a_wave_that_does_not_pass_is_written_after_the_longest_hold(world) -> None:  # type: ignore[no-untyped-def]

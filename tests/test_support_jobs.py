@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from support_link.calendar import BOGOTA, BusinessCalendar, national_holidays
-from support_link.jobs import JobReport, SupportJobs, run_due_work
+from support_link.adapters.jobs import JobReport, SupportJobs, run_due_work
 from support_link.lifecycle import Resolve, Respond
 from support_link.sla import SlaState
-from support_link.store import repository as repo
+from support_link.store import tickets
 from tests.test_support_mail import start_smtp
 from tests.test_support_store import AGENT, Db, bog, db_fixture, store, template_fixture  # noqa: F401 - fixtures `db`, `sl_pg_template`
 
@@ -33,8 +33,8 @@ class Clock:
 def resolved(db: Db, at: datetime = RESOLVED_AT) -> int:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
-        repo.act(session, ticket_id, Resolve(), AGENT, at)
+        tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
+        tickets.act(session, ticket_id, Resolve(), AGENT, at)
     return ticket_id
 
 
@@ -43,11 +43,11 @@ def test_auto_close_happens_exactly_48_hours_after_resolution(db: Db) -> None:
     due = RESOLVED_AT + timedelta(hours=48)
     assert run_due_work(db.sessions, due - timedelta(seconds=1)).closed == ()
     with db.sessions() as session:
-        assert repo.get(session, ticket_id).ticket.status == "resolved"
+        assert tickets.get(session, ticket_id).ticket.status == "resolved"
     report = run_due_work(db.sessions, due)
     assert report.closed == (ticket_id,)
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert (stored.ticket.status, stored.ticket.closed_at) == ("closed", due)
     assert (stored.events[-1].kind, stored.events[-1].at, str(stored.events[-1].actor)) == ("closed", due, "system:support_link")
 
@@ -59,7 +59,7 @@ def test_a_second_run_changes_nothing(db: Db) -> None:
     assert run_due_work(db.sessions, later) == JobReport()
     assert run_due_work(db.sessions, later + timedelta(days=3)) == JobReport()
     with db.sessions() as session:
-        kinds = [event.kind for event in repo.get(session, ticket_id).events]
+        kinds = [event.kind for event in tickets.get(session, ticket_id).events]
     assert kinds.count("closed") == 1
 
 
@@ -71,9 +71,9 @@ def test_catch_up_after_downtime_closes_at_the_rule_time(db: Db) -> None:
     report = run_due_work(db.sessions, server_back)
     assert report.closed == (old,)
     with db.sessions() as session:
-        closed = repo.get(session, old)
-        assert repo.get(session, recent).ticket.status == "resolved"
-        assert repo.get(session, still_open).ticket.status == "new"
+        closed = tickets.get(session, old)
+        assert tickets.get(session, recent).ticket.status == "resolved"
+        assert tickets.get(session, still_open).ticket.status == "new"
     assert closed.ticket.closed_at == bog(2026, 3, 20, 11, 0)  # resolved_at + 48 h, not the run time
     assert closed.events[-1].at == bog(2026, 3, 20, 11, 0)
     assert closed.updated_at == server_back
@@ -95,7 +95,7 @@ def test_the_job_refreshes_cached_sla_states(db: Db) -> None:
     assert run_due_work(db.sessions, bog(2026, 3, 18, 10, 51)).sla_changed == ()
     assert run_due_work(db.sessions, bog(2026, 3, 18, 11, 0, 1)).sla_changed == ((urgent, SlaState.BREACHED),)
     with db.sessions() as session:
-        assert repo.get(session, urgent).sla_state is SlaState.BREACHED
+        assert tickets.get(session, urgent).sla_state is SlaState.BREACHED
 
 
 async def _until(predicate: object, timeout: float = 10.0) -> None:
@@ -115,7 +115,7 @@ async def test_support_jobs_runs_on_its_clock_and_stops_cleanly(db: Db) -> None:
     try:
         await _until(lambda: jobs.passes >= 2)
         with db.sessions() as session:
-            assert repo.get(session, ticket_id).ticket.status == "resolved"
+            assert tickets.get(session, ticket_id).ticket.status == "resolved"
         clock.now = RESOLVED_AT + timedelta(hours=48)
         await _until(lambda: any(report.closed for report in reports))
     finally:
@@ -125,7 +125,7 @@ async def test_support_jobs_runs_on_its_clock_and_stops_cleanly(db: Db) -> None:
     assert jobs.passes == passes  # stopped means stopped
     assert [report.closed for report in reports if report.closed] == [(ticket_id,)]
     with db.sessions() as session:
-        assert repo.get(session, ticket_id).ticket.closed_at == RESOLVED_AT + timedelta(hours=48)
+        assert tickets.get(session, ticket_id).ticket.closed_at == RESOLVED_AT + timedelta(hours=48)
 
 
 async def test_wake_runs_a_pass_without_waiting_for_the_interval(db: Db) -> None:
@@ -177,7 +177,7 @@ async def test_each_pass_forwards_pending_mail(db: Db) -> None:
         await jobs.start()
         await _until(lambda: len(server.inbox.messages) == 1)
         with db.sessions.begin() as session:
-            repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 6))
+            tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 6))
         jobs.wake()
         await _until(lambda: len(server.inbox.messages) == 2)
     finally:

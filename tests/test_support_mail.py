@@ -21,9 +21,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from support_link.lifecycle import SYSTEM, ChangeClassification, CloseIfDue, Escalate, RequesterReply, Resolve, Respond
-from support_link.mail import MailReport, MailSettings, compose_new, compose_update, forward_pending
-from support_link.store import repository as repo
-from support_link.store.repository import StoredTicket
+from support_link.adapters.mail import MailReport, compose_new, compose_update, forward_pending
+from support_link.adapters.mail_settings import MailSettings
+from support_link.store import affected_devices, tickets
+from support_link.store.values import StoredTicket
 from tests.test_support_store import AGENT, REQUESTER, Db, bog, db_fixture, store, template_fixture  # noqa: F401 - fixtures `db`, `sl_pg_template`
 
 NOW = bog(2026, 3, 18, 12, 0)
@@ -92,7 +93,7 @@ def body(message: EmailMessage) -> str:
 
 def loaded(db: Db, ticket_id: int) -> StoredTicket:
     with db.sessions() as session:
-        return repo.get(session, ticket_id)
+        return tickets.get(session, ticket_id)
 
 
 # --- composing (pure) -------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def loaded(db: Db, ticket_id: int) -> StoredTicket:
 def test_a_new_ticket_message_carries_what_the_mailbox_needs(db: Db) -> None:
     ticket_id = store(db, finding="firmware_older", channel="device")
     with db.sessions.begin() as session:
-        repo.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {}, bog(2026, 3, 18, 10, 1))
+        affected_devices.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {}, bog(2026, 3, 18, 10, 1))
     stored = loaded(db, ticket_id)
     settings = MailSettings(host="127.0.0.1", sender=SENDER, recipient=MAILBOX)
     message = compose_new(stored, settings, "<caso@pbx.example.co>")
@@ -134,7 +135,7 @@ def test_a_subject_cannot_inject_headers(db: Db) -> None:
 def test_an_update_is_a_reply_in_the_thread(db: Db) -> None:
     ticket_id = store(db, urgency="low", impact="individual")
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, bog(2026, 3, 18, 10, 30))
     stored = loaded(db, ticket_id)
     settings = MailSettings(host="127.0.0.1", sender=SENDER, recipient=MAILBOX)
     reply = compose_update(stored, stored.events[-1], settings, "<r@pbx.example.co>", "<root@pbx.example.co>")
@@ -173,10 +174,10 @@ def test_updates_thread_under_the_first_message(db: Db, smtp: SmtpServer) -> Non
     ticket_id = store(db)
     forward_pending(db.sessions, smtp.settings(), NOW)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20), note="Reiniciamos el SBC, ¿vuelve el tono?")
-        repo.act(session, ticket_id, Respond(public=False), AGENT, bog(2026, 3, 18, 10, 21), note="solo interno")
-        repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
-        repo.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 11, 30), note="Troncal restablecido")
+        tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20), note="Reiniciamos el SBC, ¿vuelve el tono?")
+        tickets.act(session, ticket_id, Respond(public=False), AGENT, bog(2026, 3, 18, 10, 21), note="solo interno")
+        tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 11, 30), note="Troncal restablecido")
     assert forward_pending(db.sessions, smtp.settings(), NOW).sent == 3
     root, *replies = smtp.inbox.messages
     assert smtp.inbox.subjects() == [f"[Caso #{ticket_id}] Recepción sin tono"] + [f"Re: [Caso #{ticket_id}] Recepción sin tono"] * 3
@@ -194,11 +195,11 @@ def test_updates_thread_under_the_first_message(db: Db, smtp: SmtpServer) -> Non
 def test_a_requester_reply_and_the_auto_close_are_forwarded_too(db: Db, smtp: SmtpServer) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 10, 30))
-        repo.act(session, ticket_id, RequesterReply(), REQUESTER, bog(2026, 3, 18, 11, 0), note="Sigue sin tono")
-        repo.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 11, 30))
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, RequesterReply(), REQUESTER, bog(2026, 3, 18, 11, 0), note="Sigue sin tono")
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 11, 30))
     with db.sessions.begin() as session:  # what the job does
-        repo.act(session, ticket_id, CloseIfDue(), SYSTEM, bog(2026, 3, 20, 12, 0))
+        tickets.act(session, ticket_id, CloseIfDue(), SYSTEM, bog(2026, 3, 20, 12, 0))
     week = smtp.settings(max_age=timedelta(days=7))
     assert forward_pending(db.sessions, week, bog(2026, 3, 20, 12, 0)) == MailReport(sent=5)
     first_lines = [body(message).splitlines()[0] for message in smtp.inbox.messages[1:]]
@@ -228,8 +229,8 @@ def test_a_down_server_is_retried_later_and_nothing_is_lost(db: Db, caplog: pyte
 def test_a_refused_message_stops_the_run_and_is_sent_next_time_in_order(db: Db, smtp: SmtpServer) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20))
-        repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20))
+        tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
     other = store(db)
     smtp.inbox.messages.clear()
     smtp.inbox.refuse = 1
@@ -249,8 +250,8 @@ def test_a_failure_mid_thread_keeps_what_was_sent(db: Db, smtp: SmtpServer) -> N
     forward_pending(db.sessions, smtp.settings(), NOW)
     root_id = loaded(db, ticket_id).mail_message_id
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20))
-        repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20))
+        tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
     handler = smtp.inbox
     original = handler.handle_DATA
     calls = {"count": 0}
@@ -276,7 +277,7 @@ def test_history_older_than_max_age_is_not_forwarded(db: Db, smtp: SmtpServer) -
     report = forward_pending(db.sessions, smtp.settings(max_age=timedelta(days=2)), NOW)
     assert report == MailReport() and smtp.inbox.messages == []  # not even looked at
     with db.sessions.begin() as session:
-        repo.act(session, old, Respond(), AGENT, bog(2026, 3, 18, 11, 0), note="Retomamos el caso")
+        tickets.act(session, old, Respond(), AGENT, bog(2026, 3, 18, 11, 0), note="Retomamos el caso")
     report = forward_pending(db.sessions, smtp.settings(max_age=timedelta(days=2)), NOW)
     assert report == MailReport(sent=1, skipped=1)
     [message] = smtp.inbox.messages

@@ -1,4 +1,4 @@
-"""support_link's storage: its own tables and migrations, the repository, on SQLite and PostgreSQL.
+"""support_link's storage: its own tables and migrations, its queries, on SQLite and PostgreSQL.
 
 Every database test runs twice: on a SQLite file and on a scratch PostgreSQL database
 (`sl_test_*`, cloned from a migrated template and dropped afterwards).
@@ -6,7 +6,6 @@ Every database test runs twice: on a SQLite file and on a scratch PostgreSQL dat
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import uuid
@@ -27,7 +26,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from provisioner.db.engine import make_engine
 from provisioner.db.engine import upgrade as upgrade_provisioning
 from support_link.calendar import BOGOTA
-from support_link.errors import BillingError, ClassificationError, NaiveDatetimeError, TransitionError
+from support_link.errors import (
+    AlreadyStoredError,
+    BillingError,
+    ClassificationError,
+    DedupKeyError,
+    NaiveDatetimeError,
+    TicketNotFoundError,
+    TransitionError,
+)
 from support_link.lifecycle import (
     Actor,
     ActorKind,
@@ -43,7 +50,7 @@ from support_link.lifecycle import (
 )
 from support_link.sla import SlaState
 from support_link.store import VERSION_TABLE, include_name, upgrade
-from support_link.store import repository as repo
+from support_link.store import affected_devices, tickets, work_logs
 from support_link.store.models import Base
 
 POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -148,7 +155,7 @@ def fresh(
 def store(db: Db, account: str = "acme", finding: str | None = None, **kwargs: object) -> int:
     ticket, event = fresh(**kwargs)  # type: ignore[arg-type]
     with db.sessions.begin() as session:
-        return repo.create(session, ticket, event, account, finding)
+        return tickets.create(session, ticket, event, account, finding)
 
 
 # --- migrations -----------------------------------------------------------------------------
@@ -188,9 +195,9 @@ def test_the_migration_matches_the_models(db: Db) -> None:
 def test_create_and_get_round_trip(db: Db) -> None:
     ticket, event = fresh(dedup_key="acme|firmware_older|T21P|9.73.0.50")
     with db.sessions.begin() as session:
-        ticket_id = repo.create(session, ticket, event, "acme", "firmware_older")
+        ticket_id = tickets.create(session, ticket, event, "acme", "firmware_older")
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert stored.ticket == replace(ticket, id=ticket_id)
     assert stored.ticket.created_at.utcoffset() == timedelta(hours=-5)
     assert (stored.account, stored.finding, stored.sla_state) == ("acme", "firmware_older", SlaState.ON_TIME)
@@ -213,7 +220,7 @@ def test_datetimes_are_stored_in_utc(db: Db) -> None:
 def test_a_utc_input_reads_back_in_bogota(db: Db) -> None:
     ticket_id = store(db, created_at=datetime(2026, 3, 18, 15, 0, tzinfo=UTC))
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert stored.ticket.created_at == CREATED
     assert stored.ticket.first_response_due is not None
     assert stored.ticket.first_response_due.isoformat() == "2026-03-18T11:00:00-05:00"
@@ -222,48 +229,20 @@ def test_a_utc_input_reads_back_in_bogota(db: Db) -> None:
 def test_a_naive_datetime_is_refused_by_the_column_type(db: Db) -> None:
     ticket, event = fresh()
     with db.sessions() as session, pytest.raises(Exception) as caught:
-        repo.create(session, replace(ticket, resolved_at=datetime(2026, 3, 18, 12, 0)), event, "acme")
+        tickets.create(session, replace(ticket, resolved_at=datetime(2026, 3, 18, 12, 0)), event, "acme")
     assert isinstance(caught.value, NaiveDatetimeError) or isinstance(caught.value.__cause__, NaiveDatetimeError)
 
 
 def test_get_of_a_missing_ticket(db: Db) -> None:
-    with db.sessions() as session, pytest.raises(repo.TicketNotFoundError) as caught:
-        repo.get(session, 999)
+    with db.sessions() as session, pytest.raises(TicketNotFoundError) as caught:
+        tickets.get(session, 999)
     assert isinstance(caught.value, LookupError) and caught.value.ticket_id == 999
 
 
 def test_create_refuses_a_ticket_that_already_has_an_id(db: Db) -> None:
     ticket, event = fresh()
-    with db.sessions() as session, pytest.raises(repo.AlreadyStoredError):
-        repo.create(session, replace(ticket, id=7), event, "acme")
-
-
-def test_to_json_has_the_api_fields(db: Db) -> None:
-    ticket_id = store(db, finding="firmware_older", channel="device", dedup_key="k")
-    with db.sessions.begin() as session:
-        repo.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {"seen": "5.9.1"}, bog(2026, 3, 18, 10, 5))
-    with db.sessions() as session:
-        document = repo.to_json(repo.get(session, ticket_id, now=bog(2026, 3, 18, 10, 50)))
-    json.dumps(document)
-    expected = {
-        "id": ticket_id, "type": "incident", "status": "new", "urgency": "high", "impact": "organization",
-        "priority": "urgent", "subject": "Recepción sin tono", "channel": "device",
-        "created_at": "2026-03-18T10:00:00-05:00", "first_response_due": "2026-03-18T11:00:00-05:00",
-        "sla_state": "at_risk", "devices": ["0004f2a1b2c3"], "finding": "firmware_older", "account": "acme",
-        "requester_name": "Carlos Pérez", "requester_contact": "carlos@acme.example, +57 601 555 0101",
-    }
-    assert {key: document[key] for key in expected} == expected
-    assert document["detail"].startswith("Las extensiones")
-    assert [event["kind"] for event in document["events"]] == ["created", "device_joined"]
-    assert document["affected_devices"][0]["evidence"] == {"seen": "5.9.1"}
-
-
-def test_a_problem_has_no_due_and_no_sla_state_in_json(db: Db) -> None:
-    ticket_id = store(db, ticket_type="problem")
-    with db.sessions() as session:
-        document = repo.to_json(repo.get(session, ticket_id, now=bog(2026, 4, 1)))
-    assert (document["type"], document["first_response_due"], document["sla_state"]) == ("problem", None, None)
-    assert (document["devices"], document["finding"]) == ([], None)
+    with db.sessions() as session, pytest.raises(AlreadyStoredError):
+        tickets.create(session, replace(ticket, id=7), event, "acme")
 
 
 # --- act ------------------------------------------------------------------------------------
@@ -272,12 +251,12 @@ def test_a_problem_has_no_due_and_no_sla_state_in_json(db: Db) -> None:
 def test_act_stores_state_events_and_notes(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        answered = repo.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20), note="Revisamos el SBC")
+        answered = tickets.act(session, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 20), note="Revisamos el SBC")
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Respond(public=False), AGENT, bog(2026, 3, 18, 10, 25), note="Posible caída del troncal")
-        repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
+        tickets.act(session, ticket_id, Respond(public=False), AGENT, bog(2026, 3, 18, 10, 25), note="Posible caída del troncal")
+        tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 30))
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert answered.status == "in_progress" and answered.first_response_at == bog(2026, 3, 18, 10, 20)
     assert (stored.ticket.status, stored.ticket.tier, stored.ticket.escalated) == ("escalated", 2, True)
     assert stored.ticket.first_response_at == bog(2026, 3, 18, 10, 20)
@@ -297,35 +276,35 @@ def test_act_stores_state_events_and_notes(db: Db) -> None:
 def test_a_refused_action_changes_nothing(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions() as session, pytest.raises(TransitionError):
-        repo.act(session, ticket_id, CloseIfDue(), AGENT, CREATED)  # allowed, no-op
-        repo.act(session, ticket_id, RequesterReply(), REQUESTER, CREATED)
-        repo.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 10, 10))
-        repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 11))  # resolved: refused
+        tickets.act(session, ticket_id, CloseIfDue(), AGENT, CREATED)  # allowed, no-op
+        tickets.act(session, ticket_id, RequesterReply(), REQUESTER, CREATED)
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 10, 10))
+        tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 11))  # resolved: refused
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert stored.ticket.status == "new" and [e.kind for e in stored.events] == ["created"]
 
 
 def test_act_on_a_missing_ticket(db: Db) -> None:
-    with db.sessions() as session, pytest.raises(repo.TicketNotFoundError):
-        repo.act(session, 41, Respond(), AGENT, CREATED)
+    with db.sessions() as session, pytest.raises(TicketNotFoundError):
+        tickets.act(session, 41, Respond(), AGENT, CREATED)
 
 
 def test_a_note_on_an_action_that_changes_nothing_is_kept(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, CREATED, note="Sigue urgente")
+        tickets.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, CREATED, note="Sigue urgente")
     with db.sessions() as session:
-        events = repo.get(session, ticket_id).events
+        events = tickets.get(session, ticket_id).events
     assert [(e.kind, e.note) for e in events] == [("created", None), ("internal_note", "Sigue urgente")]
 
 
 def test_reclassification_recomputes_the_due_time_and_may_breach_at_once(db: Db) -> None:
     ticket_id = store(db, urgency="low", impact="individual")  # incident low: 16 h
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, bog(2026, 3, 18, 11, 30))
+        tickets.act(session, ticket_id, ChangeClassification("high", "organization"), AGENT, bog(2026, 3, 18, 11, 30))
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert (stored.ticket.priority, stored.ticket.first_response_due) == ("urgent", bog(2026, 3, 18, 11, 0))
     assert stored.sla_state is SlaState.BREACHED
     assert stored.events[-1].after == {"urgency": "high", "impact": "organization", "priority": "urgent",
@@ -336,18 +315,18 @@ def test_acting_after_the_48_hours_closes_first_at_the_rule_time(db: Db) -> None
     ticket_id = store(db)
     resolved_at = bog(2026, 3, 18, 11, 0)
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Resolve(), AGENT, resolved_at)
+        tickets.act(session, ticket_id, Resolve(), AGENT, resolved_at)
     with db.sessions() as session, pytest.raises(TransitionError, match="closed"):
-        repo.act(session, ticket_id, RequesterReply(), REQUESTER, resolved_at + timedelta(hours=49))
+        tickets.act(session, ticket_id, RequesterReply(), REQUESTER, resolved_at + timedelta(hours=49))
     with db.sessions.begin() as session:  # a reply just before the 48 h reopens
-        reopened = repo.act(session, ticket_id, RequesterReply(), REQUESTER, resolved_at + timedelta(hours=47))
+        reopened = tickets.act(session, ticket_id, RequesterReply(), REQUESTER, resolved_at + timedelta(hours=47))
     assert reopened.status == "in_progress"
     with db.sessions.begin() as session:
-        repo.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 20, 11, 0))
-        closed = repo.act(session, ticket_id, CloseIfDue(), AGENT, bog(2026, 3, 25, 9, 0))
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 20, 11, 0))
+        closed = tickets.act(session, ticket_id, CloseIfDue(), AGENT, bog(2026, 3, 25, 9, 0))
     assert (closed.status, closed.closed_at) == ("closed", bog(2026, 3, 22, 11, 0))
     with db.sessions() as session:
-        last = repo.get(session, ticket_id).events[-1]
+        last = tickets.get(session, ticket_id).events[-1]
     assert (last.kind, last.actor.kind, last.at) == ("closed", "system", bog(2026, 3, 22, 11, 0))
 
 
@@ -355,10 +334,10 @@ def test_link_problem_records_both_sides(db: Db) -> None:
     problem_id = store(db, ticket_type="problem")
     incident_id = store(db)
     with db.sessions.begin() as session:
-        problem, incident = repo.link_problem(session, problem_id, incident_id, AGENT, bog(2026, 3, 18, 12, 0))
+        problem, incident = tickets.link_problem(session, problem_id, incident_id, AGENT, bog(2026, 3, 18, 12, 0))
     with db.sessions() as session:
-        assert repo.get(session, problem_id).ticket.linked_incidents == (incident_id,)
-        assert repo.get(session, incident_id).ticket.problem_id == problem_id
+        assert tickets.get(session, problem_id).ticket.linked_incidents == (incident_id,)
+        assert tickets.get(session, incident_id).ticket.problem_id == problem_id
     assert problem.linked_incidents == (incident_id,) and incident.problem_id == problem_id
 
 
@@ -371,7 +350,7 @@ def test_queue_sorted_by_due_time_with_problems_last(db: Db) -> None:
     urgent = store(db)  # due 11:00
     high = store(db, urgency="medium", impact="organization")  # 6 h -> 17:30
     with db.sessions() as session:
-        rows = repo.list_tickets(session, bog(2026, 3, 18, 10, 5))
+        rows = tickets.list_tickets(session, bog(2026, 3, 18, 10, 5))
     assert [row.id for row in rows] == [urgent, high, low, problem]
     assert rows[0].ticket.first_response_due == bog(2026, 3, 18, 11, 0)
     assert [row.sla_state for row in rows] == [SlaState.ON_TIME] * 3 + [None]
@@ -382,12 +361,12 @@ def test_queue_filters(db: Db) -> None:
     other = store(db, "globex", urgency="low", impact="individual")
     requirement = store(db, "acme", ticket_type="requirement")
     with db.sessions.begin() as session:
-        repo.act(session, acme, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
+        tickets.act(session, acme, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
     now = bog(2026, 3, 18, 10, 30)
 
     def ids(**filters: object) -> list[int]:
         with db.sessions() as session:
-            return [row.id for row in repo.list_tickets(session, now, **filters)]  # type: ignore[arg-type]
+            return [row.id for row in tickets.list_tickets(session, now, **filters)]  # type: ignore[arg-type]
 
     assert ids(account="acme") == [acme, requirement]
     assert ids(account="nobody") == []
@@ -406,11 +385,11 @@ def test_queue_sla_state_filter_uses_the_live_state(db: Db) -> None:
     answered = store(db)
     calm = store(db, urgency="low", impact="individual")
     with db.sessions.begin() as session:
-        repo.act(session, answered, Respond(), AGENT, bog(2026, 3, 18, 10, 5))
+        tickets.act(session, answered, Respond(), AGENT, bog(2026, 3, 18, 10, 5))
 
     def ids(now: datetime, state: str) -> list[int]:
         with db.sessions() as session:
-            return [row.id for row in repo.list_tickets(session, now, sla_state=state)]
+            return [row.id for row in tickets.list_tickets(session, now, sla_state=state)]
 
     assert ids(bog(2026, 3, 18, 10, 30), "on_time") == [urgent, answered, calm]
     assert ids(bog(2026, 3, 18, 10, 50), "at_risk") == [urgent]  # 50 of 60 minutes used
@@ -418,25 +397,25 @@ def test_queue_sla_state_filter_uses_the_live_state(db: Db) -> None:
     assert ids(bog(2026, 3, 18, 11, 1), "on_time") == [answered, calm]
     assert ids(bog(2026, 3, 18, 11, 1), "breached") == [urgent]
     with db.sessions() as session:
-        assert repo.get(session, urgent).sla_state is SlaState.ON_TIME  # the cache is the job's
-        assert repo.get(session, urgent, now=bog(2026, 3, 18, 11, 1)).sla_state is SlaState.BREACHED
+        assert tickets.get(session, urgent).sla_state is SlaState.ON_TIME  # the cache is the job's
+        assert tickets.get(session, urgent, now=bog(2026, 3, 18, 11, 1)).sla_state is SlaState.BREACHED
 
 
 def test_refresh_sla_states_moves_the_cache_forward_only_for_unanswered_open_tickets(db: Db) -> None:
     urgent = store(db)
     answered = store(db)
     with db.sessions.begin() as session:
-        repo.act(session, answered, Respond(), AGENT, bog(2026, 3, 18, 10, 5))
+        tickets.act(session, answered, Respond(), AGENT, bog(2026, 3, 18, 10, 5))
     with db.sessions.begin() as session:
-        assert repo.refresh_sla_states(session, bog(2026, 3, 18, 10, 50)) == [(urgent, SlaState.AT_RISK)]
+        assert tickets.refresh_sla_states(session, bog(2026, 3, 18, 10, 50)) == [(urgent, SlaState.AT_RISK)]
     with db.sessions.begin() as session:
-        assert repo.refresh_sla_states(session, bog(2026, 3, 18, 10, 55)) == []
-        assert repo.refresh_sla_states(session, bog(2026, 3, 18, 12, 0)) == [(urgent, SlaState.BREACHED)]
+        assert tickets.refresh_sla_states(session, bog(2026, 3, 18, 10, 55)) == []
+        assert tickets.refresh_sla_states(session, bog(2026, 3, 18, 12, 0)) == [(urgent, SlaState.BREACHED)]
     with db.sessions.begin() as session:
-        assert repo.refresh_sla_states(session, bog(2026, 3, 19, 12, 0)) == []
+        assert tickets.refresh_sla_states(session, bog(2026, 3, 19, 12, 0)) == []
     with db.sessions() as session:
-        assert repo.get(session, urgent).sla_state is SlaState.BREACHED
-        assert repo.get(session, answered).sla_state is SlaState.ON_TIME
+        assert tickets.get(session, urgent).sla_state is SlaState.BREACHED
+        assert tickets.get(session, answered).sla_state is SlaState.ON_TIME
 
 
 # --- one open ticket per dedup key ----------------------------------------------------------
@@ -447,12 +426,12 @@ KEY = "acme|firmware_older|T21P|9.73.0.50"
 def test_open_or_get_by_key_returns_the_open_ticket(db: Db) -> None:
     ticket, event = fresh(dedup_key=KEY)
     with db.sessions.begin() as session:
-        first = repo.open_or_get_by_key(session, ticket, event, "acme", "firmware_older")
+        first = tickets.open_or_get_by_key(session, ticket, event, "acme", "firmware_older")
     with db.sessions.begin() as session:
-        again = repo.open_or_get_by_key(session, ticket, event, "acme", "firmware_older")
-        repo.act(session, first[0], Resolve(), AGENT, bog(2026, 3, 18, 12, 0))
+        again = tickets.open_or_get_by_key(session, ticket, event, "acme", "firmware_older")
+        tickets.act(session, first[0], Resolve(), AGENT, bog(2026, 3, 18, 12, 0))
     with db.sessions.begin() as session:  # resolved is not open: the finding opens a new ticket
-        later = repo.open_or_get_by_key(session, *fresh(dedup_key=KEY, created_at=bog(2026, 3, 19, 9, 0)), "acme")
+        later = tickets.open_or_get_by_key(session, *fresh(dedup_key=KEY, created_at=bog(2026, 3, 19, 9, 0)), "acme")
     assert first[1] and again == (first[0], False)
     assert later[1] and later[0] != first[0]
 
@@ -461,7 +440,7 @@ def test_the_database_refuses_a_second_open_ticket_with_the_same_key(db: Db) -> 
     store(db, dedup_key=KEY)
     ticket, event = fresh(dedup_key=KEY)
     with db.sessions() as session, pytest.raises(IntegrityError):
-        repo.create(session, ticket, event, "acme")
+        tickets.create(session, ticket, event, "acme")
     store(db, dedup_key=None)  # many tickets without a key are fine
     store(db, dedup_key=None)
 
@@ -469,15 +448,15 @@ def test_the_database_refuses_a_second_open_ticket_with_the_same_key(db: Db) -> 
 def test_a_rolled_back_open_or_get_leaves_nothing(db: Db) -> None:
     ticket, event = fresh(dedup_key=KEY)
     with db.sessions() as session:
-        assert repo.open_or_get_by_key(session, ticket, event, "acme")[1]
+        assert tickets.open_or_get_by_key(session, ticket, event, "acme")[1]
         session.rollback()
     with db.sessions() as session:
-        assert repo.find_open_by_key(session, KEY) is None  # the SAVEPOINT did not commit on its own
+        assert tickets.find_open_by_key(session, KEY) is None  # the SAVEPOINT did not commit on its own
 
 
 def test_open_or_get_needs_a_key(db: Db) -> None:
-    with db.sessions() as session, pytest.raises(repo.DedupKeyError):
-        repo.open_or_get_by_key(session, *fresh(), "acme")
+    with db.sessions() as session, pytest.raises(DedupKeyError):
+        tickets.open_or_get_by_key(session, *fresh(), "acme")
 
 
 def _postgres_only(db: Db) -> None:
@@ -491,14 +470,14 @@ def test_an_insert_that_loses_the_race_returns_the_winner(db: Db) -> None:
     _postgres_only(db)
     ticket, event = fresh(dedup_key=KEY)
     winner = db.sessions()
-    winner_id = repo.create(winner, ticket, event, "acme")
+    winner_id = tickets.create(winner, ticket, event, "acme")
     result: list[tuple[int, bool]] = []
     errors: list[BaseException] = []
 
     def loser() -> None:
         try:
             with db.sessions.begin() as session:
-                result.append(repo.open_or_get_by_key(session, ticket, event, "acme"))
+                result.append(tickets.open_or_get_by_key(session, ticket, event, "acme"))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -526,7 +505,7 @@ def test_many_threads_racing_on_one_key_open_one_ticket(db: Db) -> None:
         with db.sessions() as session:
             session.execute(text("select 1"))  # connection checked out before the start signal
             barrier.wait()
-            outcome = repo.open_or_get_by_key(session, ticket, event, "acme")
+            outcome = tickets.open_or_get_by_key(session, ticket, event, "acme")
             session.commit()
         with lock:
             results.append(outcome)
@@ -548,13 +527,13 @@ def test_two_processes_acting_at_once_serialize_on_the_row(db: Db) -> None:
     response and sees it (no lost update)."""
     ticket_id = store(db)
     first = db.sessions()
-    repo.act(first, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
+    tickets.act(first, ticket_id, Respond(), AGENT, bog(2026, 3, 18, 10, 10))
     errors: list[BaseException] = []
 
     def second() -> None:
         try:
             with db.sessions.begin() as session:
-                repo.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 11))
+                tickets.act(session, ticket_id, Escalate(), AGENT, bog(2026, 3, 18, 10, 11))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -567,7 +546,7 @@ def test_two_processes_acting_at_once_serialize_on_the_row(db: Db) -> None:
     thread.join(10)
     assert not errors
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     assert (stored.ticket.status, stored.ticket.first_response_at) == ("escalated", bog(2026, 3, 18, 10, 10))
     assert [e.kind for e in stored.events] == ["created", "public_response", "escalated"]
     assert stored.events[2].before == {"status": "in_progress", "escalated": False, "tier": 1}  # saw A's change
@@ -580,25 +559,25 @@ def test_devices_join_repeat_recover_and_rejoin(db: Db) -> None:
     ticket_id = store(db, channel="device", finding="unreachable")
     t0 = bog(2026, 3, 18, 10, 1)
     with db.sessions.begin() as session:
-        assert repo.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {"ip": "10.0.0.7"}, t0)
-        assert repo.add_device(session, ticket_id, "001565aabbcc", "Ventas", {"ip": "10.0.0.8"}, t0 + timedelta(minutes=1))
+        assert affected_devices.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {"ip": "10.0.0.7"}, t0)
+        assert affected_devices.add_device(session, ticket_id, "001565aabbcc", "Ventas", {"ip": "10.0.0.8"}, t0 + timedelta(minutes=1))
     with db.sessions.begin() as session:
-        assert not repo.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {"ip": "10.0.0.9"}, t0 + timedelta(minutes=2))
-        assert repo.mark_device_recovered(session, ticket_id, "001565aabbcc", t0 + timedelta(minutes=3))
-        assert not repo.mark_device_recovered(session, ticket_id, "001565aabbcc", t0 + timedelta(minutes=4))
-        assert not repo.mark_device_recovered(session, ticket_id, "ffffffffffff", t0 + timedelta(minutes=4))
+        assert not affected_devices.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {"ip": "10.0.0.9"}, t0 + timedelta(minutes=2))
+        assert affected_devices.mark_device_recovered(session, ticket_id, "001565aabbcc", t0 + timedelta(minutes=3))
+        assert not affected_devices.mark_device_recovered(session, ticket_id, "001565aabbcc", t0 + timedelta(minutes=4))
+        assert not affected_devices.mark_device_recovered(session, ticket_id, "ffffffffffff", t0 + timedelta(minutes=4))
     with db.sessions() as session:
-        devices = repo.list_devices(session, ticket_id)
+        devices = affected_devices.list_devices(session, ticket_id)
     assert [(d.device, d.department, d.evidence, d.active) for d in devices] == [
         ("0004f2a1b2c3", "Recepción", {"ip": "10.0.0.9"}, True),
         ("001565aabbcc", "Ventas", {"ip": "10.0.0.8"}, False),
     ]
     assert devices[1].recovered_at == t0 + timedelta(minutes=3)
     with db.sessions.begin() as session:
-        assert repo.add_device(session, ticket_id, "001565aabbcc", "Ventas", {"ip": "10.0.0.8"}, t0 + timedelta(minutes=5))
+        assert affected_devices.add_device(session, ticket_id, "001565aabbcc", "Ventas", {"ip": "10.0.0.8"}, t0 + timedelta(minutes=5))
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
-        rows = repo.list_tickets(session, t0)
+        stored = tickets.get(session, ticket_id)
+        rows = tickets.list_tickets(session, t0)
     assert all(device.active for device in stored.devices)
     assert [e.kind for e in stored.events] == ["created", "device_joined", "device_joined", "device_recovered", "device_joined"]
     assert stored.events[-1].after == {"device": "001565aabbcc", "department": "Ventas"}
@@ -610,7 +589,7 @@ def device_history(db: Db, ticket_id: int) -> tuple[object, ...]:
     """A ticket's devices and device events in an order-free form, to compare a bulk pass
     with the one-device calls."""
     with db.sessions() as session:
-        stored = repo.get(session, ticket_id)
+        stored = tickets.get(session, ticket_id)
     return (
         sorted((d.device, d.department, d.evidence, d.active, d.joined_at, d.recovered_at) for d in stored.devices),
         sorted((e.kind, tuple(sorted(e.after.items()))) for e in stored.events if e.kind != "created"),
@@ -628,16 +607,16 @@ def test_adding_many_devices_at_once_equals_adding_them_one_by_one(db: Db) -> No
         ticket_id = store(db, channel="device", finding="firmware_older")
         with db.sessions.begin() as session:
             for mac in macs[:600]:
-                repo.add_device(session, ticket_id, mac, "Ventas", {"seen": "old"}, t0)
+                affected_devices.add_device(session, ticket_id, mac, "Ventas", {"seen": "old"}, t0)
             for mac in macs[:100]:
-                repo.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
+                affected_devices.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
         batch = [(mac, "Bodega", {"seen": "34.72.0.60"}) for mac in macs[50:]]
         later = t0 + timedelta(minutes=2)
         with db.sessions.begin() as session:
             if bulk:
-                joined = repo.add_devices(session, ticket_id, batch, later)
+                joined = affected_devices.add_devices(session, ticket_id, batch, later)
             else:
-                joined = sum(repo.add_device(session, ticket_id, *item, later) for item in batch)
+                joined = sum(affected_devices.add_device(session, ticket_id, *item, later) for item in batch)
         states.append((joined, device_history(db, ticket_id)))
     assert states[0] == states[1]
     assert states[1][0] == 50 + (1203 - 600)  # 50 recovered rejoin, 603 new
@@ -654,15 +633,15 @@ def test_past_incidents_of_many_devices_at_once_equal_asking_one_by_one(db: Db) 
             opened = at - timedelta(days=1)
             ticket_id = store(db, account=account, finding=finding, channel="device", created_at=opened)
             with db.sessions.begin() as session:
-                repo.add_devices(session, ticket_id, [(mac, "Ventas", {}) for mac in macs[index * 300 : index * 300 + 700]], opened)
-                repo.act(session, ticket_id, Resolve(), AGENT, at)
+                affected_devices.add_devices(session, ticket_id, [(mac, "Ventas", {}) for mac in macs[index * 300 : index * 300 + 700]], opened)
+                tickets.act(session, ticket_id, Resolve(), AGENT, at)
     still_open = store(db, finding="firmware_older", channel="device")
     with db.sessions.begin() as session:
-        repo.add_devices(session, still_open, [(mac, "Ventas", {}) for mac in macs], CREATED)
+        affected_devices.add_devices(session, still_open, [(mac, "Ventas", {}) for mac in macs], CREATED)
     since = bog(2026, 3, 5, 0, 0)  # the first round was resolved before the window
     with db.sessions() as session:
-        together = repo.past_incidents_for_devices(session, "acme", macs, "firmware_older", since)
-        one_by_one = {mac: repo.past_incidents_for_device(session, "acme", mac, "firmware_older", since) for mac in macs}
+        together = affected_devices.past_incidents_for_devices(session, "acme", macs, "firmware_older", since)
+        one_by_one = {mac: affected_devices.past_incidents_for_device(session, "acme", mac, "firmware_older", since) for mac in macs}
     assert together == {mac: ids for mac, ids in one_by_one.items() if ids}
     assert sorted({len(ids) for ids in together.values()}) == [1, 2]  # overlapping rounds
     assert len(together) == 903  # rounds 2 and 3: macs 300-999 and 600-1,202
@@ -678,16 +657,16 @@ def test_open_tickets_of_many_devices_at_once_equal_asking_one_by_one(db: Db) ->
     elsewhere = store(db, account="other", finding="firmware_older", channel="device")
     done = store(db, finding="firmware_newer", channel="device")
     with db.sessions.begin() as session:
-        repo.add_devices(session, older, [(mac, "Ventas", {}) for mac in macs[:800]], CREATED)
-        repo.add_devices(session, lines, [(mac, "Ventas", {}) for mac in macs[600:]], CREATED)
-        repo.add_devices(session, elsewhere, [(mac, "Ventas", {}) for mac in macs], CREATED)
-        repo.add_devices(session, done, [(mac, "Ventas", {}) for mac in macs], CREATED)
-        repo.act(session, done, Resolve(), AGENT, CREATED + timedelta(hours=1))
+        affected_devices.add_devices(session, older, [(mac, "Ventas", {}) for mac in macs[:800]], CREATED)
+        affected_devices.add_devices(session, lines, [(mac, "Ventas", {}) for mac in macs[600:]], CREATED)
+        affected_devices.add_devices(session, elsewhere, [(mac, "Ventas", {}) for mac in macs], CREATED)
+        affected_devices.add_devices(session, done, [(mac, "Ventas", {}) for mac in macs], CREATED)
+        tickets.act(session, done, Resolve(), AGENT, CREATED + timedelta(hours=1))
         for mac in macs[:10]:
-            repo.mark_device_recovered(session, older, mac, CREATED + timedelta(minutes=5))
+            affected_devices.mark_device_recovered(session, older, mac, CREATED + timedelta(minutes=5))
     with db.sessions() as session:
-        together = repo.open_tickets_for_devices(session, "acme", macs)
-        one_by_one = {mac: repo.open_tickets_for_device(session, "acme", mac) for mac in macs}
+        together = affected_devices.open_tickets_for_devices(session, "acme", macs)
+        one_by_one = {mac: affected_devices.open_tickets_for_device(session, "acme", mac) for mac in macs}
     assert together == {mac: tickets for mac, tickets in one_by_one.items() if tickets}
     assert together[macs[700]] == [(older, "firmware_older", "acme|firmware_older|T21P|34.72.0.60"),
                                    (lines, "lines_exceeded", "acme|lines_exceeded|T21P|-")]
@@ -704,17 +683,17 @@ def test_recovering_many_devices_at_once_equals_recovering_them_one_by_one(db: D
     for bulk in (False, True):
         ticket_id = store(db, channel="device", finding="firmware_older")
         with db.sessions.begin() as session:
-            repo.add_devices(session, ticket_id, [(mac, ["Ventas", "Bodega"][i % 2], {}) for i, mac in enumerate(macs[:1100])], t0)
+            affected_devices.add_devices(session, ticket_id, [(mac, ["Ventas", "Bodega"][i % 2], {}) for i, mac in enumerate(macs[:1100])], t0)
             for mac in macs[:100]:
-                repo.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
+                affected_devices.mark_device_recovered(session, ticket_id, mac, t0 + timedelta(minutes=1))
         wanted = macs[50:]  # 50 already recovered, 103 never on the ticket
         later = t0 + timedelta(minutes=2)
         with db.sessions.begin() as session:
             if bulk:
-                recovered = repo.mark_devices_recovered(session, ticket_id, wanted, later)
+                recovered = affected_devices.mark_devices_recovered(session, ticket_id, wanted, later)
             else:
-                recovered = [mac for mac in wanted if repo.mark_device_recovered(session, ticket_id, mac, later)]
-            counts = repo.device_counts(session, ticket_id)
+                recovered = [mac for mac in wanted if affected_devices.mark_device_recovered(session, ticket_id, mac, later)]
+            counts = affected_devices.device_counts(session, ticket_id)
         states.append((sorted(recovered), counts, device_history(db, ticket_id)))
     assert states[0] == states[1]
     assert len(states[1][0]) == 1000 and states[1][1] == (1100, 0)
@@ -723,18 +702,18 @@ def test_recovering_many_devices_at_once_equals_recovering_them_one_by_one(db: D
 def test_active_departments_and_header_read_the_ticket_without_its_timeline(db: Db) -> None:
     ticket_id = store(db, channel="device", finding="unreachable")
     with db.sessions.begin() as session:
-        repo.add_devices(session, ticket_id, [("001565000001", "Ventas", {}), ("001565000002", "Bodega", {}),
+        affected_devices.add_devices(session, ticket_id, [("001565000001", "Ventas", {}), ("001565000002", "Bodega", {}),
                                               ("001565000003", "Ventas", {})], CREATED)
-        repo.mark_device_recovered(session, ticket_id, "001565000002", CREATED + timedelta(minutes=1))
+        affected_devices.mark_device_recovered(session, ticket_id, "001565000002", CREATED + timedelta(minutes=1))
     with db.sessions() as session:
-        assert sorted(repo.active_departments(session, ticket_id)) == ["Ventas", "Ventas"]
-        assert repo.header(session, ticket_id) == repo.get(session, ticket_id).ticket
+        assert sorted(affected_devices.active_departments(session, ticket_id)) == ["Ventas", "Ventas"]
+        assert tickets.header(session, ticket_id) == tickets.get(session, ticket_id).ticket
 
 
 def test_the_database_keeps_one_row_per_device_and_ticket(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions.begin() as session:
-        repo.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {}, CREATED)
+        affected_devices.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {}, CREATED)
     with db.engine.connect() as conn, pytest.raises(IntegrityError):
         conn.execute(
             text("insert into sl_affected_device (ticket_id, device, department, evidence, joined_at) "
@@ -744,8 +723,8 @@ def test_the_database_keeps_one_row_per_device_and_ticket(db: Db) -> None:
 
 
 def test_add_device_to_a_missing_ticket(db: Db) -> None:
-    with db.sessions() as session, pytest.raises(repo.TicketNotFoundError):
-        repo.add_device(session, 5, "0004f2a1b2c3", "Recepción", {}, CREATED)
+    with db.sessions() as session, pytest.raises(TicketNotFoundError):
+        affected_devices.add_device(session, 5, "0004f2a1b2c3", "Recepción", {}, CREATED)
 
 
 # --- work logs and billing ------------------------------------------------------------------
@@ -757,20 +736,20 @@ def test_work_logs_and_the_monthly_billing_report(db: Db) -> None:
     elsewhere = store(db, "globex")
     with db.sessions.begin() as session:
         # Wed 18 March 19:00-19:20: out of hours, urgent -> one call-out, 1 h minimum, USD 250
-        repo.log_work(session, urgent, "ana.gomez", bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 20), "Reinicio del SBC")
+        work_logs.log_work(session, urgent, "ana.gomez", bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 20), "Reinicio del SBC")
         # Sat 21 March 08:00-10:10 -> 2 h 10 min, rounded up to 2 h 15 min -> USD 562.50
-        repo.log_work(session, urgent, "ana.gomez", bog(2026, 3, 21, 8, 0), bog(2026, 3, 21, 10, 10))
+        work_logs.log_work(session, urgent, "ana.gomez", bog(2026, 3, 21, 8, 0), bog(2026, 3, 21, 10, 10))
         # inside business hours: not a call-out
-        repo.log_work(session, urgent, "ana.gomez", bog(2026, 3, 18, 10, 0), bog(2026, 3, 18, 11, 0))
-        repo.log_work(session, normal, "ana.gomez", bog(2026, 3, 18, 20, 0), bog(2026, 3, 18, 21, 0))
-        repo.log_work(session, elsewhere, "ana.gomez", bog(2026, 3, 18, 20, 0), bog(2026, 3, 18, 21, 0))
+        work_logs.log_work(session, urgent, "ana.gomez", bog(2026, 3, 18, 10, 0), bog(2026, 3, 18, 11, 0))
+        work_logs.log_work(session, normal, "ana.gomez", bog(2026, 3, 18, 20, 0), bog(2026, 3, 18, 21, 0))
+        work_logs.log_work(session, elsewhere, "ana.gomez", bog(2026, 3, 18, 20, 0), bog(2026, 3, 18, 21, 0))
         # April's work is April's
-        repo.log_work(session, urgent, "ana.gomez", bog(2026, 4, 1, 20, 0), bog(2026, 4, 1, 20, 30))
+        work_logs.log_work(session, urgent, "ana.gomez", bog(2026, 4, 1, 20, 0), bog(2026, 4, 1, 20, 30))
     with db.sessions() as session:
-        march = repo.billing_report(session, "acme", 2026, 3)
-        april = repo.billing_report(session, "acme", 2026, 4)
-        february = repo.billing_report(session, "acme", 2026, 2)
-        stored = repo.get(session, urgent)
+        march = work_logs.billing_report(session, "acme", 2026, 3)
+        april = work_logs.billing_report(session, "acme", 2026, 4)
+        february = work_logs.billing_report(session, "acme", 2026, 2)
+        stored = tickets.get(session, urgent)
     assert [(line.ticket_id, line.start, line.amount) for line in march.lines] == [
         (urgent, bog(2026, 3, 18, 19, 0), Decimal("250.00")),
         (urgent, bog(2026, 3, 21, 8, 0), Decimal("562.50")),
@@ -785,11 +764,11 @@ def test_work_logs_and_the_monthly_billing_report(db: Db) -> None:
 def test_work_that_touches_across_the_month_end_is_one_call_out(db: Db) -> None:
     ticket_id = store(db, "acme", created_at=bog(2026, 3, 31, 17, 0))
     with db.sessions.begin() as session:
-        repo.log_work(session, ticket_id, "ana.gomez", bog(2026, 3, 31, 23, 30), bog(2026, 4, 1, 0, 0))
-        repo.log_work(session, ticket_id, "ana.gomez", bog(2026, 4, 1, 0, 0), bog(2026, 4, 1, 0, 45))
+        work_logs.log_work(session, ticket_id, "ana.gomez", bog(2026, 3, 31, 23, 30), bog(2026, 4, 1, 0, 0))
+        work_logs.log_work(session, ticket_id, "ana.gomez", bog(2026, 4, 1, 0, 0), bog(2026, 4, 1, 0, 45))
     with db.sessions() as session:
-        march = repo.billing_report(session, "acme", 2026, 3)
-        april = repo.billing_report(session, "acme", 2026, 4)
+        march = work_logs.billing_report(session, "acme", 2026, 3)
+        april = work_logs.billing_report(session, "acme", 2026, 4)
     assert [(line.start, line.end, line.billed) for line in march.lines] == [
         (bog(2026, 3, 31, 23, 30), bog(2026, 4, 1, 0, 45), timedelta(hours=1, minutes=15)),
     ]
@@ -799,4 +778,4 @@ def test_work_that_touches_across_the_month_end_is_one_call_out(db: Db) -> None:
 def test_a_work_log_must_end_after_it_starts(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions() as session, pytest.raises(BillingError):
-        repo.log_work(session, ticket_id, "ana.gomez", bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 0))
+        work_logs.log_work(session, ticket_id, "ana.gomez", bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 0))

@@ -132,7 +132,7 @@ def test_script_in_a_device_string_is_shown_as_text(web, browser) -> None:  # ty
 
     from provisioner.db.engine import make_engine, session_factory
     from support_link import lifecycle
-    from support_link.store import repository
+    from support_link.store import affected_devices, tickets
 
     engine = make_engine(server.database_url)
     with session_factory(engine).begin() as session:
@@ -144,8 +144,8 @@ def test_script_in_a_device_string_is_shown_as_text(web, browser) -> None:  # ty
             detail="<img src=x onerror=window.__pwned=3>", requester_name="Acme", requester_contact="soporte@acme.co",
             channel="device", created_at=now, actor=lifecycle.SYSTEM,
         )
-        ticket_id = repository.create(session, ticket, event, "acme", "firmware_older")
-        repository.add_device(session, ticket_id, "0015650e0e01", "Ventas",
+        ticket_id = tickets.create(session, ticket, event, "acme", "firmware_older")
+        affected_devices.add_device(session, ticket_id, "0015650e0e01", "Ventas",
                               {"user_agent": HOSTILE_UA, "seen": "34.72.0.60", "expected": "34.72.0.75", "ip": "10.0.0.9"}, now)
     engine.dispose()
     page = browser.new_page()

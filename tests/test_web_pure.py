@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts, queue_filters
 from support_link import lifecycle
 from support_link.lifecycle import SYSTEM
-from support_link.store.repository import AffectedDevice, StoredEvent, StoredTicket
+from support_link.store.values import AffectedDevice, StoredEvent, StoredTicket
 
 T = datetime(2026, 3, 18, 15, tzinfo=UTC)
 

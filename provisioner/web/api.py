@@ -15,8 +15,9 @@ from provisioner.web.app import USER, in_thread, now, protected
 from provisioner.web.installers import device_rows
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import act_on, load_ticket, log_work, queue_rows, action_from_form, actor_of, create_ticket, queue_filters
+from provisioner import ticket_json
 from support_link import SupportLinkError
-from support_link.store import repository
+from support_link.errors import TicketNotFoundError
 
 
 def _error(status: int, code: str, detail: str) -> web.Response:
@@ -28,15 +29,15 @@ async def list_tickets(request: web.Request) -> web.Response:
         rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
     except SupportLinkError as exc:
         return _error(400, "bad_filter", str(exc))
-    return web.json_response([repository.row_to_json(row) for row in rows])
+    return web.json_response([ticket_json.row_to_json(row) for row in rows])
 
 
 async def show_ticket(request: web.Request) -> web.Response:
     try:
         stored = await in_thread(request, load_ticket, int(request.match_info["id"]), now())
-    except (repository.TicketNotFoundError, ValueError):
+    except (TicketNotFoundError, ValueError):
         return _error(404, "not_found", "no such ticket")
-    return web.json_response(repository.to_json(stored))
+    return web.json_response(ticket_json.to_json(stored))
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -58,7 +59,7 @@ async def create(request: web.Request) -> web.Response:
         return _error(422, "invalid_ticket", str(exc))
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
-    return web.json_response(repository.to_json(stored), status=201)
+    return web.json_response(ticket_json.to_json(stored), status=201)
 
 
 async def act(request: web.Request) -> web.Response:
@@ -76,13 +77,13 @@ async def act(request: web.Request) -> web.Response:
             if action is None:
                 return _error(400, "unknown_action", "action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
             await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
-    except repository.TicketNotFoundError:
+    except TicketNotFoundError:
         return _error(404, "not_found", "no such ticket")
     except (SupportLinkError, ValueError) as exc:
         return _error(409, "refused", str(exc))
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
-    return web.json_response(repository.to_json(stored))
+    return web.json_response(ticket_json.to_json(stored))
 
 
 async def list_devices(request: web.Request) -> web.Response:

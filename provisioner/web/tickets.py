@@ -1,6 +1,6 @@
 """Agents' pages: the queue (live), a ticket with its timeline and actions, a new ticket.
 
-Thin: parse the form, call support_link's repository in a worker thread, render. The
+Thin: parse the form, call support_link's store in a worker thread, render. The
 rules (priority, SLA, transitions) all live in support_link.
 """
 
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from support_link import SupportLinkError, lifecycle
 from support_link.lifecycle import Actor, ActorKind
-from support_link.store import repository
+from support_link.errors import TicketNotFoundError
+from support_link.store import tickets, work_logs
+from support_link.store.values import StoredTicket, TicketRow
 from provisioner.web import labels
 from provisioner.web.app import USER, in_thread, now, protected, render
 from provisioner.web.live import LIVE, LiveQueue, queue_events
@@ -34,9 +36,9 @@ def queue_filters(query: Any) -> dict[str, Any]:
     return chosen
 
 
-def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[repository.TicketRow]:
+def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[TicketRow]:
     with sessions() as session:
-        return repository.list_tickets(session, moment, **filters)
+        return tickets.list_tickets(session, moment, **filters)
 
 
 async def queue_page(request: web.Request) -> web.Response:
@@ -50,16 +52,16 @@ async def queue_page(request: web.Request) -> web.Response:
     return render(request, template, rows=rows, labels=labels, query=dict(request.query), error=error)
 
 
-def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> repository.StoredTicket:
+def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> StoredTicket:
     with sessions() as session:
-        return repository.get(session, ticket_id, moment)
+        return tickets.get(session, ticket_id, moment)
 
 
 async def ticket_page(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     try:
         stored = await in_thread(request, load_ticket, ticket_id, now())
-    except repository.TicketNotFoundError:
+    except TicketNotFoundError:
         raise web.HTTPNotFound() from None
     return render(request, "ticket.html", stored=stored, labels=labels, message=request.query.get("msg"), **page_parts(stored))
 
@@ -69,7 +71,7 @@ SHOWN_DEVICES = 500
 SHOWN_DEVICE_EVENTS = 30
 
 
-def page_parts(stored: repository.StoredTicket) -> dict[str, Any]:
+def page_parts(stored: StoredTicket) -> dict[str, Any]:
     """Keep a storm's ticket readable: the first devices and device events, with counts of the rest."""
     device_events = [e for e in stored.events if e.kind in DEVICE_EVENTS]
     hidden = device_events[SHOWN_DEVICE_EVENTS:]
@@ -105,12 +107,12 @@ def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
 
 def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> None:
     with sessions.begin() as session:
-        repository.act(session, ticket_id, action, actor, moment, note)
+        tickets.act(session, ticket_id, action, actor, moment, note)
 
 
 def log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, started: datetime, ended: datetime, note: str) -> None:
     with sessions.begin() as session:
-        repository.log_work(session, ticket_id, agent, started, ended, note)
+        work_logs.log_work(session, ticket_id, agent, started, ended, note)
 
 
 async def ticket_action(request: web.Request) -> web.StreamResponse:
@@ -129,7 +131,7 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
             if action is None:
                 raise ValueError("acción desconocida")
             await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
-    except repository.TicketNotFoundError:
+    except TicketNotFoundError:
         raise web.HTTPNotFound() from None
     except (SupportLinkError, ValueError) as exc:
         stored = await in_thread(request, load_ticket, ticket_id, now())
@@ -147,7 +149,7 @@ def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor
         channel=fields.get("channel", "portal"), created_at=moment, actor=actor,
     )
     with sessions.begin() as session:
-        return repository.create(session, ticket, event, fields.get("account", "").strip() or "-")
+        return tickets.create(session, ticket, event, fields.get("account", "").strip() or "-")
 
 
 async def new_ticket_page(request: web.Request) -> web.Response:

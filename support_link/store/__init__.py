@@ -1,8 +1,17 @@
-"""support_link's storage adapter: its own tables, its own Alembic migrations, a repository.
+"""support_link's storage adapter: its own tables, its own Alembic migrations, one module per thing stored.
 
-    models       sl_ticket, sl_ticket_event, sl_affected_device, sl_work_log (own DeclarativeBase)
-    migrations   Alembic, version table `support_link_alembic_version`
-    repository   tickets in and out of the database; the caller opens the session and commits
+    models            sl_ticket, sl_ticket_event, sl_affected_device, sl_work_log (own DeclarativeBase)
+    migrations        Alembic, version table `support_link_alembic_version`
+    values            the frozen values handed out (StoredTicket, TicketRow, StoredEvent, ...)
+    mapping           records <-> values
+    tickets           create, get, act, link, the queue, the SLA-state cache; the row lock
+    affected_devices  devices on device incidents: join, recover, count, look-ups by device
+    mail_outbox       the mail forwarder's cursor on each timeline and its per-ticket lock
+    work_logs         agents' work intervals and the monthly billing report
+
+The caller opens the session and commits; every function only flushes. Errors are
+support_link.errors' StoreError branch. The store imports the core and dbkit, never an
+adapter or the provisioner.
 
 Call `upgrade(engine)` at start-up (idempotent); it never touches the provisioning tables
 or their `alembic_version` table, so both may share one database.

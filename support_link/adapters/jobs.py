@@ -6,7 +6,7 @@
   a ticket resolved 5 days ago while the server was down closes on the first run with the
   same timeline it would have had with the server up (lifecycle.close_if_due decides it);
 - refreshes the cached sla_state of open tickets still waiting for a first response.
-Each ticket is closed in its own transaction (SELECT ... FOR UPDATE through repository.act),
+Each ticket is closed in its own transaction (SELECT ... FOR UPDATE in store.tickets.act),
 so one bad row never holds back the others and agents acting at the same moment serialize.
 
 `SupportJobs` runs it every `interval` seconds in a worker thread (the database calls
@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar
 from support_link.lifecycle import SYSTEM, CloseIfDue, Status
-from support_link.mail import MailReport, MailSettings, forward_pending
+from support_link.adapters.mail import MailReport, forward_pending
+from support_link.adapters.mail_settings import MailSettings
 from support_link.sla import SlaState
-from support_link.store import repository
+from support_link.store import tickets
 
-log = logging.getLogger("support_link.jobs")
+log = logging.getLogger("support_link.jobs")  # its name before the move to adapters/: log filters keep working
 
 SessionFactory = Callable[[], Session]
 Clock = Callable[[], datetime]
@@ -48,13 +49,13 @@ class JobReport:
 def close_due_tickets(session_factory: SessionFactory, now: datetime) -> tuple[list[int], list[int]]:
     """(closed, failed): every resolved ticket whose 48 h are up, each in its own transaction."""
     with session_factory() as session:
-        candidates = repository.due_for_close(session, now)
+        candidates = tickets.due_for_close(session, now)
     closed: list[int] = []
     failed: list[int] = []
     for ticket_id in candidates:
         try:
             with session_factory() as session, session.begin():
-                ticket = repository.act(session, ticket_id, CloseIfDue(), SYSTEM, now)
+                ticket = tickets.act(session, ticket_id, CloseIfDue(), SYSTEM, now)
         except Exception:
             log.exception("auto-close of ticket #%s failed; retrying on the next pass", ticket_id)
             failed.append(ticket_id)
@@ -70,7 +71,7 @@ def run_due_work(
     """One idempotent pass: close due tickets, then refresh cached SLA states at `now`."""
     closed, failed = close_due_tickets(session_factory, now)
     with session_factory() as session, session.begin():
-        changed = repository.refresh_sla_states(session, now, calendar=calendar)
+        changed = tickets.refresh_sla_states(session, now, calendar=calendar)
     if closed:
         log.info("auto-closed %s ticket(s): %s", len(closed), ", ".join(f"#{ticket_id}" for ticket_id in closed))
     return JobReport(tuple(closed), tuple(changed), tuple(failed))

@@ -1,11 +1,10 @@
 """Many rows through one INSERT statement, cheaply, on SQLite and PostgreSQL.
 
-For the writers of a boot storm: the provisioning server's sighting writer (a thread of
-the process that serves phones, so what it costs in Python, and every time it gives up and
-retakes the GIL, is taken from the event loop) and this store's devices and timeline
-events of a storm's incident (thousands of rows a batch). SQLAlchemy's executemany spends
-~10 us of Python per row on parameter processing (and PostgreSQL one Bind/Execute per
-row), and pysqlite releases and retakes the GIL around every row's step.
+For writers of thousands of rows a batch that run beside a server (a thread of the
+process that serves requests: what they cost in Python, and every time they give up and
+retake the GIL, is taken from the event loop). SQLAlchemy's executemany spends ~10 us of
+Python per row on parameter processing (and PostgreSQL one Bind/Execute per row), and
+pysqlite releases and retakes the GIL around every row's step.
 
 Here the statement is compiled once per dialect and its VALUES group repeated for a page
 of rows (SQLite), or fed one array per column through unnest() (PostgreSQL; a JSON column
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, TypeDecorator, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,7 +76,7 @@ def insert_rows(
         for first in range(0, len(tuples), page_rows):
             # Column by column: one list per column, each converted in one pass.
             by_column = list(zip(*tuples[first : first + page_rows], strict=True))
-            arrays = [list(by_column[index]) for index in order]
+            arrays: list[Any] = [list(by_column[index]) for index in order]  # a list per column, or its JSON text
             for index, convert in converters:
                 arrays[index] = [convert(value) for value in arrays[index]]
             if dialect == "postgresql":
@@ -96,7 +96,7 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
     """(position, conversion) for the columns whose values the driver cannot take as they are."""
     found = []
     for index, name in enumerate(names):
-        declared = statement.table.c[name].type  # type: ignore[union-attr]
+        declared = statement.table.c[name].type
         steps: list[Callable[[object], object]] = []
         if isinstance(declared, TypeDecorator):  # e.g. a UTC-only datetime: its own check first
             steps.append(_bind_processing(declared, dialect))
@@ -111,7 +111,7 @@ def _converters(statement: Insert, names: tuple[str, ...], dialect: str) -> tupl
     return tuple(found)
 
 
-def _bind_processing(kind: TypeDecorator, dialect: str) -> Callable[[object], object]:
+def _bind_processing(kind: TypeDecorator[Any], dialect: str) -> Callable[[object], object]:
     def convert(value: object) -> object:
         return kind.process_bind_param(value, _DIALECTS[dialect])
 
@@ -148,7 +148,7 @@ def _sqlite_time(value: object) -> object:
 
 _DIALECTS = {
     "sqlite": sqlite.dialect(),
-    "postgresql": postgresql.psycopg.dialect(paramstyle="format"),  # positional %s, as psycopg takes them
+    "postgresql": postgresql.psycopg.dialect(paramstyle="format"),  # type: ignore[no-untyped-call]  # positional %s, as psycopg takes them
 }
 
 
@@ -177,7 +177,7 @@ def _postgresql_unnest(statement: Insert, columns: tuple[str, ...]) -> tuple[str
         # of a json[] in Python (a regex per value); json.dumps writes the page in C.
         "ARRAY(SELECT value FROM json_array_elements(%s::json) WITH ORDINALITY ORDER BY ordinality)"
         if index in json_columns
-        else f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=_DIALECTS['postgresql']))}[]"  # type: ignore[union-attr]
+        else f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=_DIALECTS['postgresql']))}[]"
         for index, name in enumerate(names)
     )
     found = _VALUES.search(one_row_sql)
@@ -191,7 +191,7 @@ def _json_positions(statement: Insert, names: tuple[str, ...]) -> frozenset[int]
     """Positions of the JSON columns (a TypeDecorator over JSON included) among `names`."""
     return frozenset(
         index for index, name in enumerate(names)
-        if isinstance(_stored_type(statement.table.c[name].type), JSON)  # type: ignore[union-attr]
+        if isinstance(_stored_type(statement.table.c[name].type), JSON)
     )
 
 

@@ -7,7 +7,7 @@
 
 Nothing here runs inside a ticket action. The timeline is the outbox: every ticket keeps
 `mail_sent_event_id`, the last event the mailbox has been told about, and
-`forward_pending` sends whatever came after it (support_link.jobs runs it on every tick).
+`forward_pending` sends whatever came after it (support_link.adapters.jobs runs it on every tick).
 So a failure (server down, refused login) is logged, nothing advances, and the next run
 retries; delivery is at least once (a crash between sending and committing repeats a
 message). Events older than `max_age` are not forwarded any more: that bounds retries and
@@ -26,19 +26,20 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from support_link.adapters.mail_settings import MailSettings
 from support_link.calendar import as_bogota
-from support_link.store import repository
-from support_link.store.repository import StoredEvent, StoredTicket
+from support_link.store import mail_outbox, tickets
+from support_link.store.values import StoredEvent, StoredTicket
 
-log = logging.getLogger("support_link.mail")
+log = logging.getLogger("support_link.mail")  # its name before the move to adapters/: log filters keep working
 
 NEW_KIND = "created"
 UPDATE_KINDS = ("public_response", "escalated", "resolved", "reopened", "requester_reply", "reclassified", "closed")
@@ -70,24 +71,6 @@ CHANGE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
     "tier": ("nivel", {}),
     "first_response_due": ("primera respuesta a más tardar", {}),
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class MailSettings:
-    host: str
-    port: int = 25
-    sender: str  # From:, and the domain of every Message-ID
-    recipient: str  # the helpdesk mailbox
-    starttls: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 10.0  # seconds, per SMTP operation
-    max_age: timedelta = timedelta(days=2)  # older events are no longer forwarded
-    cafile: str | None = None  # a private relay's CA for STARTTLS; default: the system's
-
-    @property
-    def domain(self) -> str:
-        return self.sender.rpartition("@")[2] or "support-link.invalid"
 
 
 @dataclass(frozen=True)
@@ -259,9 +242,9 @@ def _forward_ticket(
     session: Session, connection: SmtpConnection, settings: MailSettings, ticket_id: int, horizon: datetime
 ) -> _Progress:
     """Send the ticket's pending messages in order; the cursor advances past each one sent."""
-    root, cursor = repository.mail_cursor(session, ticket_id)
+    root, cursor = mail_outbox.mail_cursor(session, ticket_id)
     progress = _Progress(root, cursor)
-    stored = repository.get(session, ticket_id)
+    stored = tickets.get(session, ticket_id)
     for event in _pending(stored, cursor):
         if event.at < horizon:
             progress.through, progress.skipped = event.id, progress.skipped + 1
@@ -275,7 +258,7 @@ def _forward_ticket(
                         ticket_id, settings.host, settings.port, progress.error)
             break
     if progress.through != cursor:
-        repository.record_mail_sent(session, ticket_id, progress.new_root, progress.through)
+        mail_outbox.record_mail_sent(session, ticket_id, progress.new_root, progress.through)
     return progress
 
 
@@ -289,13 +272,13 @@ def forward_pending(
     """
     horizon = as_bogota(now, "now") - settings.max_age
     with session_factory() as session:
-        ticket_ids = repository.tickets_with_pending_mail(session, MAIL_KINDS, horizon, limit)
+        ticket_ids = mail_outbox.tickets_with_pending_mail(session, MAIL_KINDS, horizon, limit)
     sent = skipped = 0
     connection = SmtpConnection(settings)
     try:
         for ticket_id in ticket_ids:
             with session_factory() as session, session.begin():
-                if not repository.try_lock_mail(session, ticket_id):
+                if not mail_outbox.try_lock_mail(session, ticket_id):
                     continue  # another process is sending this ticket's messages
                 progress = _forward_ticket(session, connection, settings, ticket_id, horizon)
             sent, skipped = sent + progress.sent, skipped + progress.skipped
