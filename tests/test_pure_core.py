@@ -2,9 +2,15 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_MODULES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in (ROOT / "provisioner" / "vendors").rglob("*.py")
+)
 PURE_MODULES = [
     "provisioner.values",
     "provisioner.incidents",
@@ -15,13 +21,7 @@ PURE_MODULES = [
     "provisioner.mac",
     "provisioner.permissions",
     "provisioner.rendering",
-    "provisioner.vendors",
-    "provisioner.vendors.vendor",
-    *(
-        f"provisioner.vendors.{vendor}.{part}"
-        for vendor in ("polycom", "grandstream", "yealink")
-        for part in ("files", "user_agent", "snmp", "renderer", "samples")
-    ),
+    *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
     "firmware_catalog",
     "support_link.calendar",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,9 +98,10 @@ def test_normalise_mac(text: str, mac: str | None) -> None:
     assert normalise_mac(text) == mac
 
 
+VENDORS_DIR = Path(__file__).resolve().parent.parent / "provisioner" / "vendors"
 PURE = ["provisioner.snmp", "provisioner.snmp.errors", "provisioner.snmp.reading", "provisioner.snmp.parse",
-        "provisioner.snmp.reachability", "provisioner.vendors.polycom.snmp", "provisioner.vendors.grandstream.snmp",
-        "provisioner.vendors.yealink.snmp"]
+        "provisioner.snmp.reachability",
+        *sorted(f"provisioner.vendors.{path.parent.name}.snmp" for path in VENDORS_DIR.glob("*/snmp.py"))]
 ADAPTER_LIBRARIES = ["pysnmp", "pyasn1", "aiohttp", "tftpy", "sqlalchemy", "click", "asyncio"]
 
 

@@ -4,11 +4,13 @@ A vendor package (provisioner/vendors/<vendor>/) builds one `Vendor` and
 provisioner/vendors/__init__.py registers it in a tuple. Identification, the SNMP parser, the
 catalog self-check and the service loop over the registered vendors; none of them names one.
 
-    names         (folder, name) -> NameClaim: the names its phones ask for, served or not
-    user agent    text -> UserAgentInfo: vendor, model token, version, MAC
-    snmp          OIDs to GET and {oid: text} -> SnmpReading
-    renderer      (normalised name, RenderContext) -> RenderedFile | None
-    samples       wire samples for the above; tests run every registered vendor's samples
+    name_rules        (pattern, name match + catalog -> FileInfo): every name its phones ask for,
+                      served or answered 404 on purpose; `folders` it may ask below
+    parse_user_agent  text -> UserAgentInfo: vendor, model token, version, MAC
+    snmp_oids, parse_snmp   what to GET, and {oid: text} -> SnmpReading
+    render            (normalised name, RenderContext) -> RenderedFile | None (None: not served)
+    ouis, device_file, firmware_file_name, templates   facts: MAC prefixes, names, folder
+    ua_samples, snmp_samples   wire samples; the tests run every registered vendor's
 
 A name may be claimed by two vendors (Polycom's master <mac>.cfg is Yealink's device file): such
 a rule marks its claim `shared`, and the User-Agent or the MAC's OUI decides between them.
