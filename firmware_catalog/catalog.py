@@ -20,6 +20,9 @@ from firmware_catalog.entry import CatalogEntry
 from firmware_catalog.errors import CatalogError, UnknownModelError
 
 DATA_FILE = "homologated.toml"
+# Every vendor a row may name, provisioned by config files or not (jitsi and wekall are softphones):
+# the table's own vocabulary. Which of them a server provisions, and how their phones name files,
+# are that server's facts (provisioner's vendor packages), passed in where a check needs them.
 VENDORS = ("polycom", "grandstream", "yealink", "jitsi", "wekall")
 KINDS = ("desk", "dect", "video", "softphone", "mobile")
 DESK_KINDS = frozenset({"desk", "dect", "video"})  # provisioned by MAC through config files

@@ -2,13 +2,17 @@
 
 Error: the row contradicts a sourced vendor fact or cannot be used (firmware that does not
 parse, a name two rows share). Warning: the row looks inconsistent but may still work.
-The vendor facts are reviewed data below, each with its phones.md source key; the checks
+The firmware facts are reviewed data below, each with its phones.md source key; the checks
 never test for a particular model.
+
+The image name each vendor's phones ask for is a fact of the vendor package that provisions
+them (this package knows nothing of provisioner): the caller passes it in, as
+`provisioner catalog check` does with provisioner.vendors.firmware_file_names().
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,18 +50,20 @@ FIRMWARE_FACTS: tuple[FirmwareFact, ...] = (
     FirmwareFact("polycom-ip550", below="5", newest_public="4.0.15.1009", sources="[WZ-PHIST] [PPT]"),
 )
 
-# The image name each vendor's phones ask for, from the row's own fields (phones.md §2.1, §4.3).
-FIRMWARE_FILE_NAMES: dict[str, str] = {"polycom": "{part_number}.sip.ld", "yealink": "{firmware}.rom"}
+
+def check_catalog(catalog: Catalog, firmware_file_names: Mapping[str, str] | None = None) -> list[CatalogProblem]:
+    """Every problem of every row, in catalog order within each check.
+
+    `firmware_file_names`: vendor -> the image name its phones ask for, written with the row's
+    fields ("{part_number}.sip.ld", "{firmware}.rom"); without it image names are not checked.
+    """
+    problems = [problem for check in CHECKS for problem in check(catalog)]
+    return problems + list(misnamed_firmware_files(catalog, firmware_file_names or {}))
 
 
-def check_catalog(catalog: Catalog) -> list[CatalogProblem]:
-    """Every problem of every row, in catalog order within each check."""
-    return [problem for check in CHECKS for problem in check(catalog)]
-
-
-def suspicious_keys(catalog: Catalog) -> frozenset[str]:
+def suspicious_keys(catalog: Catalog, firmware_file_names: Mapping[str, str] | None = None) -> frozenset[str]:
     """Rows with any problem: data to load with a warning, not to trust silently."""
-    return frozenset(problem.key for problem in check_catalog(catalog))
+    return frozenset(problem.key for problem in check_catalog(catalog, firmware_file_names))
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -101,9 +107,9 @@ def ambiguous_names(catalog: Catalog) -> Iterator[CatalogProblem]:
             yield CatalogProblem(key, "aliases", ERROR, f"name {token!r} also names {others}: lookups by it find nothing")
 
 
-def misnamed_firmware_files(catalog: Catalog) -> Iterator[CatalogProblem]:
+def misnamed_firmware_files(catalog: Catalog, firmware_file_names: Mapping[str, str]) -> Iterator[CatalogProblem]:
     for entry in catalog.entries:
-        pattern = FIRMWARE_FILE_NAMES.get(entry.vendor)
+        pattern = firmware_file_names.get(entry.vendor)
         if pattern is None or entry.kind not in DESK_KINDS:
             continue
         expected = pattern.format(part_number=entry.part_number, firmware=entry.firmware)
@@ -119,7 +125,6 @@ CHECKS: tuple[Callable[[Catalog], Iterable[CatalogProblem]], ...] = (
     lines_beyond_device,
     firmware_beyond_public_builds,
     ambiguous_names,
-    misnamed_firmware_files,
 )
 
 

@@ -291,7 +291,9 @@ def catalog_list(as_json: bool) -> None:
 @json_option
 def catalog_check(as_json: bool, strict: bool) -> None:
     """Report catalog rows that contradict vendor facts."""
-    problems = check_catalog(load_catalog())
+    from provisioner.vendors import firmware_file_names
+
+    problems = check_catalog(load_catalog(), firmware_file_names())
     data = [{"key": p.key, "field": p.field, "severity": p.severity, "message": p.message} for p in problems]
     _emit(as_json, data, "\n".join(f"{p['severity']:<8} {p['key']:<24} {p['field']:<16} {p['message']}" for p in data) or "catalog OK")
     if strict and any(p.severity == "error" for p in problems):

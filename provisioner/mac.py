@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _NOTATIONS = (
     re.compile(r"[0-9a-f]{12}"),  # 001565aabbcc
@@ -11,16 +12,6 @@ _NOTATIONS = (
     re.compile(r"[0-9a-f]{4}(?:\.[0-9a-f]{4}){2}"),  # 0015.65aa.bbcc (Cisco)
 )
 
-# OUI prefixes per vendor, from wazo's DHCP classes (phones.md §1 [WZ-DHCP]).
-VENDOR_OUIS: dict[str, tuple[str, ...]] = {
-    "polycom": ("0004f2", "64167f", "482567"),
-    "grandstream": ("000b82", "c074ad", "ec74d7"),
-    "yealink": (
-        "001565", "e434d7", "805ec0", "805e0c", "249ad8", "44dbd2",
-        "644f56", "ec1da9", "3497d7", "b061a9", "c4fc22", "f01653",
-    ),
-}
-_OUI_VENDOR = {oui: vendor for vendor, ouis in VENDOR_OUIS.items() for oui in ouis}
 
 
 def normalize_mac(text: str | None) -> str | None:
@@ -41,7 +32,16 @@ def normalize_mac(text: str | None) -> str | None:
 def vendor_from_oui(mac: str | None) -> str | None:
     """The homologated vendor whose OUI the MAC carries (a hint only: OUIs get resold), else None."""
     normalized = normalize_mac(mac)
-    return _OUI_VENDOR.get(normalized[:6]) if normalized else None
+    return _oui_vendors().get(normalized[:6]) if normalized else None
+
+
+@cache
+def _oui_vendors() -> dict[str, str]:
+    """OUI -> vendor, from the registered vendor packages (each lists its own OUIs)."""
+    # Imported here, once: the vendor packages themselves use normalize_mac from this module.
+    from provisioner.vendors import REGISTERED
+
+    return {oui: vendor.name for vendor in REGISTERED for oui in vendor.ouis}
 
 
 def colon_mac(mac: str) -> str:

@@ -1,7 +1,11 @@
-"""Template environment shared by every vendor module (pure: reads packaged templates only).
+"""Template environment and template choice shared by every vendor (pure: reads packaged templates only).
 
 Config text is not HTML, so autoescape is off and every template escapes deliberately for
 its format with one of the filters below. StrictUndefined makes a missing value fail loudly.
+
+Templates live in templates/phones/<vendor folder>/: a base per vendor family, and model
+templates that extend it with only their differences. `template_chain` is the one fallback
+rule every vendor uses: the catalog's choice, then the model's own, then the family base.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from functools import lru_cache
 
 import jinja2
 
+from firmware_catalog import CatalogEntry
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
+_SLUG = re.compile(r"[a-z0-9]+")
 
 
 def xml_text(value: object) -> str:
@@ -64,6 +71,31 @@ def select_template(names: tuple[str, ...]) -> jinja2.Template:
     """The first of `names` that exists. Remembered: a missing model template would otherwise
     cost a loader lookup and an exception at every render."""
     return environment().select_template(list(names))
+
+
+def template_chain(folder: str, base: str, entry: CatalogEntry | None) -> tuple[str, ...]:
+    """Templates to try, most specific first: the catalog's choice -> the model's -> the family base.
+
+    The catalog's choice counts only when it names a template file in the vendor's folder
+    ("polycom/ip550.j2"); a bare family name such as "grandstream" says no more than the chain
+    already does. The model's template is <folder>/<model slug>.j2, tried only when the slug is
+    one plain word (a catalog key never names a path). No entry (a family-wide file): the base.
+    """
+    if entry is None:
+        return (f"{folder}/{base}",)
+    chain = []
+    if entry.template and entry.template.startswith(f"{folder}/") and entry.template.endswith(".j2"):
+        chain.append(entry.template)
+    slug = model_slug(entry)
+    if _SLUG.fullmatch(slug):
+        chain.append(f"{folder}/{slug}.j2")
+    chain.append(f"{folder}/{base}")
+    return tuple(dict.fromkeys(chain))
+
+
+def model_slug(entry: CatalogEntry) -> str:
+    """The catalog key without its vendor: "polycom-vvx600" -> "vvx600"."""
+    return entry.key.removeprefix(f"{entry.vendor}-").lower()
 
 
 def xml_element(key: str, value: object) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from firmware_catalog import Catalog, CatalogEntry, Finding, check_compliance
 from provisioner.directory import DeviceRecord, Directory, TenantRecord
 from provisioner.firmware_store import FirmwareStore
-from provisioner.identification import identify
+from provisioner.identification import identify, normalize_filename
 from provisioner.incidents import DeviceFinding
 from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake
 
@@ -40,14 +40,6 @@ class Outcome(NamedTuple):
     identification: Identification
     findings: tuple[str, ...]
     reason: str  # why, for the log line
-
-
-def normalize_filename(filename: str) -> str:
-    """The name vendor modules see: no leading '/', no 'Grandstream/' folder, lower case."""
-    name = filename.lstrip("/")
-    if name.lower().startswith("grandstream/"):
-        name = name[len("grandstream/") :]
-    return name.lower()
 
 
 class ProvisioningService:

@@ -20,6 +20,10 @@ from firmware_catalog import (
     suspicious_keys,
 )
 from firmware_catalog.check import ERROR, FIRMWARE_FACTS, FirmwareFact, firmware_beyond_public_builds
+from firmware_catalog.catalog import VENDORS as CATALOG_VENDORS
+from provisioner.vendors import VENDORS, firmware_file_names
+
+IMAGE_NAMES = firmware_file_names()  # the vendor packages' facts, as `provisioner catalog check` passes them
 
 CATALOG = load_catalog()
 DATA = Path(__file__).resolve().parent.parent / "firmware_catalog" / "homologated.toml"
@@ -288,7 +292,8 @@ def test_a_catalog_refuses_two_rows_with_one_key() -> None:
 
 # -- the review against vendor facts -----------------------------------------------------------
 def test_the_review_finds_exactly_the_gxp1610_lines_and_the_ip550_firmware() -> None:
-    problems = check_catalog(CATALOG)
+    problems = check_catalog(CATALOG, IMAGE_NAMES)
+    assert problems == check_catalog(CATALOG)  # the shipped rows name every image as the phones ask
     assert [(p.key, p.field, p.severity) for p in problems] == [
         ("grandstream-gxp1610", "lines", ERROR),
         ("polycom-ip550", "firmware", ERROR),
@@ -308,7 +313,7 @@ def variant(key: str, **changes: object) -> Catalog:
 
 def problems_of(catalog: Catalog) -> set[tuple[str, str, str]]:
     known = {("grandstream-gxp1610", "lines"), ("polycom-ip550", "firmware")}
-    return {(p.key, p.field, p.severity) for p in check_catalog(catalog) if (p.key, p.field) not in known}
+    return {(p.key, p.field, p.severity) for p in check_catalog(catalog, IMAGE_NAMES) if (p.key, p.field) not in known}
 
 
 def test_lines_below_or_at_the_device_maximum_are_fine_and_above_it_are_an_error() -> None:
@@ -318,7 +323,7 @@ def test_lines_below_or_at_the_device_maximum_are_fine_and_above_it_are_an_error
 
 
 def test_a_firmware_that_does_not_parse_is_an_error() -> None:
-    found = check_catalog(variant("yealink-t21p", firmware="34.72.0.75-beta", firmware_file="34.72.0.75-beta.rom"))
+    found = check_catalog(variant("yealink-t21p", firmware="34.72.0.75-beta", firmware_file="34.72.0.75-beta.rom"), IMAGE_NAMES)
     assert [(p.field, p.severity) for p in found if p.key == "yealink-t21p"] == [("firmware", "error")]
     assert "'34.72.0.75-beta' is not a firmware version" in next(p.message for p in found if p.key == "yealink-t21p")
 
@@ -342,3 +347,34 @@ def test_a_name_two_rows_share_is_an_error_and_finds_nothing() -> None:
 def test_an_image_name_that_is_not_what_the_phone_asks_for_is_a_warning() -> None:
     assert problems_of(variant("yealink-t21p", firmware_file="34.72.0.60.rom")) == {("yealink-t21p", "firmware_file", "warning")}
     assert problems_of(variant("polycom-ip331", firmware_file="sip.ld")) == {("polycom-ip331", "firmware_file", "warning")}
+    assert IMAGE_NAMES == {"polycom": "{part_number}.sip.ld", "yealink": "{firmware}.rom"}
+    assert suspicious_keys(variant("yealink-t21p", firmware_file="34.72.0.60.rom"), IMAGE_NAMES) >= {"yealink-t21p"}
+
+
+def test_every_desk_row_has_a_registered_vendor_package_and_every_package_rows_may_name_it() -> None:
+    assert {e.vendor for e in CATALOG.desk_models()} <= set(VENDORS)
+    assert set(VENDORS) <= set(CATALOG_VENDORS)
+
+
+def test_provisioner_catalog_check_reviews_with_the_vendor_packages_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    import firmware_catalog.check
+    from provisioner.cli import main
+
+    seen: list[object] = []
+    real = firmware_catalog.check.check_catalog
+
+    def spy(catalog: Catalog, firmware_file_names: object = None) -> object:
+        seen.append(firmware_file_names)
+        return real(catalog, firmware_file_names)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("provisioner.cli.check_catalog", spy)
+    result = CliRunner().invoke(main, ["catalog", "check", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [(p["key"], p["field"]) for p in json.loads(result.output)] == [
+        ("grandstream-gxp1610", "lines"), ("polycom-ip550", "firmware"),
+    ]
+    assert seen == [IMAGE_NAMES]

@@ -1,31 +1,50 @@
-"""identify(): real wire samples (provisioner/ua_samples.py), every boot file of every desk model
-without a User-Agent (TFTP), the <mac>.cfg ambiguity, MAC notations and hostile names."""
+"""identify(): every registered vendor's wire samples (provisioner/vendors/<vendor>/samples.py),
+every boot file of every desk model without a User-Agent (TFTP), the <mac>.cfg ambiguity, MAC
+notations and hostile names."""
 
 from __future__ import annotations
 
 import pytest
 
 from firmware_catalog import load_catalog
-from provisioner.identification import clean_filename, identify, parse_user_agent
+from provisioner.identification import classify, clean_filename, identify, normalize_filename, parse_user_agent
 from provisioner.mac import normalize_mac, vendor_from_oui
-from provisioner.ua_samples import REAL, REALISTIC, SAMPLES, Sample
 from provisioner.values import Certainty, Identification, Role
+from provisioner.vendors import REGISTERED
+from provisioner.vendors.vendor import UaSample
 
 CATALOG = load_catalog()
 NONE, IMPROBABLE, PROBABLE, CERTAIN = Certainty.NONE, Certainty.IMPROBABLE, Certainty.PROBABLE, Certainty.CERTAIN
 
 
-# -- the wire samples ----------------------------------------------------------------------------
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: f"{s.filename} <- {s.user_agent}")
-def test_wire_sample(sample: Sample) -> None:
+# -- the wire samples: every registered vendor's, so a new vendor's are tested without editing here --
+SAMPLES = [(vendor.name, sample) for vendor in REGISTERED for sample in vendor.ua_samples]
+
+
+@pytest.mark.parametrize(("vendor", "sample"), SAMPLES, ids=lambda s: f"{s.filename} <- {s.user_agent}" if isinstance(s, UaSample) else s)
+def test_wire_sample(vendor: str, sample: UaSample) -> None:
     assert identify(sample.filename, sample.user_agent, CATALOG) == sample.expected
+    assert sample.expected.vendor == vendor  # kept in the package of the vendor it identifies
 
 
 def test_every_desk_model_has_a_certain_sample_and_every_sample_a_source() -> None:
-    certain = {s.expected.catalog_key for s in SAMPLES if s.expected.certainty is CERTAIN}
+    certain = {s.expected.catalog_key for _, s in SAMPLES if s.expected.certainty is CERTAIN}
     assert {e.key for e in CATALOG.desk_models()} <= certain
-    assert len(REAL) >= 12 and len(REALISTIC) >= 12
-    assert all("[" in s.source and "]" in s.source for s in SAMPLES)
+    real = [s for _, s in SAMPLES if not s.source.startswith("pattern")]
+    assert len(real) >= 12 and len(SAMPLES) - len(real) >= 12
+    assert all("[" in s.source and "]" in s.source for _, s in SAMPLES)
+    assert all(vendor.ua_samples for vendor in REGISTERED)
+
+
+def test_no_name_is_claimed_outright_by_two_vendors() -> None:
+    """A name two vendors' phones ask for must be claimed `shared` by both, so the UA or OUI decides."""
+    names = {s.filename.lstrip("/").lower() for _, s in SAMPLES} | {n.lower() for n, _ in BOOT_FILES}
+    for name in sorted(names):
+        folder, _, base = name.rpartition("/")
+        claims = classify(folder, base, CATALOG)
+        assert sum(not c.shared for c in claims) <= 1, (name, claims)
+    shared = classify("", "001565aabbcc.cfg", CATALOG)
+    assert [(c.vendor, c.role, c.shared) for c in shared] == [("polycom", Role.MASTER, True), ("yealink", Role.DEVICE, True)]
 
 
 @pytest.mark.parametrize(
@@ -264,3 +283,14 @@ def test_names_no_homologated_phone_asks_for_are_unknown(filename: str) -> None:
 def test_a_leading_slash_is_stripped_once() -> None:
     assert identify("/y000000000034.cfg", None, CATALOG) == identify("y000000000034.cfg", None, CATALOG)
     assert clean_filename("/Grandstream/cfg.xml") == ("grandstream", "cfg.xml")
+
+
+@pytest.mark.parametrize("filename", [name for name, _ in BOOT_FILES])
+def test_renderers_see_the_name_identification_read(filename: str) -> None:
+    cleaned = clean_filename(filename)
+    assert cleaned is not None and normalize_filename(filename) == cleaned[1]
+    assert normalize_filename(filename) == filename.lstrip("/").removeprefix("Grandstream/").lower()
+
+
+def test_a_refused_name_normalises_to_nothing() -> None:
+    assert normalize_filename("../001565aabbcc.cfg") == "" and normalize_filename("other/cfg.xml") == ""

@@ -17,9 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_catalog import CatalogEntry
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import template_chain
 from provisioner.values import LineView, RenderContext, RenderedFile, Role, TenantView
-from provisioner.vendors import grandstream
-from provisioner.vendors.grandstream import UnsupportedSetting, Wanted
+from provisioner.vendors.grandstream import renderer as grandstream
+from provisioner.vendors.grandstream.renderer import Wanted
 
 # -- samples -----------------------------------------------------------------------------------
 TENANT = TenantView(
@@ -420,12 +422,12 @@ def test_noncharacters_in_a_name_do_not_break_the_xml() -> None:
 
 # -- template choice ------------------------------------------------------------------------------------
 def test_template_fallback_chain_is_explicit() -> None:
-    assert grandstream.template_chain(None) == ("grandstream/base.j2",)
-    assert grandstream.template_chain(ENTRIES["GXP1620"]) == ("grandstream/gxp1620.j2", "grandstream/base.j2")
+    assert template_chain(grandstream.TEMPLATES, grandstream.BASE, None) == ("grandstream/base.j2",)
+    assert template_chain(grandstream.TEMPLATES, grandstream.BASE, ENTRIES["GXP1620"]) == ("grandstream/gxp1620.j2", "grandstream/base.j2")
     with_choice = replace(ENTRIES["GXV3275"], template="grandstream/gxv3275.j2")
-    assert grandstream.template_chain(with_choice) == ("grandstream/gxv3275.j2", "grandstream/base.j2")
+    assert template_chain(grandstream.TEMPLATES, grandstream.BASE, with_choice) == ("grandstream/gxv3275.j2", "grandstream/base.j2")
     family_only = replace(ENTRIES["DP750"], template="grandstream")  # as the shipped catalog writes it
-    assert grandstream.template_chain(family_only) == ("grandstream/dp750.j2", "grandstream/base.j2")
+    assert template_chain(grandstream.TEMPLATES, grandstream.BASE, family_only) == ("grandstream/dp750.j2", "grandstream/base.j2")
 
 
 def test_a_missing_catalog_template_falls_back_to_the_model_then_the_base() -> None:

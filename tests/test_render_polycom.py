@@ -16,10 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_catalog import CatalogEntry, load_catalog
-from provisioner.rendering import environment
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import environment, model_slug, template_chain
 from provisioner.values import LineView, RenderContext, RenderedFile, Role, TenantView
-from provisioner.vendors import polycom
-from provisioner.vendors.polycom import UnsupportedSetting, Wanted
+from provisioner.vendors.polycom import renderer as polycom
+from provisioner.vendors.polycom.renderer import Wanted
 
 # -- samples -----------------------------------------------------------------------------------
 BASE_URL = "http://prov.example.net:8080/prov/Kq3v9x/"
@@ -442,6 +443,10 @@ def test_application_token_comes_from_the_ua_model_token(aliases: tuple[str, ...
 
 
 # -- per-model templates -----------------------------------------------------------------------
+def polycom_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
+    return template_chain(polycom.TEMPLATES, polycom.DEVICE_BASE, entry)
+
+
 @pytest.mark.parametrize(
     ("e", "chain"),
     [
@@ -453,12 +458,12 @@ def test_application_token_comes_from_the_ua_model_token(aliases: tuple[str, ...
     ],
 )
 def test_template_chain_is_model_then_family_base(e: CatalogEntry | None, chain: tuple[str, ...]) -> None:
-    assert polycom.template_chain(e) == chain
+    assert polycom_chain(e) == chain
 
 
 @pytest.mark.parametrize("model", list(ENTRIES))
 def test_each_homologated_model_has_its_own_template(model: str) -> None:
-    chosen = environment().select_template(list(polycom.template_chain(ENTRIES[model])))
+    chosen = environment().select_template(list(polycom_chain(ENTRIES[model])))
     assert chosen.name == f"polycom/{model.lower()}.j2"
 
 
@@ -486,4 +491,4 @@ def test_the_packaged_catalog_polycom_rows_get_a_model_template_and_a_master_chi
     assert {e.key for e in rows} == {IP331.key, IP550.key, VVX600.key}
     for e in rows:
         assert polycom.application_token(e) == {IP331.key: "SPIP331", IP550.key: "SPIP550", VVX600.key: "VVX600"}[e.key]
-        assert environment().select_template(list(polycom.template_chain(e))).name == f"polycom/{polycom.model_slug(e)}.j2"
+        assert environment().select_template(list(polycom_chain(e))).name == f"polycom/{model_slug(e)}.j2"

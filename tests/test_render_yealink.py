@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import kv_value
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import kv_value, template_chain
 from provisioner.values import LineView, RenderContext, RenderedFile, TenantView
-from provisioner.vendors import yealink
+from provisioner.vendors.yealink import renderer as yealink
 
 T19P = CatalogEntry("yealink-t19p", "yealink", "T19P", "desk", "31.72.0.75", 1, 1,
                     aliases=("SIP-T19P",), common_file_code="031", firmware_file="31.72.0.75.rom")
@@ -169,7 +170,7 @@ def test_exactly_the_given_lines_are_enabled_and_other_slots_are_cleared(
 
 @pytest.mark.parametrize(("entry", "number"), [(T19P, 2), (T21P, 3), (T20P, 0)])
 def test_a_line_beyond_the_device_accounts_is_refused(entry: CatalogEntry, number: int) -> None:
-    with pytest.raises(yealink.UnsupportedSetting, match="do not fit"):
+    with pytest.raises(UnsupportedSetting, match="do not fit"):
         device(entry, (line(number),))
 
 
@@ -182,7 +183,7 @@ def test_transport_codes(transport: str, code: str) -> None:
 
 def test_a_transport_v72_cannot_express_is_refused() -> None:
     tenant = replace(TENANT, sip_transport="sctp")
-    with pytest.raises(yealink.UnsupportedSetting, match="sctp"):
+    with pytest.raises(UnsupportedSetting, match="sctp"):
         device(T21P, tenant=tenant)
 
 
@@ -241,7 +242,7 @@ def test_resync_every_resync_seconds_in_minutes(seconds: int, minutes: str) -> N
 
 def test_a_resync_period_that_is_not_positive_is_refused() -> None:
     tenant = replace(TENANT, resync_seconds=0)
-    with pytest.raises(yealink.UnsupportedSetting, match="resync"):
+    with pytest.raises(UnsupportedSetting, match="resync"):
         common(T21P, tenant=tenant)
 
 
@@ -325,7 +326,7 @@ def test_passwords_the_format_cannot_carry_exactly_are_refused_without_echo(pass
         lines, tenant = (line(1),), replace(TENANT, admin_password=password)
     with pytest.raises(yealink.UnwritableSecret) as caught:
         device(T20P, lines, tenant=tenant)
-    assert isinstance(caught.value, yealink.UnsupportedSetting) and isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, UnsupportedSetting) and isinstance(caught.value, ValueError)
     if password.strip():
         assert password.strip() not in str(caught.value)
 
@@ -355,7 +356,7 @@ T22P = CatalogEntry("yealink-t22p", "yealink", "T22P", "desk", "7.73.0.50", 1, 3
     [(T20P, "yealink/t20p.j2"), (T19P, "yealink/t19p.j2"), (T21P, "yealink/t21p.j2"), (T22P, "yealink/base.j2")],
 )
 def test_template_chain_model_then_family_base(entry: CatalogEntry, chosen: str) -> None:
-    chain = yealink.template_chain(entry)
+    chain = template_chain(yealink.TEMPLATES, yealink.FAMILY_BASE, entry)
     assert chain == (f"yealink/{entry.model.lower()}.j2", "yealink/base.j2")
     assert yealink.model_template(entry).name == chosen
 

@@ -1,39 +1,42 @@
-"""SNMP answers -> model, firmware, MAC: the sample table beside the parser, run as a table."""
+"""SNMP answers -> model, firmware, MAC: every registered vendor's samples (kept beside its parser
+in provisioner/vendors/<vendor>/samples.py), run as a table."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from provisioner.snmp.errors import UnsupportedVendor
 from provisioner.snmp.parse import (
     SYS_DESCR,
-    YEALINK_FIRMWARE,
-    YEALINK_MAC,
-    YEALINK_MODEL,
     SnmpReading,
     normalise_mac,
     oids_for,
     parse_reading,
     snmp_vendors,
 )
-from provisioner.snmp.samples import SAMPLES, Sample
+from provisioner.vendors import REGISTERED
+from provisioner.vendors.vendor import SnmpSample
+from provisioner.vendors.yealink.snmp import YEALINK_FIRMWARE, YEALINK_MAC, YEALINK_MODEL
+
+SAMPLES = [(vendor.name, sample) for vendor in REGISTERED for sample in vendor.snmp_samples]
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
-def test_sample(sample: Sample) -> None:
-    reading = parse_reading(sample.vendor, sample.varbinds)
+@pytest.mark.parametrize(("vendor", "sample"), SAMPLES, ids=[s.name for _, s in SAMPLES])
+def test_sample(vendor: str, sample: SnmpSample) -> None:
+    reading = parse_reading(vendor, sample.varbinds)
     assert (reading.model, reading.firmware, reading.mac) == (sample.model, sample.firmware, sample.mac)
     assert reading.sys_descr == " ".join(sample.varbinds.get(SYS_DESCR, "").split())
 
 
 def test_samples_say_where_they_come_from() -> None:
-    assert all(sample.source for sample in SAMPLES)
-    assert {sample.vendor for sample in SAMPLES} == snmp_vendors()
+    assert all(sample.source for _, sample in SAMPLES)
+    assert {vendor for vendor, _ in SAMPLES} == snmp_vendors()  # every vendor with an agent has samples
     # Exactly the one public capture is marked real; a new real row needs its source named.
-    assert [sample.name for sample in SAMPLES if sample.real] == ["grandstream GXW4216 gateway (real capture)"]
+    assert [sample.name for _, sample in SAMPLES if sample.real] == ["grandstream GXW4216 gateway (real capture)"]
 
 
 def test_a_linux_sysdescr_never_gives_its_kernel_as_firmware() -> None:
@@ -95,8 +98,10 @@ def test_normalise_mac(text: str, mac: str | None) -> None:
     assert normalise_mac(text) == mac
 
 
-PURE = ["provisioner.snmp", "provisioner.snmp.errors", "provisioner.snmp.parse",
-        "provisioner.snmp.reachability", "provisioner.snmp.samples"]
+VENDORS_DIR = Path(__file__).resolve().parent.parent / "provisioner" / "vendors"
+PURE = ["provisioner.snmp", "provisioner.snmp.errors", "provisioner.snmp.reading", "provisioner.snmp.parse",
+        "provisioner.snmp.reachability",
+        *sorted(f"provisioner.vendors.{path.parent.name}.snmp" for path in VENDORS_DIR.glob("*/snmp.py"))]
 ADAPTER_LIBRARIES = ["pysnmp", "pyasn1", "aiohttp", "tftpy", "sqlalchemy", "click", "asyncio"]
 
 

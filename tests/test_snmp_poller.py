@@ -28,16 +28,10 @@ from pysnmp.proto import api
 
 from provisioner.snmp.client import close_engine, snmp_get
 from provisioner.snmp.errors import AgentError, UnsupportedVendor
-from provisioner.snmp.parse import (
-    SYS_DESCR,
-    SYS_OBJECT_ID,
-    YEALINK_FIRMWARE,
-    YEALINK_MAC,
-    YEALINK_MODEL,
-    oids_for,
-)
+from provisioner.snmp.parse import SYS_DESCR, SYS_OBJECT_ID, oids_for
 from provisioner.snmp.poller import PollResult, PollTarget, SnmpPoller
 from provisioner.snmp.reachability import Reachability, advance
+from provisioner.vendors.yealink.snmp import YEALINK_FIRMWARE, YEALINK_MAC, YEALINK_MODEL
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPGET = shutil.which("snmpget") or "/usr/bin/snmpget"

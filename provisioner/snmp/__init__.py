@@ -1,12 +1,13 @@
 """SNMP verification of phones after boot.
 
-    provisioner.snmp.parse         (pure)    vendor + raw varbinds -> SnmpReading; OIDs per vendor
-    provisioner.snmp.samples       (pure)    sysDescr/varbind samples beside the parser, real or guessed
+    provisioner.snmp.reading       (pure)    SnmpReading and the sysDescr shapes every vendor's parser reads
+    provisioner.snmp.parse         (pure)    vendor + raw varbinds -> SnmpReading, by the registered vendor
+    provisioner/vendors/<vendor>/snmp.py     (pure)    that vendor's OIDs and parser; samples.py beside it
     provisioner.snmp.reachability  (pure)    consecutive-timeout counter -> unreachable / recovered
     provisioner.snmp.client        (adapter) one SNMPv2c GET with pysnmp 7's asyncio API
     provisioner.snmp.poller        (adapter) schedules, bounds and repeats GETs; reports PollResult
 
-The pure modules (this package, errors, parse, samples, reachability) import neither pysnmp
+The pure modules (this package, errors, reading, parse, reachability) import neither pysnmp
 nor asyncio nor a database; tests/test_snmp_parse.py imports each in a fresh interpreter to
 keep it so.
 

@@ -1,7 +1,7 @@
 """Polycom UCS configs: SoundPoint IP 331, SoundPoint IP 550, VVX 600 (pure: no I/O but packaged templates).
 
-Names this vendor serves (already normalised by the server: no leading "/", MAC lower case) and
-what each carries:
+Names this vendor serves (already normalised: no leading "/", MAC lower case; every name its
+phones ask for is in files.py) and what each carries:
 
     000000000000.cfg  MASTER  family-wide master: CONFIG_FILES, and one APPLICATION_<MODEL>
                               child per Polycom model whose image is in the firmware folder
@@ -18,10 +18,11 @@ image. A child's CONFIG_FILES_<MODEL> repeats the generic list so it never depen
 
 Templates (templates/phones/polycom/): base-master.j2 and base-common.j2 are family-wide;
 base-device.j2 is the per-device base and a model template (ip331.j2, ip550.j2, vvx600.j2) extends
-it with only its differences. The chain is explicit in `template_chain`: the catalog's template
-(when it names a .j2 file), then polycom/<model>.j2, then polycom/base-device.j2.
+it with only its differences. The chain is provisioner.rendering.template_chain: the catalog's
+template (when it names a .j2 file), then polycom/<model>.j2, then polycom/base-device.j2.
 
-Errors: `UnsupportedSetting` (a ValueError) when a tenant value has no Polycom encoding.
+Errors: provisioner.errors.UnsupportedSetting (a ValueError) when a tenant value has no Polycom
+encoding.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ import re
 from dataclasses import dataclass
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import environment, select_template
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import environment, select_template, template_chain
 from provisioner.values import RenderContext, RenderedFile, Role
+from provisioner.vendors.polycom.files import MASTER_CFG, NAME, USER_CFG
+from provisioner.vendors.vendor import NO_MAC
 
-NAME = "polycom"
-
+TEMPLATES = "polycom"  # templates/phones/polycom/
 CONTENT_TYPE = "application/xml"
-MASTER_TEMPLATE = "polycom/base-master.j2"
-COMMON_TEMPLATE = "polycom/base-common.j2"
-DEVICE_BASE_TEMPLATE = "polycom/base-device.j2"
+MASTER_TEMPLATE = f"{TEMPLATES}/base-master.j2"
+COMMON_TEMPLATE = f"{TEMPLATES}/base-common.j2"
+DEVICE_BASE = "base-device.j2"
 
 # The phone substitutes its own MAC; the per-device file first, so its values win [WZ-PM] [POLY-AG14].
 CONFIG_FILES = "[PHONE_MAC_ADDRESS]-user.cfg, common.cfg"
@@ -53,17 +56,8 @@ MIN_POLLING_SECONDS = 3600
 # reg.N.server.1.transport values [WZ-PT] [FPX-POLY].
 _TRANSPORTS = {"udp": "UDPOnly", "tcp": "TCPOnly", "tls": "TLS"}
 
-_NO_MAC = "000000000000"
-_MASTER = re.compile(r"(?P<mac>[0-9a-f]{12})\.cfg")
-_DEVICE = re.compile(r"(?P<mac>[0-9a-f]{12})-user\.cfg")
 # Model token of the per-model master children: the UA model without "_" [WZ-PC] [WZ-PM5].
 _APPLICATION_TOKEN = re.compile(r"(?:SPIP|SSIP|VVX)[0-9]{2,4}")
-_SLUG = re.compile(r"[a-z0-9]+")
-
-
-class UnsupportedSetting(ValueError):
-    """A tenant value (e.g. a SIP transport) that Polycom phones cannot be told."""
-
 
 @dataclass(frozen=True)
 class Wanted:
@@ -95,13 +89,13 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
 
 def wanted_file(filename: str) -> Wanted | None:
     """Classify a normalised file name; None for names this vendor does not serve."""
-    if filename == f"{_NO_MAC}.cfg":
+    if filename == f"{NO_MAC}.cfg":
         return Wanted(Role.MASTER)
     if filename == "common.cfg":
         return Wanted(Role.COMMON)
-    if (match := _MASTER.fullmatch(filename)) and match["mac"] != _NO_MAC:
+    if (match := MASTER_CFG.fullmatch(filename)) and match["mac"] != NO_MAC:
         return Wanted(Role.MASTER, match["mac"])
-    if (match := _DEVICE.fullmatch(filename)) and match["mac"] != _NO_MAC:
+    if (match := USER_CFG.fullmatch(filename)) and match["mac"] != NO_MAC:
         return Wanted(Role.DEVICE, match["mac"])
     return None
 
@@ -161,7 +155,7 @@ def render_common(ctx: RenderContext) -> str:
 
 
 def render_device(ctx: RenderContext) -> str:
-    template = select_template(tuple(template_chain(ctx.entry)))
+    template = select_template(template_chain(TEMPLATES, DEVICE_BASE, ctx.entry))
     values = shared_values(ctx)
     values.update(
         lines=ctx.lines,
@@ -182,25 +176,6 @@ def shared_values(ctx: RenderContext) -> dict[str, object]:
     }
 
 
-def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
-    """Templates to try, most specific first: catalog's choice -> model -> family base."""
-    if entry is None:
-        return (DEVICE_BASE_TEMPLATE,)
-    chain: list[str] = []
-    if entry.template and entry.template.startswith(f"{NAME}/") and entry.template.endswith(".j2"):
-        chain.append(entry.template)
-    slug = model_slug(entry)
-    if _SLUG.fullmatch(slug):
-        chain.append(f"{NAME}/{slug}.j2")
-    chain.append(DEVICE_BASE_TEMPLATE)
-    return tuple(dict.fromkeys(chain))
-
-
-def model_slug(entry: CatalogEntry) -> str:
-    """"polycom-vvx600" -> "vvx600"."""
-    return entry.key.removeprefix(f"{NAME}-").lower()
-
-
 def sip_transport(transport: str) -> str:
     try:
         return _TRANSPORTS[transport.strip().lower()]
@@ -215,12 +190,10 @@ def polling_period(seconds: int) -> int:
 __all__ = [
     "CONFIG_FILES",
     "GMT_OFFSET_SECONDS",
-    "NAME",
     "ModelImage",
-    "UnsupportedSetting",
+    "TEMPLATES",
     "Wanted",
     "application_token",
     "render",
-    "template_chain",
     "wanted_file",
 ]

@@ -1,6 +1,7 @@
 """Yealink T19P (V72), T20P (V73), T21P (V72) configs (pure: no I/O but packaged templates).
 
-Names this vendor serves (already normalised by the server: no leading "/", MAC lower case):
+Names this vendor serves (already normalised: no leading "/", MAC lower case; every name its
+phones ask for is in files.py):
 
     y000000000XXX.cfg  COMMON  the model's common file (031 T19P, 007 T20P, 034 T21P):
                                clock, resync, SNMP, firmware.url -> no secrets
@@ -33,42 +34,37 @@ The clock goes in both files: V72 firmware ignored local_time.* in the common fi
 
 Templates: yealink/base.j2 is the family base (both files); a model template extends it with
 only its differences (t20p.j2: V73 also gets the legacy sip_server_host/_port keys). The chain
-is explicit in `template_chain`: yealink/<model>.j2, then the family base.
+is provisioner.rendering.template_chain: yealink/<model>.j2, then the family base.
 
-Errors (one tree, both ValueErrors):
+Errors (both ValueErrors):
 
-    UnsupportedSetting      a tenant or line value with no V72/V73 encoding
-    └── UnwritableSecret    a password the key = value format cannot carry exactly
+    provisioner.errors.UnsupportedSetting   a tenant or line value with no V72/V73 encoding
+        └── UnwritableSecret            a password the key = value format cannot carry exactly
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import jinja2
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import kv_value, select_template
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import kv_value, select_template, template_chain
 from provisioner.values import LineView, RenderContext, RenderedFile, TenantView
+from provisioner.vendors.yealink.files import COMMON_CFG, DEVICE_CFG, NAME
 
-NAME = "yealink"
+TEMPLATES = "yealink"  # templates/phones/yealink/
 CONTENT_TYPE = "text/plain; charset=utf-8"
-FAMILY_BASE = "yealink/base.j2"
+FAMILY_BASE = "base.j2"
 NULL = "%NULL%"  # Yealink's "no value / back to default"
 ADMIN_USER = "admin"
 SNMP_PORT = 161
 
-_COMMON_FILE = re.compile(r"y0{9}(?P<code>[0-9]{3})\.cfg")
-_DEVICE_FILE = re.compile(r"(?P<mac>[0-9a-f]{12})\.cfg")
 _TRANSPORTS = {"udp": 0, "tcp": 1, "tls": 2}  # account.N.transport on V72/V73 (3 = DNS-NAPTR, unused)
-
-
-class UnsupportedSetting(ValueError):
-    """A tenant or line value that Yealink V72/V73 phones cannot be told."""
 
 
 class UnwritableSecret(UnsupportedSetting):
@@ -101,11 +97,11 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
     entry = ctx.entry
     if entry is None or entry.vendor != NAME:
         return None
-    if (common := _COMMON_FILE.fullmatch(filename)) is not None:
+    if (common := COMMON_CFG.fullmatch(filename)) is not None:
         if common.group("code") != entry.common_file_code:
             return None
         return _file(render_common(ctx, entry), sensitive=False)
-    device = _DEVICE_FILE.fullmatch(filename)
+    device = DEVICE_CFG.fullmatch(filename)
     if device is not None and ctx.mac is not None and device.group("mac") == ctx.mac.lower():
         return _file(render_device(ctx, entry), sensitive=True)
     return None
@@ -131,14 +127,9 @@ def render_device(ctx: RenderContext, entry: CatalogEntry) -> str:
     )
 
 
-def template_chain(entry: CatalogEntry) -> tuple[str, ...]:
-    """The model's own template first, then the family base (used when a model has none)."""
-    return (f"{NAME}/{entry.key.removeprefix(NAME + '-')}.j2", FAMILY_BASE)
-
-
 def model_template(entry: CatalogEntry) -> jinja2.Template:
-    """The first template of `template_chain` that exists."""
-    return select_template(template_chain(entry))
+    """The model's own template, else the family base (provisioner.rendering.template_chain)."""
+    return select_template(template_chain(TEMPLATES, FAMILY_BASE, entry))
 
 
 def accounts(entry: CatalogEntry, lines: tuple[LineView, ...]) -> tuple[Account, ...]:

@@ -1,7 +1,7 @@
 """Grandstream configs: GXP1610/1620/1628/1630, GXV3275, DP750 (pure: no I/O but packaged templates).
 
-Names this vendor serves (already normalised by the server: no leading "/", no "Grandstream/"
-folder, MAC lower case) and what each carries:
+Names this vendor serves (already normalised: no leading "/", no "Grandstream/" folder, MAC
+lower case; every name its phones ask for is in files.py) and what each carries:
 
     cfg<mac>.xml      DEVICE  the phone's SIP accounts, admin password, SNMP   -> sensitive
     cfg<model>.xml    COMMON  tenant-wide settings only (e.g. cfggxp1620.xml)  -> no secrets
@@ -12,9 +12,11 @@ folder, MAC lower case) and what each carries:
 Templates: grandstream/base.j2 holds the gs_provision shape and the account layout shared by
 GXP16xx and GXV (accounts 1-3); a model template extends it with only its differences
 (gxv3275.j2: accounts 4-6; dp750.j2: SIP profile + account arrays + handsets). The chain is
-explicit in `template_chain`: the catalog's template, then grandstream/<model>.j2, then the base.
+provisioner.rendering.template_chain: the catalog's template, then grandstream/<model>.j2, then
+the base.
 
-Errors: `UnsupportedSetting` (a ValueError) when a tenant value has no Grandstream encoding.
+Errors: provisioner.errors.UnsupportedSetting (a ValueError) when a tenant value has no
+Grandstream encoding.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
-from provisioner.rendering import select_template, xml_element
+from provisioner.errors import UnsupportedSetting
+from provisioner.rendering import select_template, template_chain, xml_element
 from provisioner.values import LineView, RenderContext, RenderedFile, Role
 
-NAME = "grandstream"
-
+TEMPLATES = "grandstream"  # templates/phones/grandstream/
 CONTENT_TYPE = "application/xml"
-BASE_TEMPLATE = "grandstream/base.j2"
+BASE = "base.j2"
 
 _DEVICE_XML = re.compile(r"cfg(?P<mac>[0-9a-f]{12})\.xml")
 _LEGACY_BINARY = re.compile(r"cfg[0-9a-f]{12}(\.bin)?")
@@ -42,10 +44,6 @@ _TRANSPORTS = {"udp": 0, "tcp": 1, "tls": 2}
 _METHODS = {"tftp": 0, "http": 1, "https": 2}
 # P193 "check every () minutes" accepts 60..86400 on GXP16xx.
 _RESYNC_MINUTES = (60, 86400)
-
-
-class UnsupportedSetting(ValueError):
-    """A tenant value (transport, URL scheme) that Grandstream phones cannot be told."""
 
 
 @dataclass(frozen=True)
@@ -79,27 +77,8 @@ def wanted_file(filename: str) -> Wanted | None:
 
 
 def render_config(ctx: RenderContext, *, device: bool) -> str:
-    template = select_template(template_chain(ctx.entry))
+    template = select_template(template_chain(TEMPLATES, BASE, ctx.entry))
     return template.render(p=xml_element, **template_values(ctx, device=device))
-
-
-def template_chain(entry: CatalogEntry | None) -> tuple[str, ...]:
-    """Templates to try, most specific first: catalog's choice -> model -> family base.
-
-    The catalog's choice counts only when it names a template file ("grandstream/x.j2"); a bare
-    family name such as "grandstream" says no more than the chain already does.
-    """
-    if entry is None:
-        return (BASE_TEMPLATE,)
-    chain = [entry.template] if entry.template and entry.template.endswith(".j2") else []
-    chain.append(f"grandstream/{model_slug(entry)}.j2")
-    chain.append(BASE_TEMPLATE)
-    return tuple(dict.fromkeys(chain))
-
-
-def model_slug(entry: CatalogEntry) -> str:
-    """"grandstream-gxp1620" -> "gxp1620"."""
-    return entry.key.removeprefix(f"{NAME}-").lower()
 
 
 def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
@@ -180,10 +159,8 @@ def resync_minutes(seconds: int) -> int:
 
 
 __all__ = [
-    "NAME",
-    "UnsupportedSetting",
+    "TEMPLATES",
     "Wanted",
     "render",
-    "template_chain",
     "wanted_file",
 ]
