@@ -29,8 +29,9 @@ from provisioner.db.engine import make_engine, upgrade_all
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-# One template per test run (several checkouts may run the suite at once on one server).
-TEMPLATE_DB = f"provisioner_test_template_{os.getpid()}"
+# Databases of this run carry its id: several checkouts may run the suite at once on one server.
+RUN_ID = os.getpid()
+TEMPLATE_DB = f"provisioner_test_template_{RUN_ID}"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -67,12 +68,19 @@ def _postgres_database() -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Drop this run's template database (its name is this run's own)."""
-    if _template_ready:
+    """Drop this run's shared databases (the template, test modules' scratch databases)."""
+    try:
         admin = _admin_engine()
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+            names = conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                {"pattern": f"provisioner\\_%\\_{RUN_ID}"},
+            ).scalars().all()
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    except Exception:  # noqa: BLE001 - no PostgreSQL: nothing of this run to drop
+        pass
 
 
 def _drop_postgres_database(url: str) -> None:

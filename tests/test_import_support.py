@@ -1,7 +1,7 @@
 """Shared fixtures and helpers for the import tests (no tests here).
 
 `import_db` gives a migrated database URL, once on SQLite and once on PostgreSQL. The
-PostgreSQL side uses its own scratch database, `provisioner_import_test`, recreated once
+PostgreSQL side uses its own scratch database, `provisioner_import_test_<run>`, recreated once
 per test session and emptied before each test (other engineers' databases are never
 touched). The PostgreSQL variant is skipped only when the server is unreachable, and
 never under CI.
@@ -27,10 +27,11 @@ from sqlalchemy.engine import make_url
 
 from provisioner.db.engine import make_engine, session_factory, upgrade
 from provisioner.db.models import ConfigVersion, Device, Extension, Tenant
+from tests.conftest import RUN_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("PROVISIONER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-SCRATCH_DB = "provisioner_import_test"
+SCRATCH_DB = f"provisioner_import_test_{RUN_ID}"  # dropped by conftest at the end of the run
 
 _sqlite_template: Path | None = None
 _postgres_url: str | None = None
@@ -53,7 +54,7 @@ def _sqlite_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str
 
 
 def _postgres_scratch_url() -> str:
-    """provisioner_import_test, created and migrated once per session, emptied before each test."""
+    """provisioner_import_test_<run>, created and migrated once per session, emptied before each test."""
     global _postgres_url
     if _postgres_url is None:
         try:
