@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts, queue_filters
+from provisioner.ticket_queue import queue_filters
+from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts
 from support_link import lifecycle
 from support_link.lifecycle import SYSTEM
 from support_link.store.repository import AffectedDevice, StoredEvent, StoredTicket
