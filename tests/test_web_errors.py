@@ -85,17 +85,22 @@ async def _api_with(running: RunningServer, token: str, method: str, path: str, 
             return response.status, await response.json(), response.headers
 
 
+async def upload(running: RunningServer, token: str, tenant: str) -> tuple[int, dict]:
+    """POST /api/v1/imports with a small CSV list (a dry run)."""
+    form = aiohttp.FormData()
+    form.add_field("tenant", tenant)
+    form.add_field("file", b"extension,name\n101,Ana\n", filename="lista.csv")
+    async with aiohttp.ClientSession(running.base) as session:
+        async with session.post("/api/v1/imports", data=form, headers={"Authorization": f"Bearer {token}"}) as response:
+            return response.status, await response.json()
+
+
 async def test_api_refusals_by_who_asks(server) -> None:  # type: ignore[no-untyped-def]
     running, tokens = server
     status, document, _ = await _api_with(running, "", "GET", "/api/v1/tickets", None, {})
     assert (status, document["error"]) == (401, "unauthorized") and "Bearer" in document["message"]
-    form = aiohttp.FormData()
-    form.add_field("tenant", "acme")
-    form.add_field("file", b"extension,name\n101,Ana\n", filename="lista.csv")
-    async with aiohttp.ClientSession(running.base) as session:
-        async with session.post("/api/v1/imports", data=form, headers={"Authorization": f"Bearer {tokens['agent']}"}) as response:
-            document = await response.json()
-    assert (response.status, document["error"]) == (403, "forbidden") and "instaladores" in document["message"]
+    status, document = await upload(running, tokens["agent"], "acme")
+    assert (status, document["error"]) == (403, "forbidden") and "instaladores" in document["message"]
 
 
 @pytest.mark.parametrize(
@@ -111,13 +116,8 @@ async def test_a_broken_multipart_upload_is_a_bad_request(server, body: bytes, c
 
 async def test_an_import_for_an_unknown_tenant_is_404(server) -> None:  # type: ignore[no-untyped-def]
     running, tokens = server
-    form = aiohttp.FormData()
-    form.add_field("tenant", "nadie")
-    form.add_field("file", b"extension,name\n101,Ana\n", filename="lista.csv")
-    async with aiohttp.ClientSession(running.base) as session:
-        async with session.post("/api/v1/imports", data=form, headers={"Authorization": f"Bearer {tokens['installer']}"}) as response:
-            document = await response.json()
-    assert (response.status, document["error"]) == (404, "unknown_tenant"), document
+    status, document = await upload(running, tokens["installer"], "nadie")
+    assert (status, document["error"]) == (404, "unknown_tenant"), document
 
 
 @pytest.mark.parametrize(
