@@ -51,6 +51,10 @@ def assert_spanish_page(page: str) -> None:
     [
         ("GET", f"/api/v1/tickets/{HUGE_ID}", None, None, 404, "not_found"),
         ("GET", "/api/v1/tickets/12abc", None, None, 404, "not_found"),
+        ("GET", f"/api/v1/tickets/{2**31}", None, None, 404, "not_found"),  # past PostgreSQL's integer
+        ("GET", f"/api/v1/tickets/{2**63 - 1}", None, None, 404, "not_found"),
+        ("GET", f"/api/v1/tickets/{2**63}", None, None, 404, "not_found"),
+        ("GET", "/api/v1/tickets/%C2%B2", None, None, 404, "not_found"),  # '²' is a digit to str.isdigit
         ("GET", "/api/v1/tickets/999999", None, None, 404, "not_found"),
         ("POST", "/api/v1/tickets", b"{not json", "application/json", 400, "bad_json"),
         ("POST", "/api/v1/tickets", b"[1, 2]", "application/json", 400, "bad_request"),

@@ -22,7 +22,8 @@ from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
 
-MAX_TICKET_ID = 2**63 - 1  # BIGINT: a larger number names no ticket (and would overflow the database driver)
+MAX_TICKET_ID = 2**31 - 1  # sl_ticket.id is an INTEGER: a larger number names no ticket (and overflows the drivers)
+
 
 def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[repository.TicketRow]:
     with sessions() as session:
@@ -152,7 +153,7 @@ async def new_ticket_submit(request: web.Request) -> web.StreamResponse:
 
 
 def ticket_id_of(request: web.Request) -> int:
-    """The {id} of the path; anything that cannot be a ticket id names no ticket."""
+    """The {id} of the path; anything that cannot be a ticket id (not digits, past the column) names no ticket."""
     text = request.match_info["id"]
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_TICKET_ID:
         raise NotFoundError(f"no ticket #{text}")
