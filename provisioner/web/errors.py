@@ -131,8 +131,8 @@ async def _html_answer(request: web.Request, answer: Answer) -> web.Response:
         try:
             loaded = await load() if load is not None else {}
             return render(request, template, status=answer.status, error=error, **context, **loaded)
-        except Exception:  # the form cannot be shown again (e.g. its ticket is gone): the plain page
-            log.exception("could not show %s again after an error", template)
+        except Exception as exc:  # noqa: BLE001 - the form cannot be shown again (its ticket is gone...): the plain page
+            log.info("%s not shown again after a %d: %r", template, answer.status, exc)
     return render(request, "error.html", status=answer.status, answer=answer)
 
 
