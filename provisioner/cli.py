@@ -28,6 +28,7 @@ from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
 from provisioner.errors import ProvisionerError
 from provisioner.settings import Settings, settings_table, settings_text
+from provisioner.ticket_queue import MAX_TICKET_ID
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
@@ -406,7 +407,7 @@ def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | Non
 
 
 @tickets.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=click.IntRange(1, MAX_TICKET_ID))
 @json_option
 @click.pass_context
 def tickets_show(ctx: click.Context, ticket_id: int, as_json: bool) -> None:

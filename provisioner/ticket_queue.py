@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+MAX_TICKET_ID = 2**31 - 1  # sl_ticket.id is an INTEGER: a larger number names no ticket (and overflows the drivers)
 OPEN_STATUSES = ("new", "in_progress", "escalated")
 FILTERS = ("account", "type", "priority", "status", "sla_state")
 

@@ -34,3 +34,8 @@ def test_devices_are_listed_from_typed_rows(database_url: str) -> None:
     assert cli_json(database_url, "devices", "--waiting") == []
     text = run_cli(database_url, "devices").stdout
     assert text.startswith("001565aabb01 acme") and "never seen" in text
+
+
+def test_a_ticket_id_past_the_column_is_refused_before_the_database() -> None:
+    result = run_cli("postgresql+psycopg://nobody@127.0.0.1:1/none", "tickets", "show", "99999999999999999999999", check=False)
+    assert result.returncode == 2 and "is not in the range 1<=x<=2147483647" in result.stderr and "Traceback" not in result.stderr

@@ -16,13 +16,11 @@ from support_link import lifecycle
 from support_link.lifecycle import Actor, ActorKind
 from support_link.store import repository
 from provisioner.errors import InputError, NotFoundError
-from provisioner.ticket_queue import queue_filters
+from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
 from provisioner.web.app import USER, in_thread, now, protected, read_form, render
 from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
-
-MAX_TICKET_ID = 2**31 - 1  # sl_ticket.id is an INTEGER: a larger number names no ticket (and overflows the drivers)
 
 
 def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[repository.TicketRow]:
