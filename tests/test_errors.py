@@ -131,9 +131,13 @@ def test_shared_modules_are_pure(module: str) -> None:
     assert result.stdout.strip() == "", f"{module} imports {result.stdout.strip()}"
 
 
-def test_unassigned_department_is_one_constant() -> None:
-    from provisioner.labels import FINDINGS, FINDING_SUBJECTS, UNASSIGNED_DEPARTMENT
+def test_every_shown_word_has_its_one_label() -> None:
+    from provisioner.accounts import ROLES as ROLE_NAMES
     from provisioner.incidents import URGENCY_BY_FINDING
+    from provisioner.labels import FINDING_SUBJECTS, FINDINGS, ROLES, UNASSIGNED_DEPARTMENT, VENDORS
+    from firmware_catalog import load_catalog
 
     assert UNASSIGNED_DEPARTMENT == "Sin asignar"
     assert set(FINDINGS) == set(FINDING_SUBJECTS) == set(URGENCY_BY_FINDING)  # every finding kind has its words
+    assert set(ROLES) == set(ROLE_NAMES)
+    assert {entry.vendor for entry in load_catalog().entries} == set(VENDORS)
