@@ -40,7 +40,7 @@ ROLES = {
     "agent": "Agente (nivel 1)", "specialist": "Especialista (nivel 2)", "installer": "Instalador",
     "admin": "Administrador",
 }
-VENDORS = {"polycom": "Polycom", "grandstream": "Grandstream", "yealink": "Yealink"}
+VENDORS = {"polycom": "Polycom", "grandstream": "Grandstream", "yealink": "Yealink", "jitsi": "Jitsi", "wekall": "WeKall"}
 EVENTS = {
     "created": "Caso creado", "public_response": "Respuesta al solicitante", "internal_note": "Nota interna",
     "system_message": "Mensaje del sistema", "escalated": "Escalado a nivel 2", "resolved": "Resuelto",
