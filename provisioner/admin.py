@@ -1,13 +1,15 @@
 """Administrative operations on the database, shared by the CLI and the web API.
 
 Each function takes the caller's session; the caller commits. Every write that changes a
-phone's config bumps config_version in the same transaction.
+phone's config bumps config_version in the same transaction. Refusals are the provisioner's
+InputError (NotFoundError, ConflictError), whose message tells the operator what to correct.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -19,12 +21,9 @@ from provisioner.db.changes import bump_config_version
 from provisioner.db.models import AppUser, Device, Extension, PhoneState, Tenant
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
-from provisioner.web.auth import ROLES, hash_password, new_token, token_digest
+from provisioner.accounts import ROLES, hash_password, new_token, token_digest
+from provisioner.errors import ConflictError, InputError, NotFoundError
 from support_link.store import affected_devices
-
-
-class AdminError(Exception):
-    """A request the operator must correct (bad value, missing tenant...). The message says how."""
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -51,11 +50,11 @@ def create_tenant(
 ) -> Tenant:
     slug = slug or slugify(name)
     if session.scalar(select(Tenant).where(Tenant.slug == slug)):
-        raise AdminError(f"a tenant with slug {slug!r} already exists")
+        raise ConflictError(f"a tenant with slug {slug!r} already exists")
     if sip_transport not in ("udp", "tcp", "tls"):
-        raise AdminError(f"--sip-transport must be udp, tcp or tls, not {sip_transport!r}")
+        raise InputError(f"--sip-transport must be udp, tcp or tls, not {sip_transport!r}")
     if not 1 <= sip_port <= 65535:
-        raise AdminError(f"--sip-port must be 1..65535, not {sip_port}")
+        raise InputError(f"--sip-port must be 1..65535, not {sip_port}")
     tenant = Tenant(
         name=name, slug=slug, provisioning_key=credentials.provisioning_key(), sip_server=sip_server,
         sip_port=sip_port, sip_transport=sip_transport, snmp_community=credentials.snmp_community(),
@@ -70,7 +69,7 @@ def create_tenant(
 def tenant_by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise AdminError(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
+        raise NotFoundError(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
     return tenant
 
 
@@ -96,15 +95,15 @@ def add_extension(
     """Create an extension (optionally on a phone line). Returns it and any warnings."""
     warnings: list[str] = []
     if not number.isdigit() or not 2 <= len(number) <= 6:
-        raise AdminError(f"extension {number!r} must be 2 to 6 digits")
+        raise InputError(f"extension {number!r} must be 2 to 6 digits")
     if not name.strip():
-        raise AdminError("--name is required")
+        raise InputError("--name is required")
     if session.scalar(select(Extension).where(Extension.tenant_id == tenant.id, Extension.number == number)):
-        raise AdminError(f"extension {number} already exists in tenant {tenant.slug}")
+        raise ConflictError(f"extension {number} already exists in tenant {tenant.slug}")
     try:
         canonical_permissions = parse_permissions(permissions)
     except ValueError as exc:
-        raise AdminError(str(exc)) from None
+        raise InputError(str(exc)) from None
     extension = Extension(
         tenant_id=tenant.id, number=number, name=name.strip(), email=email, department=department,
         permissions=canonical_permissions, sip_auth_user=credentials.sip_auth_user(tenant.slug, number),
@@ -124,12 +123,12 @@ def _place_on_device(
 ) -> tuple[Device, int, list[str]]:
     mac = normalize_mac(assignment.mac)
     if mac is None or mac in ("000000000000", "ffffffffffff"):
-        raise AdminError(f"--mac {assignment.mac!r} is not a valid MAC address")
+        raise InputError(f"--mac {assignment.mac!r} is not a valid MAC address")
     entry = catalog.find(assignment.model)
     if entry is None:
-        raise AdminError(f"--model {assignment.model!r} is not a homologated model (see `provisioner catalog list`)")
+        raise InputError(f"--model {assignment.model!r} is not a homologated model (see `provisioner catalog list`)")
     if assignment.line < 1:
-        raise AdminError("--line must be 1 or more")
+        raise InputError("--line must be 1 or more")
     warnings = []
     if assignment.line > entry.lines:
         warnings.append(
@@ -142,18 +141,41 @@ def _place_on_device(
         session.add(device)
         session.flush()
     elif device.tenant_id != tenant.id:
-        raise AdminError(f"MAC {mac} is assigned to another tenant")
+        raise ConflictError(f"MAC {mac} is assigned to another tenant")
     elif device.model_key != entry.key:
-        raise AdminError(f"MAC {mac} is already registered as {device.model_key}, not {entry.key}")
+        raise ConflictError(f"MAC {mac} is already registered as {device.model_key}, not {entry.key}")
     taken = session.scalar(select(Extension).where(Extension.device_id == device.id, Extension.line == assignment.line))
     if taken is not None:
-        raise AdminError(f"line {assignment.line} of {mac} already carries extension {taken.number}")
+        raise ConflictError(f"line {assignment.line} of {mac} already carries extension {taken.number}")
     return device, assignment.line, warnings
 
 
-def list_devices(
-    session: Session, catalog: Catalog, *, tenant_slug: str | None = None
-) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class DeviceRow:
+    """One line of the device list (CLI `devices`, the web page, the API): an assigned phone,
+    or one seen but not assigned yet ("waiting"), with what the homologated table says of it."""
+
+    mac: str
+    tenant: str  # tenant slug
+    vendor: str | None
+    model: str | None  # assigned model, else the one the phone reported
+    model_key: str | None  # catalog key when assigned
+    reported_model: str | None
+    firmware: str | None
+    compliant: bool  # seen, and no findings
+    findings: tuple[str, ...]  # finding kinds, e.g. "firmware_older"
+    last_seen: str | None  # ISO 8601, UTC
+    last_ip: str | None
+    assigned: bool
+    lines: int
+    open_tickets: tuple[int, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """The row as the API and `devices --json` print it."""
+        return {**asdict(self), "findings": list(self.findings), "open_tickets": list(self.open_tickets)}
+
+
+def list_devices(session: Session, catalog: Catalog, *, tenant_slug: str | None = None) -> list[DeviceRow]:
     """Every assigned device and every phone seen but not assigned yet ("waiting"), with status."""
     tenants = {t.id: t.slug for t in session.scalars(select(Tenant))}
     wanted = {tid for tid, slug in tenants.items() if tenant_slug in (None, slug)}
@@ -163,23 +185,22 @@ def list_devices(
             select(Extension.device_id, func.count()).where(Extension.device_id.is_not(None)).group_by(Extension.device_id)
         ).all()
     )
+    tickets = affected_devices.open_tickets_by_device(session, tenant_slug)
     rows = []
     for device in session.scalars(select(Device).order_by(Device.mac)):
         if device.tenant_id not in wanted:
             continue
         state = states.pop((device.tenant_id, device.mac), None)
-        rows.append(_device_row(catalog, tenants[device.tenant_id], device.mac, device.model_key, line_counts.get(device.id, 0), state))
+        rows.append(_device_row(catalog, tenants[device.tenant_id], device.mac, device.model_key, line_counts.get(device.id, 0), state, tickets))
     for (tenant_id, mac), state in sorted(states.items(), key=lambda item: item[0][1]):
-        rows.append(_device_row(catalog, tenants[tenant_id], mac, None, 0, state))
-    tickets = affected_devices.open_tickets_by_device(session, tenant_slug)
-    for row in rows:
-        row["open_tickets"] = tickets.get((str(row["tenant"]), str(row["mac"])), [])
+        rows.append(_device_row(catalog, tenants[tenant_id], mac, None, 0, state, tickets))
     return rows
 
 
 def _device_row(
-    catalog: Catalog, tenant: str, mac: str, model_key: str | None, lines: int, state: PhoneState | None
-) -> dict[str, object]:
+    catalog: Catalog, tenant: str, mac: str, model_key: str | None, lines: int, state: PhoneState | None,
+    tickets: Mapping[tuple[str, str], Sequence[int]],
+) -> DeviceRow:
     assigned_entry = catalog.get(model_key) if model_key else None
     findings: list[str] = []
     if state is not None:
@@ -192,21 +213,22 @@ def _device_row(
             findings = [f.kind.value for f in check_compliance(entry, state.firmware, lines, model_seen=state.model)]
     vendor = state.vendor if state and state.vendor else (assigned_entry.vendor if assigned_entry else None)
     model = assigned_entry.model if assigned_entry else (state.model if state else None)
-    return {
-        "mac": mac,
-        "tenant": tenant,
-        "vendor": vendor,
-        "model": model,
-        "model_key": model_key,
-        "reported_model": state.model if state else None,
-        "firmware": state.firmware if state else None,
-        "compliant": state is not None and not findings,
-        "findings": findings,
-        "last_seen": _iso(state.last_seen) if state else None,
-        "last_ip": state.last_ip if state else None,
-        "assigned": model_key is not None,
-        "lines": lines,
-    }
+    return DeviceRow(
+        mac=mac,
+        tenant=tenant,
+        vendor=vendor,
+        model=model,
+        model_key=model_key,
+        reported_model=state.model if state else None,
+        firmware=state.firmware if state else None,
+        compliant=state is not None and not findings,
+        findings=tuple(findings),
+        last_seen=_iso(state.last_seen) if state else None,
+        last_ip=state.last_ip if state else None,
+        assigned=model_key is not None,
+        lines=lines,
+        open_tickets=tuple(tickets.get((tenant, mac), ())),
+    )
 
 
 def _iso(moment: datetime) -> str:
@@ -220,11 +242,11 @@ def create_user(
 ) -> tuple[AppUser, str, str]:
     """Create a web/API user. Returns (user, api token, password); the token is shown only now."""
     if role not in ROLES:
-        raise AdminError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise InputError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
     if not re.fullmatch(r"[A-Za-z0-9._@-]{2,64}", username):
-        raise AdminError("user names are 2-64 letters, digits or . _ @ -")
+        raise InputError("user names are 2-64 letters, digits or . _ @ -")
     if session.scalar(select(AppUser).where(AppUser.username == username)):
-        raise AdminError(f"user {username!r} already exists")
+        raise ConflictError(f"user {username!r} already exists")
     password = password or credentials.admin_password(16)
     token = new_token()
     user = AppUser(

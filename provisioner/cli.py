@@ -6,6 +6,7 @@ Every command that prints data takes --json and then prints exactly one JSON doc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -20,11 +21,14 @@ from sqlalchemy.orm import Session
 
 from firmware_catalog import check_catalog, load_catalog
 from provisioner import admin
+from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
-from provisioner.settings import Settings
+from provisioner.errors import ProvisionerError
+from provisioner.settings import Settings, settings_table, settings_text
+from provisioner.ticket_queue import MAX_TICKET_ID
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
@@ -33,7 +37,27 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else text)
 
 
-@click.group()
+class _Commands(click.Group):
+    """The one place the CLI answers the provisioner's errors: their message, exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProvisionerError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+class _ServeCommand(click.Command):
+    """`serve --help` ends with the settings table (environment variables and current values)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        settings = ctx.find_object(Settings) or Settings.from_env()
+        formatter.write("\nSettings (environment PROVISIONER_<NAME>; the options above override them):\n\n")
+        formatter.write(settings_text(settings_table(settings)) + "\n")
+
+
+@click.group(cls=_Commands)
+@click.version_option(package_name="desk-provisioner", prog_name="provisioner")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Provisioning and support server for homologated desk phones."""
@@ -54,14 +78,12 @@ def _session(ctx: click.Context) -> Iterator[Session]:
     try:
         with session_factory(engine).begin() as session:
             yield session
-    except admin.AdminError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
 
 
 # -- serve -----------------------------------------------------------------------------------
-@main.command()
+@main.command(cls=_ServeCommand)
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--http-port", type=int, help="HTTP port (default 8080).")
 @click.option("--tftp-port", type=int, help="TFTP port (default 6969; 69 needs root). -1 disables TFTP.")
@@ -84,6 +106,15 @@ def serve(ctx: click.Context, demo: bool, workers: int, **overrides: Any) -> Non
             click.echo(f"  option 66 (HTTP): {settings.option66_http(tenant.provisioning_key)}", err=True)
             click.echo(f"  option 66 (TFTP): {settings.option66_tftp(tenant.provisioning_key)}", err=True)
     run(settings, workers)
+
+
+@main.command("settings")
+@json_option
+@click.pass_context
+def settings_command(ctx: click.Context, as_json: bool) -> None:
+    """Every setting: environment variable, default, current value, help (secrets as ***)."""
+    rows = settings_table(ctx.obj)
+    _emit(as_json, [dataclasses.asdict(row) for row in rows], settings_text(rows))
 
 
 def _ensure_demo(session: Session) -> Tenant:
@@ -312,18 +343,18 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
     with _session(ctx) as session:
         rows = admin.list_devices(session, load_catalog(), tenant_slug=tenant_slug)
     if noncompliant:
-        rows = [r for r in rows if r["findings"]]
+        rows = [r for r in rows if r.findings]
     if waiting:
-        rows = [r for r in rows if not r["assigned"]]
-    _emit(
-        as_json, rows,
-        "\n".join(
-            f"{r['mac']} {r['tenant']:<14} {r['vendor'] or '-':<12} {r['model'] or '-':<18} fw {r['firmware'] or '-':<14} "
-            f"{'ok' if r['compliant'] else ','.join(r['findings']) or 'never seen'}"
-            + ("" if r["assigned"] else "  (waiting for an extension)")
-            + (f"  ticket {', '.join(f'#{t}' for t in r['open_tickets'])}" if r["open_tickets"] else "")
-            for r in rows
-        ) or "no devices",
+        rows = [r for r in rows if not r.assigned]
+    _emit(as_json, [r.as_json() for r in rows], "\n".join(_device_line(r) for r in rows) or "no devices")
+
+
+def _device_line(row: admin.DeviceRow) -> str:
+    state = "ok" if row.compliant else ",".join(row.findings) or "never seen"
+    return (
+        f"{row.mac} {row.tenant:<14} {row.vendor or '-':<12} {row.model or '-':<18} fw {row.firmware or '-':<14} {state}"
+        + ("" if row.assigned else "  (waiting for an extension)")
+        + (f"  ticket {', '.join(f'#{t}' for t in row.open_tickets)}" if row.open_tickets else "")
     )
 
 
@@ -334,7 +365,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["agent", "specialist", "installer", "admin"]),
+@click.option("--role", required=True, type=click.Choice(ROLES),
               help="agent (tier 1), specialist (tier 2), installer, admin.")
 @click.option("--name", "display_name", default="", help="Full name shown in the web app.")
 @click.option("--password", help="Login password (default: a generated one, printed once).")
@@ -367,30 +398,30 @@ def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | Non
                  status: str | None, sla_state: str | None, as_json: bool) -> None:
     """The queue, by first-response due time."""
     from provisioner import ticket_json
-    from support_link.store import tickets
-    from provisioner.web.tickets import queue_filters
+    from provisioner.ticket_queue import queue_filters
+    from support_link.store import tickets as ticket_store  # `tickets` is this CLI's command group
 
     filters = queue_filters({"account": account, "type": ticket_type, "priority": priority, "status": status, "sla_state": sla_state})
     with _session(ctx) as session:
-        rows = [ticket_json.row_to_json(row) for row in tickets.list_tickets(session, datetime.now(UTC), **filters)]
+        rows = [ticket_json.row_to_json(row) for row in ticket_store.list_tickets(session, datetime.now(UTC), **filters)]
     _emit(as_json, rows, "\n".join(
         f"#{r['id']:<5} {r['priority']:<7} {r['type']:<12} {r['status']:<12} due {r['first_response_due'] or '-':<26} "
         f"{r['sla_state'] or '-':<9} {r['subject']}" for r in rows) or "no tickets")
 
 
 @tickets.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=click.IntRange(1, MAX_TICKET_ID))
 @json_option
 @click.pass_context
 def tickets_show(ctx: click.Context, ticket_id: int, as_json: bool) -> None:
     """One ticket with its timeline and affected devices."""
     from provisioner import ticket_json
     from support_link.errors import TicketNotFoundError
-    from support_link.store import tickets
+    from support_link.store import tickets as ticket_store  # `tickets` is this CLI's command group
 
     with _session(ctx) as session:
         try:
-            data = ticket_json.to_json(tickets.get(session, ticket_id, datetime.now(UTC)))
+            data = ticket_json.to_json(ticket_store.get(session, ticket_id, datetime.now(UTC)))
         except TicketNotFoundError:
             raise click.ClickException(f"no ticket #{ticket_id}") from None
     text = [f"#{data['id']} {data['subject']}", f"  {data['type']} {data['status']} priority {data['priority']} "

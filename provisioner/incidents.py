@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from provisioner.labels import FINDING_SUBJECTS
+
 # Reviewed table (issue 5 §3); the operator may override it through settings.
 URGENCY_BY_FINDING: Mapping[str, str] = {
     "firmware_older": "medium",
@@ -25,17 +27,6 @@ URGENCY_BY_FINDING: Mapping[str, str] = {
     "unreachable": "high",
     "snmp_firmware_mismatch": "medium",
 }
-
-_TITLES = {
-    "firmware_older": "Firmware desactualizado",
-    "firmware_newer": "Firmware más reciente que el homologado",
-    "firmware_unknown": "Firmware no verificable",
-    "model_not_homologated": "Modelo no homologado",
-    "lines_exceeded": "Más líneas que las homologadas",
-    "unreachable": "Teléfono sin respuesta SNMP",
-    "snmp_firmware_mismatch": "Firmware reportado por SNMP distinto del homologado",
-}
-
 
 @dataclass(frozen=True)
 class DeviceFinding:
@@ -89,12 +80,12 @@ def subject_for(finding: DeviceFinding, devices: int) -> str:
     model = finding.model or "modelo desconocido"
     seen = f" {finding.observed}" if finding.observed and finding.kind.startswith(("firmware", "snmp")) else ""
     count = "1 equipo" if devices == 1 else f"{devices} equipos"
-    return f"{_TITLES.get(finding.kind, finding.kind)}: {model}{seen} ({count}, {finding.tenant})"
+    return f"{FINDING_SUBJECTS.get(finding.kind, finding.kind)}: {model}{seen} ({count}, {finding.tenant})"
 
 
 def detail_for(finding: DeviceFinding, devices: int) -> str:
     lines = [
-        f"Hallazgo automático del servidor de aprovisionamiento: {_TITLES.get(finding.kind, finding.kind)}.",
+        f"Hallazgo automático del servidor de aprovisionamiento: {FINDING_SUBJECTS.get(finding.kind, finding.kind)}.",
         f"Cliente: {finding.tenant}. Modelo: {finding.model or 'desconocido'}.",
     ]
     if finding.expected or finding.observed:

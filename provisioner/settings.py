@@ -1,16 +1,18 @@
 """One settings object: every knob, its default and its help, in one table.
 
 The environment is read once, by the CLI (`Settings.from_env`); everything below receives
-a Settings value.
+a Settings value. `settings_table` is what `provisioner settings` and `serve --help` print.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from provisioner.errors import SettingsError
 from support_link.adapters.mail_settings import MailSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
@@ -74,7 +76,7 @@ class Settings:
         for item in filter(None, (part.strip() for part in self.finding_urgency.split(","))):
             kind, _, urgency = item.partition("=")
             if kind.strip() not in table or urgency.strip() not in ("high", "medium", "low"):
-                raise ValueError(f"PROVISIONER_FINDING_URGENCY: {item!r} is not <finding kind>=high|medium|low")
+                raise SettingsError(f"PROVISIONER_FINDING_URGENCY: {item!r} is not <finding kind>=high|medium|low")
             table[kind.strip()] = urgency.strip()
         return table
 
@@ -95,15 +97,25 @@ class Settings:
         """PROVISIONER_<FIELD> overrides each field, e.g. PROVISIONER_DATABASE_URL."""
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = environ.get(f"PROVISIONER_{f.name.upper()}")
+            raw = environ.get(environment_name(f.name))
             if raw is None:
                 continue
             kind = type(getattr(cls(), f.name))
-            values[f.name] = kind(raw)
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise SettingsError(f"{environment_name(f.name)}: {raw!r} is not {_KIND_NAMES[kind]}") from None
         return cls(**values)  # type: ignore[arg-type]
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def environment_name(name: str) -> str:
+    return f"PROVISIONER_{name.upper()}"
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "text"}
 
 
 HELP = {
@@ -140,3 +152,40 @@ HELP = {
     "smtp_password": "SMTP password (optional)",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
 }
+
+SECRETS = frozenset({"smtp_password"})  # shown as *** wherever settings are listed
+_URL_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*@")
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    name: str
+    variable: str  # the environment variable that sets it
+    default: str
+    value: str  # current value; secrets as ***
+    help: str
+
+
+def settings_table(settings: Settings) -> list[SettingRow]:
+    """Every setting with its variable, default, current value and help (pure)."""
+    defaults = Settings()
+    return [
+        SettingRow(f.name, environment_name(f.name), _shown(f.name, getattr(defaults, f.name)),
+                   _shown(f.name, getattr(settings, f.name)), HELP[f.name])
+        for f in fields(Settings)
+    ]
+
+
+def _shown(name: str, value: object) -> str:
+    if name in SECRETS:
+        return "***" if value else ""
+    return _URL_PASSWORD.sub(r"\1***@", str(value))  # a database URL's password
+
+
+def settings_text(rows: list[SettingRow]) -> str:
+    """The table for people: one setting per entry, its help indented below."""
+    lines = []
+    for row in rows:
+        lines.append(f"{row.name}  {row.variable}  = {row.value or '(empty)'}  (default: {row.default or '(empty)'})")
+        lines.append(f"    {row.help}")
+    return "\n".join(lines)

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine
 
 from provisioner.db.engine import session_factory
-from provisioner.importing.api import FileChanged, confirm_import, http_status, preview_import
+from provisioner.importing.api import FileChanged, confirm_import, preview_import
 from provisioner.importing.errors import UnknownTenant, UnreadableFile
+from provisioner.web.errors import answer_for
 from tests.test_import_support import (
     add_tenant,
     csv_text,
@@ -62,5 +63,5 @@ def test_errors_map_to_http_statuses(engine: Engine, import_db: str) -> None:
         preview_import(sessions, "nadie", data, "lista.csv")
     with pytest.raises(UnreadableFile) as unreadable:
         preview_import(sessions, "acme", b"\xd0\xcf\x11\xe0" + b"\0" * 64, "lista.xls")
-    assert [http_status(e.value) for e in (unknown, changed, unreadable)] == [404, 409, 422]
+    assert [answer_for(e.value).status for e in (unknown, changed, unreadable)] == [404, 409, 422]
     assert extensions(engine) == {}

@@ -2,7 +2,11 @@
 
 from datetime import UTC, datetime
 
-from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts, queue_filters
+import pytest
+
+from provisioner.ticket_queue import queue_filters
+from provisioner.errors import InputError
+from provisioner.web.tickets import SHOWN_DEVICE_EVENTS, SHOWN_DEVICES, action_from_form, page_parts, work_minutes
 from support_link import lifecycle
 from support_link.lifecycle import SYSTEM
 from support_link.store.values import AffectedDevice, StoredEvent, StoredTicket
@@ -16,6 +20,16 @@ def test_form_actions() -> None:
     assert action_from_form({"action": "reclassify", "urgency": "high", "impact": "department"})[0] == \
         lifecycle.ChangeClassification("high", "department")
     assert action_from_form({"action": "drop_table"}) == (None, None)
+
+
+@pytest.mark.parametrize(("value", "minutes"), [("1", 1), (" 90 ", 90), (1440, 1440), ("0", None), ("1441", None),
+                                               ("-5", None), ("1.5", None), ("²", None), ("", None), ({"a": 1}, None)])
+def test_logged_minutes_are_whole_and_in_range(value: object, minutes: int | None) -> None:
+    if minutes is None:
+        with pytest.raises(InputError, match="entre 1 y 1440"):
+            work_minutes(value)
+    else:
+        assert work_minutes(value) == minutes
 
 
 def test_default_queue_is_the_open_tickets() -> None:

@@ -14,11 +14,12 @@ The data flows through small stages; only the two ends touch files or the databa
 validate.py and plan.py never import sqlalchemy, click or openpyxl, and do no I/O
 (tests/test_import_pure.py checks it in a fresh interpreter).
 
-Exceptions (errors.py):
+Exceptions (errors.py; a branch of the provisioner's tree in provisioner/errors.py):
 
-    ImportingError            anything the installer must correct; str() says how
-     ├── UnreadableFile       not a CSV/XLSX we can read, unknown sheet, no header row
-     └── UnknownTenant        no tenant with that slug
+    ImportingError (InputError)          anything the installer must correct; str() says how
+     ├── UnreadableFile                  not a CSV/XLSX we can read, unknown sheet, no header row
+     ├── UnknownTenant (NotFoundError)   no tenant with that slug
+     └── FileChanged (ConflictError)     (api.py) the file confirmed is not the one previewed
 
 Problems found *in* a file are not exceptions: they are Problem values, all collected,
 and the import writes nothing while any error-level Problem exists.

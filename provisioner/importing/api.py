@@ -10,7 +10,8 @@ routes, multipart parsing, size limits and authentication stay in the web layer.
                             expect_sha256=preview["file_sha256"])
         -> the same shape with "applied": true         (or problems and "applied": false)
 
-Exceptions are the package's (errors.py); `http_status` maps them to status codes in one place.
+Exceptions are the package's (errors.py) and FileChanged; provisioner.web.errors maps them to
+answers, with the rest of the provisioner's tree.
 """
 
 from __future__ import annotations
@@ -21,25 +22,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioner.importing.errors import ImportingError, UnknownTenant, UnreadableFile
+from provisioner.errors import ConflictError
+from provisioner.importing.errors import ImportingError
 from provisioner.importing.pipeline import import_extensions
 from provisioner.importing.reader import open_table
 from provisioner.importing.validate import CatalogLike
 
 
-class FileChanged(ImportingError):
+class FileChanged(ConflictError, ImportingError):
     """The file confirmed is not the file that was previewed."""
-
-
-def http_status(exc: ImportingError) -> int:
-    """404 unknown tenant, 409 file changed since the preview, 422 anything else about the file."""
-    if isinstance(exc, UnknownTenant):
-        return 404
-    if isinstance(exc, FileChanged):
-        return 409
-    if isinstance(exc, UnreadableFile):
-        return 422
-    return 400
 
 
 def preview_import(

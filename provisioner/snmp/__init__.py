@@ -11,9 +11,9 @@ The pure modules (this package, errors, reading, parse, reachability) import nei
 nor asyncio nor a database; tests/test_snmp_parse.py imports each in a fresh interpreter to
 keep it so.
 
-Exception tree (provisioner.snmp.errors):
+Exception tree (provisioner.snmp.errors; a branch of provisioner/errors.py's tree):
 
-    SnmpError
+    SnmpError (ProvisionerError)
      ├── UnsupportedVendor   the vendor has no SNMP agent we know how to read (jitsi, wekall, ...)
      ├── AgentError          the agent answered, with an SNMP error-status (genErr, noSuchName, ...)
      └── RequestFailed       the request could not be made or the engine reported a non-timeout error

@@ -1,9 +1,12 @@
-"""The SNMP package's exceptions (tree drawn in provisioner/snmp/__init__.py)."""
+"""The SNMP package's exceptions (tree drawn in provisioner/snmp/__init__.py), a branch of
+the provisioner's one tree (provisioner/errors.py)."""
 
 from __future__ import annotations
 
+from provisioner.errors import ProvisionerError
 
-class SnmpError(Exception):
+
+class SnmpError(ProvisionerError):
     """Base of every error raised by provisioner.snmp."""
 
 

@@ -1,2 +1,10 @@
 """The agents' and installers' web app (HTML in Spanish) and the JSON API, served by the
-same aiohttp process as the phone configs."""
+same aiohttp process as the phone configs.
+
+    app.py         login, CSRF, bearer tokens, rendering, form reading; installs the middleware
+    errors.py      the one middleware: every error -> a Spanish page, or JSON under /api/
+    tickets.py     the queue (live, live.py), ticket pages and actions, new tickets
+    installers.py  extension imports and the device list
+    api.py         /api/v1/ and its OpenAPI document
+    sessions.py    login sessions and API tokens in the database
+"""

@@ -1,7 +1,8 @@
 """JSON API under /api/v1/ (bearer token), described by /api/v1/openapi.json.
 
 Tickets: list/filter, create, show, act. Devices: list. Imports: preview and confirm.
-Errors are JSON: {"error": <code>, "detail": <plain message>}.
+Errors are JSON, answered by provisioner.web.errors: {"error": <code>, "message": <Spanish>}
+and, when the error's own text tells more, "detail".
 """
 
 from __future__ import annotations
@@ -11,76 +12,55 @@ from typing import Any
 
 from aiohttp import web
 
+from provisioner.errors import InputError, MalformedInput
+from provisioner.ticket_queue import queue_filters
 from provisioner.web.app import USER, in_thread, now, protected
 from provisioner.web.installers import device_rows
 from provisioner.web.live import LIVE
-from provisioner.web.tickets import act_on, load_ticket, log_work, queue_rows, action_from_form, actor_of, create_ticket, queue_filters
+from provisioner.web.tickets import (
+    act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
+)
 from provisioner import ticket_json
-from support_link import SupportLinkError
-from support_link.errors import TicketNotFoundError
-
-
-def _error(status: int, code: str, detail: str) -> web.Response:
-    return web.json_response({"error": code, "detail": detail}, status=status)
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    try:
-        rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
-    except SupportLinkError as exc:
-        return _error(400, "bad_filter", str(exc))
+    rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
     return web.json_response([ticket_json.row_to_json(row) for row in rows])
 
 
 async def show_ticket(request: web.Request) -> web.Response:
-    try:
-        stored = await in_thread(request, load_ticket, int(request.match_info["id"]), now())
-    except (TicketNotFoundError, ValueError):
-        return _error(404, "not_found", "no such ticket")
+    stored = await in_thread(request, load_ticket, ticket_id_of(request), now())
     return web.json_response(ticket_json.to_json(stored))
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "bad_json", "detail": "send a JSON object"}', content_type="application/json") from None
+    body = await request.json()  # not JSON: json.JSONDecodeError, answered 400
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "bad_json", "detail": "send a JSON object"}', content_type="application/json")
+        raise MalformedInput("Envíe un objeto JSON ({...}).")
     return body
 
 
 async def create(request: web.Request) -> web.Response:
     body = await _json_body(request)
     fields = {key: str(value) for key, value in body.items() if value is not None}
-    try:
-        ticket_id = await in_thread(request, create_ticket, fields, actor_of(request[USER]), now())
-    except SupportLinkError as exc:
-        return _error(422, "invalid_ticket", str(exc))
+    ticket_id = await in_thread(request, create_ticket, fields, actor_of(request[USER]), now())
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
     return web.json_response(ticket_json.to_json(stored), status=201)
 
 
 async def act(request: web.Request) -> web.Response:
+    ticket_id = ticket_id_of(request)
     body = await _json_body(request)
-    try:
-        ticket_id = int(request.match_info["id"])
-        if body.get("action") == "log_work":
-            minutes = int(body.get("minutes", 0))
-            if not 1 <= minutes <= 1440:
-                raise ValueError("minutes must be 1..1440")
-            ended = now()
-            await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
-        else:
-            action, note = action_from_form({key: str(value) for key, value in body.items()})
-            if action is None:
-                return _error(400, "unknown_action", "action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
-            await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
-    except TicketNotFoundError:
-        return _error(404, "not_found", "no such ticket")
-    except (SupportLinkError, ValueError) as exc:
-        return _error(409, "refused", str(exc))
+    if body.get("action") == "log_work":
+        ended = now()
+        minutes = work_minutes(body.get("minutes", 0))
+        await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
+    else:
+        action, note = action_from_form({key: str(value) for key, value in body.items()})
+        if action is None:
+            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
+        await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
     return web.json_response(ticket_json.to_json(stored))
@@ -88,7 +68,7 @@ async def act(request: web.Request) -> web.Response:
 
 async def list_devices(request: web.Request) -> web.Response:
     rows = await in_thread(request, device_rows, request.query.get("tenant"))
-    return web.json_response(rows)
+    return web.json_response([row.as_json() for row in rows])
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -125,11 +105,23 @@ _TICKET = {
         "account": {"type": "string"},
     },
 }
-_ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
+_ERROR = {
+    "type": "object", "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "stable code, e.g. not_found, bad_json, invalid_classification, refused"},
+        "message": {"type": "string", "description": "what went wrong, in Spanish, for people"},
+        "detail": {"type": "string", "description": "the error's own text, when it tells more"},
+    },
+}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    """Error answers of an operation (every one may also answer 401 without a valid token)."""
+    return {status: _json({"$ref": "#/components/schemas/Error"}) for status in ("401", *statuses)}
 
 
 _FILTERS = [
@@ -151,7 +143,7 @@ OPENAPI: dict[str, Any] = {
                 "summary": "The queue, sorted by first-response due time (default: open tickets; status=all for every one)",
                 "parameters": _FILTERS,
                 "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}),
-                              "400": _json({"$ref": "#/components/schemas/Error"})},
+                              **_errors("422")},
             },
             "post": {
                 "summary": "Open a ticket",
@@ -162,16 +154,14 @@ OPENAPI: dict[str, Any] = {
                         "type", "urgency", "impact", "channel", "account", "subject", "detail",
                         "requester_name", "requester_contact")},
                 }),
-                "responses": {"201": _json({"$ref": "#/components/schemas/Ticket"}),
-                              "422": _json({"$ref": "#/components/schemas/Error"})},
+                "responses": {"201": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("400", "422")},
             },
         },
         "/api/v1/tickets/{id}": {
             "get": {
                 "summary": "A ticket with its timeline, affected devices and work logs",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}),
-                              "404": _json({"$ref": "#/components/schemas/Error"})},
+                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("404")},
             }
         },
         "/api/v1/tickets/{id}/actions": {
@@ -186,16 +176,14 @@ OPENAPI: dict[str, Any] = {
                         "minutes": {"type": "integer"},
                     },
                 }),
-                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}),
-                              "404": _json({"$ref": "#/components/schemas/Error"}),
-                              "409": _json({"$ref": "#/components/schemas/Error"})},
+                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("400", "404", "409", "422")},
             }
         },
         "/api/v1/devices": {
             "get": {
                 "summary": "Assigned devices and phones waiting for an extension, with compliance",
                 "parameters": [{"name": "tenant", "in": "query", "required": False, "schema": {"type": "string"}}],
-                "responses": {"200": _json({"type": "array", "items": {"type": "object"}})},
+                "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors()},
             }
         },
     },

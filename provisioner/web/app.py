@@ -18,16 +18,23 @@ from typing import Any, TypeVar
 
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 from sqlalchemy.orm import Session, sessionmaker
 
+from provisioner import labels
+from provisioner.accounts import same_secret
+from provisioner.errors import AccessDenied, MalformedInput
 from provisioner.web import sessions as web_sessions
-from provisioner.web.auth import same_secret
+from provisioner.web.errors import Answer, answer_errors, json_answer
 from provisioner.web.sessions import CurrentUser
 
 SESSIONS = web.AppKey("db_sessions", sessionmaker)
 HTML = web.AppKey("html", jinja2.Environment)
 COOKIE = "prov_session"
 USER = "user"
+
+UNAUTHORIZED = Answer(401, "unauthorized", "Falta un token válido: envíe Authorization: Bearer <token>.")
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,6 +48,7 @@ def html_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["bogota"] = _bogota
+    env.globals["labels"] = labels
     return env
 
 
@@ -69,12 +77,21 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """The request's form (urlencoded or multipart); a broken body is MalformedInput, not a 500."""
+    try:
+        return await request.post()
+    except (ValueError, HttpProcessingError):
+        raise MalformedInput("El formulario enviado está mal formado.") from None
+
+
 def protected(handler: Handler) -> Handler:
     """The handler behind the login / CSRF / bearer-token checks.
 
     A wrapper per route rather than an app middleware: every middleware layer runs on
     every request, and the phones' config requests, the hot path of a boot storm, need
-    none of them (a storm measured ~10-15 us per request for the layers).
+    none of them (a storm measured ~10-15 us per request for the layers). The one app
+    middleware, errors.answer_errors, returns at once for them.
     """
 
     @functools.wraps(handler)
@@ -91,7 +108,7 @@ async def check_access(request: web.Request, handler: Handler) -> web.StreamResp
         token = header[7:] if header.lower().startswith("bearer ") else ""
         user = await in_thread(request, web_sessions.user_for_api_token, token) if token else None
         if user is None:
-            return web.json_response({"error": "unauthorized", "detail": "send Authorization: Bearer <token>"}, status=401)
+            return json_answer(UNAUTHORIZED)
         request[USER] = user
         return await handler(request)
     cookie = request.cookies.get(COOKIE)
@@ -100,10 +117,10 @@ async def check_access(request: web.Request, handler: Handler) -> web.StreamResp
         raise web.HTTPSeeOther(f"/login?next={request.path_qs}" if request.method == "GET" else "/login")
     request[USER] = user
     if request.method not in ("GET", "HEAD"):
-        form = await request.post() if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data") else {}
+        form = await read_form(request) if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data") else {}
         sent = request.headers.get("X-CSRF-Token") or (form.get("csrf_token") if form else None)
         if not same_secret(str(sent) if sent else None, user.csrf_token):
-            return web.Response(status=403, text="Solicitud rechazada: falta el token CSRF o no es válido.\n")
+            raise AccessDenied("Solicitud rechazada: falta el token CSRF o no es válido.")
     return await handler(request)
 
 
@@ -112,7 +129,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = str(form.get("next", "/tickets"))
     if not target.startswith("/") or target.startswith("//"):
@@ -140,6 +157,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 def setup_web(app: web.Application, sessions: sessionmaker[Session]) -> None:
+    app.middlewares.append(answer_errors)
     app[SESSIONS] = sessions
     app[HTML] = html_environment()
     app.router.add_get("/", home)

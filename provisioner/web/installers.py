@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from firmware_catalog import load_catalog
 from provisioner import admin
 from provisioner.db.models import Tenant
+from provisioner.errors import AccessDenied
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
-from provisioner.web import labels
-from provisioner.web.app import USER, in_thread, protected, render
+from provisioner.web.app import USER, in_thread, protected, read_form, render
+from provisioner.web.errors import show_on_error
 
 MAX_UPLOAD = 25 * 1024 * 1024
 IMPORT_ROLES = ("installer", "admin")
@@ -30,7 +31,7 @@ def _tenants(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:
 
 def _require_installer(request: web.Request) -> None:
     if request[USER].role not in IMPORT_ROLES:
-        raise web.HTTPForbidden(text="Solo instaladores y administradores importan extensiones.\n")
+        raise AccessDenied("Solo instaladores y administradores importan extensiones.")
 
 
 async def imports_page(request: web.Request) -> web.Response:
@@ -39,7 +40,7 @@ async def imports_page(request: web.Request) -> web.Response:
 
 
 async def _upload(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
-    form = await request.post()
+    form = await read_form(request)
     upload = form.get("file")
     if upload is not None and hasattr(upload, "file"):
         data, name = upload.file.read(MAX_UPLOAD + 1), upload.filename or "upload.csv"
@@ -50,26 +51,23 @@ async def _upload(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
             data = b""
         name = str(form.get("file_name", "upload.csv"))
     if len(data) > MAX_UPLOAD:
-        raise ImportingError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
-    fields = {key: str(form.get(key, "")) for key in ("tenant", "replace", "step", "expect_sha256")}
+        raise ImportingError(f"el archivo pasa de {MAX_UPLOAD // (1024 * 1024)} MB")
+    fields = {key: str(form.get(key, "")) for key in ("tenant", "replace", "step", "expect_sha256", "dry_run")}
     return fields, data, name
 
 
 async def imports_submit(request: web.Request) -> web.Response:
     _require_installer(request)
     tenants = await in_thread(request, _tenants)
-    try:
-        fields, data, name = await _upload(request)
-        if not data:
-            raise ImportingError("choose a CSV or XLSX file")
-        replace = fields["replace"] == "1"
-        if fields["step"] == "confirm":
-            result = await in_thread(request, _confirm, fields["tenant"], data, name, replace, fields["expect_sha256"] or None)
-        else:
-            result = await in_thread(request, _preview, fields["tenant"], data, name, replace)
-    except ImportingError as exc:
-        return render(request, "imports.html", status=import_api.http_status(exc), tenants=tenants, result=None,
-                      error=str(exc), form={})
+    show_on_error(request, "imports.html", tenants=tenants, result=None, form={})
+    fields, data, name = await _upload(request)
+    if not data:
+        raise ImportingError("elija un archivo CSV o XLSX")
+    replace = fields["replace"] == "1"
+    if fields["step"] == "confirm":
+        result = await in_thread(request, _confirm, fields["tenant"], data, name, replace, fields["expect_sha256"] or None)
+    else:
+        result = await in_thread(request, _preview, fields["tenant"], data, name, replace)
     return render(request, "imports.html", status=200 if result["ok"] else 422, tenants=tenants, result=result, error=None,
                   form={**fields, "file_b64": base64.b64encode(data).decode(), "file_name": name})
 
@@ -84,15 +82,10 @@ def _confirm(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
 
 async def api_import(request: web.Request) -> web.Response:
     """POST /api/v1/imports (multipart: file, tenant, dry_run=1|0, replace=1|0)."""
-    if request[USER].role not in IMPORT_ROLES:
-        return web.json_response({"error": "forbidden", "detail": "installers and admins only"}, status=403)
-    try:
-        fields, data, name = await _upload(request)
-        form = await request.post()
-        dry_run = str(form.get("dry_run", "1")) != "0"
-        result = await in_thread(request, _run_api, fields["tenant"], data, name, dry_run, fields["replace"] == "1")
-    except ImportingError as exc:
-        return web.json_response({"error": "import_refused", "detail": str(exc)}, status=import_api.http_status(exc))
+    _require_installer(request)
+    fields, data, name = await _upload(request)
+    dry_run = (fields["dry_run"] or "1") != "0"
+    result = await in_thread(request, _run_api, fields["tenant"], data, name, dry_run, fields["replace"] == "1")
     return web.json_response(result, status=200 if result["ok"] else 422)
 
 
@@ -100,14 +93,14 @@ def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
     return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
 
 
-def device_rows(sessions: sessionmaker[Session], tenant: str | None) -> list[dict[str, object]]:
+def device_rows(sessions: sessionmaker[Session], tenant: str | None) -> list[admin.DeviceRow]:
     with sessions() as session:
         return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
 
 
 async def devices_page(request: web.Request) -> web.Response:
     rows = await in_thread(request, device_rows, request.query.get("tenant") or None)
-    return render(request, "devices.html", rows=rows, labels=labels)
+    return render(request, "devices.html", rows=rows)
 
 
 def setup_installers(app: web.Application) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.models import AppUser, WebSession
-from provisioner.web.auth import new_token, token_digest, verify_password
+from provisioner.accounts import new_token, token_digest, verify_password
 
 SESSION_LIFETIME = timedelta(hours=12)
 

@@ -12,28 +12,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
-from support_link import SupportLinkError, lifecycle
+from support_link import lifecycle
 from support_link.lifecycle import Actor, ActorKind
-from support_link.errors import TicketNotFoundError
 from support_link.store import tickets, work_logs
 from support_link.store.values import StoredTicket, TicketRow
-from provisioner.web import labels
-from provisioner.web.app import USER, in_thread, now, protected, render
+from provisioner.errors import InputError, NotFoundError
+from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
+from provisioner.web.app import USER, in_thread, now, protected, read_form, render
+from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
-
-OPEN_STATUSES = ("new", "in_progress", "escalated")
-FILTERS = ("account", "type", "priority", "status", "sla_state")
-
-
-def queue_filters(query: Any) -> dict[str, Any]:
-    """Filters from the query string; the default queue is every open ticket."""
-    chosen: dict[str, Any] = {name: query.get(name) or None for name in FILTERS}
-    if chosen["status"] is None:
-        chosen["status"] = OPEN_STATUSES
-    elif chosen["status"] == "all":
-        chosen["status"] = None
-    return chosen
 
 
 def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment: datetime) -> list[TicketRow]:
@@ -42,14 +30,10 @@ def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment:
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    filters = queue_filters(request.query)
-    try:
-        rows = await in_thread(request, queue_rows, filters, now())
-        error = None
-    except SupportLinkError as exc:
-        rows, error = [], str(exc)
     template = "ticket_rows.html" if request.query.get("fragment") else "tickets.html"
-    return render(request, template, rows=rows, labels=labels, query=dict(request.query), error=error)
+    show_on_error(request, template, rows=[], query=dict(request.query))  # e.g. an unknown filter value
+    rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
+    return render(request, template, rows=rows, query=dict(request.query), error=None)
 
 
 def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> StoredTicket:
@@ -58,12 +42,8 @@ def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetim
 
 
 async def ticket_page(request: web.Request) -> web.Response:
-    ticket_id = _ticket_id(request)
-    try:
-        stored = await in_thread(request, load_ticket, ticket_id, now())
-    except TicketNotFoundError:
-        raise web.HTTPNotFound() from None
-    return render(request, "ticket.html", stored=stored, labels=labels, message=request.query.get("msg"), **page_parts(stored))
+    stored = await in_thread(request, load_ticket, ticket_id_of(request), now())
+    return render(request, "ticket.html", stored=stored, message=request.query.get("msg"), **page_parts(stored))
 
 
 DEVICE_EVENTS = ("device_joined", "device_recovered")
@@ -116,29 +96,34 @@ def log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, starte
 
 
 async def ticket_action(request: web.Request) -> web.StreamResponse:
-    ticket_id = _ticket_id(request)
-    form = await request.post()
+    ticket_id = ticket_id_of(request)
+    form = await read_form(request)
     user: CurrentUser = request[USER]
-    try:
-        if form.get("action") == "log_work":
-            minutes = int(str(form.get("minutes", "0")))
-            if not 1 <= minutes <= 24 * 60:
-                raise ValueError("los minutos deben estar entre 1 y 1440")
-            ended = now()
-            await in_thread(request, log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
-        else:
-            action, note = action_from_form(form)
-            if action is None:
-                raise ValueError("acción desconocida")
-            await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
-    except TicketNotFoundError:
-        raise web.HTTPNotFound() from None
-    except (SupportLinkError, ValueError) as exc:
+
+    async def ticket_again() -> dict[str, Any]:
         stored = await in_thread(request, load_ticket, ticket_id, now())
-        return render(request, "ticket.html", status=409, stored=stored, labels=labels, message=None, error=str(exc),
-                      **page_parts(stored))
+        return {"stored": stored, "message": None, **page_parts(stored)}
+
+    show_on_error(request, "ticket.html", ticket_again)
+    if form.get("action") == "log_work":
+        ended = now()
+        minutes = work_minutes(form.get("minutes", "0"))
+        await in_thread(request, log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
+    else:
+        action, note = action_from_form(form)
+        if action is None:
+            raise InputError("acción desconocida")
+        await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
     request.app[LIVE].poke()
     raise web.HTTPSeeOther(f"/tickets/{ticket_id}")
+
+
+def work_minutes(value: object) -> int:
+    """Minutes of logged work, 1..1440 (pure)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 24 * 60:
+        raise InputError("los minutos deben ser un número entero entre 1 y 1440")
+    return int(text)
 
 
 def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor: Actor, moment: datetime) -> int:
@@ -153,26 +138,25 @@ def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor
 
 
 async def new_ticket_page(request: web.Request) -> web.Response:
-    return render(request, "ticket_new.html", labels=labels, values={}, error=None)
+    return render(request, "ticket_new.html", values={}, error=None)
 
 
 async def new_ticket_submit(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in (
         "type", "urgency", "impact", "subject", "detail", "requester_name", "requester_contact", "channel", "account")}
-    try:
-        ticket_id = await in_thread(request, create_ticket, values, actor_of(request[USER]), now())
-    except SupportLinkError as exc:
-        return render(request, "ticket_new.html", status=422, labels=labels, values=values, error=str(exc))
+    show_on_error(request, "ticket_new.html", values=values)
+    ticket_id = await in_thread(request, create_ticket, values, actor_of(request[USER]), now())
     request.app[LIVE].poke()
     raise web.HTTPSeeOther(f"/tickets/{ticket_id}")
 
 
-def _ticket_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+def ticket_id_of(request: web.Request) -> int:
+    """The {id} of the path; anything that cannot be a ticket id (not digits, past the column) names no ticket."""
+    text = request.match_info["id"]
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TICKET_ID:
+        raise NotFoundError(f"no ticket #{text}")
+    return int(text)
 
 
 def setup_tickets(app: web.Application, sessions: sessionmaker[Session]) -> None:

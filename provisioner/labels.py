@@ -1,4 +1,11 @@
-"""Spanish labels for the rulebook's terms (service-model.md), one table each."""
+"""The Spanish words the provisioner shows people, one table each (pure).
+
+The rulebook's terms (service-model.md), finding kinds, roles and vendors, in the web app,
+the API's messages and device tickets. Nothing else types them. support_link's mail keeps
+its own wording: that package knows nothing of the provisioner.
+"""
+
+UNASSIGNED_DEPARTMENT = "Sin asignar"  # the department of a phone with no extension (incidents' blast radius)
 
 TYPES = {"incident": "Incidente", "requirement": "Requerimiento", "problem": "Problema"}
 PRIORITIES = {"urgent": "Urgente", "high": "Alta", "normal": "Normal", "low": "Baja"}
@@ -19,6 +26,21 @@ FINDINGS = {
     "unreachable": "Sin respuesta SNMP",
     "snmp_firmware_mismatch": "Firmware SNMP distinto",
 }
+# Finding kinds in a device ticket's subject and detail (longer than the list labels above).
+FINDING_SUBJECTS = {
+    "firmware_older": "Firmware desactualizado",
+    "firmware_newer": "Firmware más reciente que el homologado",
+    "firmware_unknown": "Firmware no verificable",
+    "model_not_homologated": "Modelo no homologado",
+    "lines_exceeded": "Más líneas que las homologadas",
+    "unreachable": "Teléfono sin respuesta SNMP",
+    "snmp_firmware_mismatch": "Firmware reportado por SNMP distinto del homologado",
+}
+ROLES = {
+    "agent": "Agente (nivel 1)", "specialist": "Especialista (nivel 2)", "installer": "Instalador",
+    "admin": "Administrador",
+}
+VENDORS = {"polycom": "Polycom", "grandstream": "Grandstream", "yealink": "Yealink", "jitsi": "Jitsi", "wekall": "WeKall"}
 EVENTS = {
     "created": "Caso creado", "public_response": "Respuesta al solicitante", "internal_note": "Nota interna",
     "system_message": "Mensaje del sistema", "escalated": "Escalado a nivel 2", "resolved": "Resuelto",
@@ -30,4 +52,5 @@ EVENTS = {
 ALL = {
     "types": TYPES, "priorities": PRIORITIES, "urgencies": URGENCIES, "impacts": IMPACTS,
     "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,
+    "finding_subjects": FINDING_SUBJECTS, "roles": ROLES, "vendors": VENDORS,
 }

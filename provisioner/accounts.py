@@ -1,4 +1,5 @@
-"""Passwords, tokens and CSRF (pure apart from the OS random source).
+"""People's accounts: roles, passwords, tokens and CSRF secrets (pure apart from the OS
+random source). Used by the CLI and admin (creating users) and the web app (logging in).
 
 Passwords are hashed with scrypt (stdlib) and a per-user salt. API tokens and session ids
 are random; only their SHA-256 digests are stored, so a database dump reveals none.
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-ROLES = ("agent", "specialist", "installer", "admin")
+ROLES = ("agent", "specialist", "installer", "admin")  # labels.ROLES says them in Spanish
 _N, _R, _P = 2**14, 8, 1
 
 
