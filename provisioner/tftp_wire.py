@@ -20,7 +20,9 @@ tests check that tftpy decodes what we send.
 
 Decisions:
   * File names must be printable ASCII (0x20-0x7E): phone config names are, and it keeps
-    control characters out of log lines. Anything else is refused with "File not found".
+    control characters out of log lines. Nor may they hold '..' or '\\', which only path
+    walkers send: whatever serves the names below never sees one. Such names are refused
+    with "File not found".
   * `netascii` is served exactly like `octet` (no CR/LF conversion): the bytes a phone
     gets are the bytes the renderer produced, and `tsize` stays the real size.
   * blksize below 8 is ignored (answering 8 would exceed what the client said it can
@@ -131,6 +133,8 @@ def parse_read_request(datagram: bytes) -> ReadRequest | Refusal:
     raw_name, raw_mode = fields[0], fields[1]
     if not raw_name or len(raw_name) > MAX_FILENAME_BYTES or not _PRINTABLE.issuperset(raw_name):
         return Refusal(ErrorCode.FILE_NOT_FOUND, "filename empty, too long or not printable ASCII")
+    if b".." in raw_name or b"\\" in raw_name:
+        return Refusal(ErrorCode.FILE_NOT_FOUND, "filename with '..' or a backslash")
     mode = _ascii(raw_mode)
     if mode is None or mode.lower() not in MODES:
         return Refusal(ErrorCode.ILLEGAL_OPERATION, "unsupported transfer mode")

@@ -63,6 +63,7 @@ TFTP_HPA_NETASCII_RRQ = b"\x00\x01a.txt\x00netascii\x00"
 NO_NUL = Refusal(ErrorCode.ILLEGAL_OPERATION, "request without NUL-terminated filename and mode")
 BAD_NAME = Refusal(ErrorCode.FILE_NOT_FOUND, "filename empty, too long or not printable ASCII")
 BAD_MODE = Refusal(ErrorCode.ILLEGAL_OPERATION, "unsupported transfer mode")
+WALKER = Refusal(ErrorCode.FILE_NOT_FOUND, "filename with '..' or a backslash")
 CLASSIFY_TABLE = [
     (CURL_RRQ, ReadRequest("0004f2abcdef.cfg", "octet", {"tsize": "0", "blksize": "512", "timeout": "1"})),
     (CURL_BLKSIZE_RRQ, ReadRequest("cfg000b82123456.xml", "octet", {"tsize": "0", "blksize": "1428", "timeout": "1"})),
@@ -87,6 +88,10 @@ CLASSIFY_TABLE = [
     (b"\x00\x01caf\xc3\xa9.cfg\x00octet\x00", BAD_NAME),
     (b"\x00\x01a\nb\x00octet\x00", BAD_NAME),
     (b"\x00\x01" + b"a" * 256 + b"\x00octet\x00", BAD_NAME),
+    (b"\x00\x01KEY/../../etc/passwd\x00octet\x00", WALKER),
+    (b"\x00\x01KEY/..\\..\\windows\\win.ini\x00octet\x00", WALKER),
+    (b"\x00\x01KEY\\cfg.xml\x00octet\x00", WALKER),
+    (b"\x00\x01KEY/cfg.xml.\x00octet\x00", ReadRequest("KEY/cfg.xml.", "octet", {})),  # one dot is a name
     (b"\x00\x01a\x00octet\x00" + b"x" * 1100 + b"\x00", Refusal(ErrorCode.ILLEGAL_OPERATION, "request longer than 1024 bytes")),
     (b"\x00\x02a.cfg\x00octet\x00", Refusal(ErrorCode.ACCESS_VIOLATION, "write request")),
     (b"\x00\x03\x00\x01data", Ignored("opcode 3 on the listening port")),
