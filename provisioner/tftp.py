@@ -6,14 +6,14 @@
         OACK? -> ACK 0, then DATA n -> ACK n in lock step, retransmitting on timeout
 
 Everything a peer can send is decided by the pure `provisioner.tftp_wire`; this module
-only moves datagrams, counts sessions and logs.
+only moves datagrams, counts sessions and logs. No exception from a datagram, the source
+or a socket leaves the event loop's callbacks: each is caught, logged (rate-limited for
+what peers cause) and turned into an ERROR packet or silence.
 
 One source address cannot deny the others: beyond `max_sessions_per_source` concurrent
 sessions its requests get 'server busy' from the listening port, costing no socket, no
 source call and no log line (one WARNING per source per minute on `provisioner.security`).
-No log line shows a tenant key: file names are logged through `tftp_wire.without_key`. No exception from a datagram, the source
-or a socket leaves the event loop's callbacks: each is caught, logged (rate-limited for
-what peers cause) and turned into an ERROR packet or silence.
+No log line shows a tenant key: names are logged through `tftp_wire.without_key`.
 
 Why callbacks and not a task per transfer: a boot storm is thousands of short transfers
 (configs of 0.5-3 KB, 1-7 blocks), so what a transfer costs to set up and what a block
@@ -225,8 +225,8 @@ class TftpServer:
         if addr in self._sessions:
             return  # a retransmitted RRQ: its transfer is already answering
         source = source_of(addr[0])
-        held = self._per_source.get(source, 0)
-        if held >= self._max_per_source:
+        sessions = self._per_source.get(source, 0)
+        if sessions >= self._max_per_source:
             self._refuse_source(addr, source)
             return
         if len(self._sessions) >= self._max_sessions:
@@ -234,7 +234,7 @@ class TftpServer:
             return
         transfer = _Transfer(self, addr, source, request.filename, next(self._ids))
         self._sessions[addr] = transfer
-        self._per_source[source] = held + 1
+        self._per_source[source] = sessions + 1
         body = self._lookup(transfer)
         if body is not _PENDING:
             self._begin(transfer, body, request)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from tests.conftest import cli_json, fresh_database, run_cli, start_server, stop
 from tests.phones import DESK_PHONES
 from provisioner.tftp import BUSY_PACKET
 from tests.test_tftp import FILES, RawClient, ThreadedServer, rrq
+from tests.test_tftp import make_server  # noqa: F401 - the fixture, shared
 
 ATTACKER, PHONE = "127.0.0.2", "127.0.0.3"
 FLOOD_REQUESTS = 12_000
@@ -133,19 +134,6 @@ def test_a_flooding_source_does_not_deny_a_phone_at_another_address(caplog: pyte
 
 
 # --- the per-source cap, a few datagrams at a time ------------------------------------------
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., ThreadedServer]]:
-    servers: list[ThreadedServer] = []
-
-    def make(**options: object) -> ThreadedServer:
-        servers.append(ThreadedServer(**options))
-        return servers[-1]
-
-    yield make
-    for server in servers:
-        server.close()
-
 
 def counting(calls: list[str]) -> Callable[[str, str], bytes | None]:
     def serve(name: str, client_ip: str) -> bytes | None:
