@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.tftp import BUSY_PACKET
 from tests.conftest import cli_json, fresh_database, run_cli, start_server, stop_server
 from tests.phones import DESK_PHONES
-from provisioner.tftp import BUSY_PACKET
 from tests.test_tftp import FILES, RawClient, ThreadedServer, rrq
 from tests.test_tftp import make_server  # noqa: F401 - the fixture, shared
 
@@ -38,7 +38,7 @@ PHONE_DEADLINE = 2.0
 # unread (a 1-byte receive buffer: what the server sends is dropped, never refused) until
 # stdin closes or `hold` seconds pass.
 FLOOD_SCRIPT = """
-import select, socket, sys, time
+import select, socket, sys
 host, port, source, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 count, hold = int(sys.argv[5]), float(sys.argv[6])
 request = b"\\0\\1" + name.encode() + b"\\0octet\\0"
