@@ -211,7 +211,8 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
 
     tftp = TftpServer(
         source, host=settings.host, port=settings.tftp_port,
-        max_sessions=settings.tftp_max_sessions, default_max_blksize=settings.tftp_max_blksize,
+        max_sessions=settings.tftp_max_sessions, max_sessions_per_source=settings.tftp_max_sessions_per_source,
+        default_max_blksize=settings.tftp_max_blksize,
     )
     await tftp.start()
     app[TFTP] = tftp

@@ -27,6 +27,7 @@ class Settings:
     public_url: str = ""  # base URL phones reach us at; default http://<host>:<http_port>
     firmware_dir: str = "firmware"
     tftp_max_sessions: int = 10000  # a site of thousands of phones after a power cut; needs ~10,256 descriptors
+    tftp_max_sessions_per_source: int = 512  # a few hundred phones behind one NAT address boot at once
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     gil_switch_ms: float = 0.5  # CPython's GIL switch interval in a server process (default 5 ms)
@@ -126,6 +127,7 @@ HELP = {
     "public_url": "base URL written into configs and option-66 strings",
     "firmware_dir": "folder of firmware images served to phones",
     "tftp_max_sessions": "concurrent TFTP transfers before new ones get 'server busy'",
+    "tftp_max_sessions_per_source": "concurrent TFTP transfers from one address (IPv6: one /64) before its new ones get 'server busy'",
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "gil_switch_ms": "GIL switch interval: how long the event loop can wait for the background writers' thread",

@@ -10,6 +10,11 @@ only moves datagrams, counts sessions and logs. No exception from a datagram, th
 or a socket leaves the event loop's callbacks: each is caught, logged (rate-limited for
 what peers cause) and turned into an ERROR packet or silence.
 
+One source address cannot deny the others: beyond `max_sessions_per_source` concurrent
+sessions its requests get 'server busy' from the listening port, costing no socket, no
+source call and no log line (one WARNING per source per minute on `provisioner.security`).
+No log line shows a tenant key: names are logged through `tftp_wire.without_key`.
+
 Why callbacks and not a task per transfer: a boot storm is thousands of short transfers
 (configs of 0.5-3 KB, 1-7 blocks), so what a transfer costs to set up and what a block
 costs is the whole budget. A transfer is a plain non-blocking socket and a small state
@@ -33,6 +38,7 @@ import resource
 import select
 import socket
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
@@ -44,7 +50,7 @@ from provisioner.tftp_wire import (
     MIN_BLKSIZE,
     ErrorCode,
     Ignored,
-    LogBudget,
+    KeyedLogBudget,
     ReadRequest,
     Refusal,
     block_count,
@@ -53,7 +59,9 @@ from provisioner.tftp_wire import (
     negotiate,
     oack_packet,
     session_reply,
+    source_of,
     wire_block,
+    without_key,
 )
 
 # A plain function or a coroutine function; either may return the file or None (not found).
@@ -63,6 +71,10 @@ Address = tuple[Any, ...]  # (host, port) or the IPv6 4-tuple
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 FD_MARGIN = 256  # descriptors kept for the listening socket, HTTP, the database, logs
 DEFAULT_MAX_SESSIONS = 10_000  # far above one storm's phones: 2,000 at once is ~2,000 sessions
+# A phone fetches its files one at a time, so a site of a few hundred phones booting behind
+# one NAT address holds a few hundred sessions at most; 512 leaves it room while one
+# flooding address holds at most ~5 % of the default table.
+DEFAULT_MAX_SESSIONS_PER_SOURCE = 512
 DRAIN_BATCH = 256  # queued requests read per wake-up of the listening socket
 # Admitting a request runs the source (the pipeline), far dearer than answering an ACK: after
 # every few, the transfers already running take their next step, so a burst of requests does
@@ -72,11 +84,15 @@ STEPS_EVERY = 8
 REQUEST_READ_BYTES = 2048  # longer requests are refused anyway (MAX_REQUEST_BYTES)
 REPLY_READ_BYTES = 516  # ACKs are 4 bytes; an ERROR's text past this is not needed
 LOG_INTERVAL = 10.0  # seconds between two log lines about the same kind of peer trouble
+LOG_KINDS = 64  # kinds of trouble with a log budget (reasons carry opcodes: bound the table)
+SOURCE_LOG_INTERVAL = 60.0  # seconds between two warnings about one source over its cap
+SOURCE_LOG_SOURCES = 256  # sources with a warning budget; at most max_sessions / per-source cap are over it at once
 EARLY = 0.001  # asyncio may run a timer up to its clock resolution early
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 SOCK_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)  # Linux: non-blocking from socket() on  # Linux; ignores rmem_max with CAP_NET_ADMIN
 
 log = logging.getLogger("provisioner.tftp")
+security_log = logging.getLogger("provisioner.security")
 
 
 def _encode_error(code: ErrorCode, message: bytes | None = None) -> bytes:
@@ -101,17 +117,20 @@ class TftpServer:
 
     def __init__(
         self, source: FileSource, *, host: str = "127.0.0.1", port: int = 69,
-        max_sessions: int = DEFAULT_MAX_SESSIONS, default_max_blksize: int = 1468, timeout: float = 1.0,
-        retries: int = 5, logger: logging.Logger | None = None, source_timeout: float = 10.0,
-        reuse_port: bool = False,
+        max_sessions: int = DEFAULT_MAX_SESSIONS, max_sessions_per_source: int = DEFAULT_MAX_SESSIONS_PER_SOURCE,
+        default_max_blksize: int = 1468, timeout: float = 1.0, retries: int = 5,
+        logger: logging.Logger | None = None, source_timeout: float = 10.0, reuse_port: bool = False,
     ) -> None:
         if not MIN_BLKSIZE <= default_max_blksize <= MAX_BLKSIZE:
             raise ValueError(f"default_max_blksize must be within {MIN_BLKSIZE}..{MAX_BLKSIZE}")
-        if max_sessions < 1 or timeout <= 0 or retries < 0 or source_timeout <= 0:
-            raise ValueError("max_sessions >= 1, timeout > 0, retries >= 0 and source_timeout > 0 required")
+        if max_sessions < 1 or max_sessions_per_source < 1:
+            raise ValueError("max_sessions >= 1 and max_sessions_per_source >= 1 required")
+        if timeout <= 0 or retries < 0 or source_timeout <= 0:
+            raise ValueError("timeout > 0, retries >= 0 and source_timeout > 0 required")
         self._source = source
         self._host, self._port, self._reuse_port = host, port, reuse_port
-        self._max_sessions, self._max_blksize = max_sessions, default_max_blksize
+        self._max_sessions, self._max_per_source = max_sessions, max_sessions_per_source
+        self._max_blksize = default_max_blksize
         self._timeout, self._retries, self._source_timeout = timeout, retries, source_timeout
         self._log = logger or log
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -119,8 +138,10 @@ class TftpServer:
         self._watch: _Watch | None = None
         self._sock: socket.socket | None = None
         self._sessions: dict[Address, _Transfer] = {}
+        self._per_source: dict[str, int] = {}  # source_of(host) -> its sessions; no entry at 0
         self._ids = itertools.count(1)
-        self._budgets: dict[str, LogBudget] = {}
+        self._budgets = KeyedLogBudget(LOG_INTERVAL, LOG_KINDS)
+        self._source_budgets = KeyedLogBudget(SOURCE_LOG_INTERVAL, SOURCE_LOG_SOURCES)
         self.receive_buffer = 0  # bytes the kernel granted the listening socket
 
     @property
@@ -203,11 +224,17 @@ class TftpServer:
     def _admit(self, request: ReadRequest, addr: Address) -> None:
         if addr in self._sessions:
             return  # a retransmitted RRQ: its transfer is already answering
+        source = source_of(addr[0])
+        sessions = self._per_source.get(source, 0)
+        if sessions >= self._max_per_source:
+            self._refuse_source(addr, source)
+            return
         if len(self._sessions) >= self._max_sessions:
             self._refuse_busy(addr, "busy")
             return
-        transfer = _Transfer(self, addr, request.filename, next(self._ids))
+        transfer = _Transfer(self, addr, source, request.filename, next(self._ids))
         self._sessions[addr] = transfer
+        self._per_source[source] = sessions + 1
         body = self._lookup(transfer)
         if body is not _PENDING:
             self._begin(transfer, body, request)  # type: ignore[arg-type]
@@ -239,9 +266,27 @@ class TftpServer:
                 addr[0], detail, held,
             )
 
-    def _forget(self, transfer: _Transfer) -> None:
-        if self._sessions.get(transfer.addr) is transfer:
-            del self._sessions[transfer.addr]
+    def _refuse_source(self, addr: Address, source: str) -> None:
+        """'server busy' for a source over its cap; a warning per source per minute at most."""
+        self._reply(BUSY_PACKET, addr)
+        held = self._source_budgets.admit(source, time.monotonic())
+        if held is not None:
+            security_log.warning(
+                "TFTP per-source cap (%d sessions) reached by %s: refused with 'server busy' (+%d refused since last report)",
+                self._max_per_source, source, held,
+            )
+
+    def _forget(self, transfer: _Transfer) -> bool:
+        """Free the transfer's session slot; False if it had none (ended already)."""
+        if self._sessions.get(transfer.addr) is not transfer:
+            return False
+        del self._sessions[transfer.addr]
+        left = self._per_source[transfer.source] - 1
+        if left:
+            self._per_source[transfer.source] = left
+        else:
+            del self._per_source[transfer.source]
+        return True
 
     def _reply(self, packet: bytes, addr: Address) -> None:
         if self._sock is not None:
@@ -256,12 +301,7 @@ class TftpServer:
             self._log.warning("TFTP: %s from %s:%d (+%d similar not logged)", reason, addr[0], addr[1], held)
 
     def _admit_log(self, kind: str) -> int | None:
-        budget = self._budgets.get(kind)
-        if budget is None:
-            if len(self._budgets) > 64:  # reasons carry opcodes: bound the table
-                self._budgets.clear()
-            budget = self._budgets[kind] = LogBudget(LOG_INTERVAL)
-        return budget.admit(time.monotonic())
+        return self._budgets.admit(kind, time.monotonic())
 
     # --- the source ----------------------------------------------------------------
 
@@ -303,10 +343,12 @@ class TftpServer:
 
     def _source_failed(self, transfer: _Transfer) -> None:
         held = self._admit_log("source-failure")
-        if held is not None:
-            self._log.exception(
+        if held is not None:  # a database error may quote the key among its SQL parameters
+            failure = SourceFailure(without_key(traceback.format_exc(), transfer.name))
+            self._log.error(
                 "tftp#%d source failed for %r from %s (+%d failures not logged)",
-                transfer.sid, transfer.name, transfer.addr[0], held,
+                transfer.sid, transfer.logged_name, transfer.addr[0], held,
+                exc_info=(SourceFailure, failure, None),
             )
 
     def _checked(self, body: object, transfer: _Transfer) -> bytes | None:
@@ -314,11 +356,17 @@ class TftpServer:
             return body
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
-        self._log.error("tftp#%d source returned %s for %r, not bytes", transfer.sid, type(body).__name__, transfer.name)
+        self._log.error(
+            "tftp#%d source returned %s for %r, not bytes", transfer.sid, type(body).__name__, transfer.logged_name,
+        )
         return None
 
 
 _PENDING = object()
+
+
+class SourceFailure(Exception):
+    """What the log shows for a source's exception: its traceback as text, the key hidden."""
 
 
 class _Transfer:
@@ -331,12 +379,12 @@ class _Transfer:
     """
 
     __slots__ = (
-        "server", "addr", "name", "sid", "lookup", "sock", "fd", "body", "blksize", "timeout",
+        "server", "addr", "source", "name", "sid", "lookup", "sock", "fd", "body", "blksize", "timeout",
         "index", "last", "expected", "packet", "sent_at", "tries", "timer",
     )
 
-    def __init__(self, server: TftpServer, addr: Address, name: str, sid: int) -> None:
-        self.server, self.addr, self.name, self.sid = server, addr, name, sid
+    def __init__(self, server: TftpServer, addr: Address, source: str, name: str, sid: int) -> None:
+        self.server, self.addr, self.source, self.name, self.sid = server, addr, source, name, sid
         self.lookup: asyncio.Task[bytes | None] | None = None
         self.sock: socket.socket | None = None
         self.fd = -1
@@ -359,7 +407,8 @@ class _Transfer:
             return
         if body is None:
             self._send(ERROR_PACKETS[ErrorCode.FILE_NOT_FOUND])
-            server._log.info("tftp#%d %s:%d %r: not found", self.sid, self.addr[0], self.addr[1], self.name)
+            if server._log.isEnabledFor(logging.INFO):
+                server._log.info("tftp#%d %s:%d %r: not found", self.sid, self.addr[0], self.addr[1], self.logged_name)
             self.end(done=False, quiet=True)
             return
         plan = negotiate(request.options, len(body), server._max_blksize)
@@ -439,24 +488,29 @@ class _Transfer:
                 server._watch.remove(self.fd)
             self.sock.close()
             self.sock = None
-        if server._sessions.get(self.addr) is self:
-            del server._sessions[self.addr]
-            if not quiet:
-                self._log_outcome(done)
+        if server._forget(self) and not quiet:
+            self._log_outcome(done)
+
+    @property
+    def logged_name(self) -> str:
+        """The requested name as log lines show it: the tenant key replaced by its id."""
+        return without_key(self.name, self.name)
 
     def _log_outcome(self, done: bool) -> None:
         server, addr = self.server, self.addr
+        if not server._log.isEnabledFor(logging.INFO):
+            return  # a storm at WARNING pays nothing for lines it does not write
         if done:
             server._log.info(
                 "tftp#%d %s:%d %r: sent %d bytes (blksize %d)",
-                self.sid, addr[0], addr[1], self.name, len(self.body), self.blksize,
+                self.sid, addr[0], addr[1], self.logged_name, len(self.body), self.blksize,
             )
             return
         held = server._admit_log("abandoned")  # a flood of RRQs that never ACK must not flood the log
         if held is not None:
             server._log.info(
                 "tftp#%d %s:%d %r: client stopped answering or aborted (+%d such transfers not logged)",
-                self.sid, addr[0], addr[1], self.name, held,
+                self.sid, addr[0], addr[1], self.logged_name, held,
             )
 
 

@@ -20,7 +20,9 @@ tests check that tftpy decodes what we send.
 
 Decisions:
   * File names must be printable ASCII (0x20-0x7E): phone config names are, and it keeps
-    control characters out of log lines. Anything else is refused with "File not found".
+    control characters out of log lines. Nor may they hold '..' or '\\', which only path
+    walkers send: whatever serves the names below never sees one. Such names are refused
+    with "File not found".
   * `netascii` is served exactly like `octet` (no CR/LF conversion): the bytes a phone
     gets are the bytes the renderer produced, and `tsize` stays the real size.
   * blksize below 8 is ignored (answering 8 would exceed what the client said it can
@@ -28,10 +30,19 @@ Decisions:
   * Block numbers wrap from 65535 to 0, as tftp-hpa and curl do.
   * ERROR, DATA, ACK and OACK on the listening port are dropped without a reply: never
     answering an ERROR keeps two servers from bouncing errors forever (CVE-2024-2169).
+  * The timeout option is granted up to MAX_GRANTED_TIMEOUT seconds, not RFC 2349's 255:
+    a session waits timeout x (retries + 1) for an ACK that may never come, so 255 would
+    let one unanswered request hold a session slot for 25 minutes instead of seconds.
+
+Below the wire, a request's file name is `<tenant key>/<file>` (the option-66 URL
+`tftp://<server>/<key>/`): `split_request_path` splits it, refusing what only a path walker
+sends, and `without_key` hides the key (a secret) in anything logged about the request.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,7 +54,8 @@ DEFAULT_BLKSIZE = 512
 MIN_BLKSIZE = 8
 MAX_BLKSIZE = 65464
 MIN_TIMEOUT = 1
-MAX_TIMEOUT = 255
+MAX_TIMEOUT = 255  # RFC 2349's range...
+MAX_GRANTED_TIMEOUT = 5  # ...of which this much is granted (see "Decisions"); phones ask 1-5
 MAX_REQUEST_BYTES = 1024  # RFC 2347 caps a request at 512 octets; twice that for lax clients
 MAX_FILENAME_BYTES = 255
 MAX_NUMBER_DIGITS = 20  # longer "numbers" are ignored, not parsed
@@ -121,6 +133,8 @@ def parse_read_request(datagram: bytes) -> ReadRequest | Refusal:
     raw_name, raw_mode = fields[0], fields[1]
     if not raw_name or len(raw_name) > MAX_FILENAME_BYTES or not _PRINTABLE.issuperset(raw_name):
         return Refusal(ErrorCode.FILE_NOT_FOUND, "filename empty, too long or not printable ASCII")
+    if b".." in raw_name or b"\\" in raw_name:
+        return Refusal(ErrorCode.FILE_NOT_FOUND, "filename with '..' or a backslash")
     mode = _ascii(raw_mode)
     if mode is None or mode.lower() not in MODES:
         return Refusal(ErrorCode.ILLEGAL_OPERATION, "unsupported transfer mode")
@@ -155,7 +169,7 @@ def negotiate(options: Mapping[str, str], size: int, max_blksize: int) -> Plan:
         if name == "blksize" and number >= MIN_BLKSIZE:
             blksize = min(number, max_blksize)
             accepted.append((name, str(blksize)))
-        elif name == "timeout" and MIN_TIMEOUT <= number <= MAX_TIMEOUT:
+        elif name == "timeout" and MIN_TIMEOUT <= number <= MAX_GRANTED_TIMEOUT:
             timeout = number
             accepted.append((name, str(number)))
         elif name == "tsize":
@@ -226,3 +240,82 @@ class LogBudget:
         held, self._held = self._held, 0
         self._next = now + self._interval
         return held
+
+    def idle(self, now: float) -> bool:
+        """Nothing would be held back now: forgetting this budget loses no line."""
+        return now >= self._next
+
+
+class KeyedLogBudget:
+    """A LogBudget per key (a kind of trouble, a source address), at most `max_keys` of them.
+
+    A new key that finds the table full first drops the budgets whose interval has passed;
+    if none has, the new key's event is not logged. Peers that invent keys (opcodes,
+    spoofed addresses) bound neither this table nor the log.
+    """
+
+    def __init__(self, interval: float, max_keys: int) -> None:
+        self._interval, self._max_keys = interval, max_keys
+        self._budgets: dict[str, LogBudget] = {}
+
+    def __len__(self) -> int:
+        return len(self._budgets)
+
+    def admit(self, key: str, now: float) -> int | None:
+        budget = self._budgets.get(key)
+        if budget is None:
+            if len(self._budgets) >= self._max_keys:
+                self._budgets = {k: b for k, b in self._budgets.items() if not b.idle(now)}
+                if len(self._budgets) >= self._max_keys:
+                    return None
+            budget = self._budgets[key] = LogBudget(self._interval)
+        return budget.admit(now)
+
+
+def source_of(host: str) -> str:
+    """What a per-source session cap counts: an IPv4 address, or an IPv6 address's /64.
+
+    One host (or site) is usually given a whole IPv6 /64, so counting single IPv6 addresses
+    would cap nothing; an IPv4-mapped IPv6 address (a dual-stack socket) counts as its IPv4.
+    """
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host.partition("%")[0])
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return f"{ipaddress.IPv6Network((address, 64), strict=False).network_address}/64"
+
+
+def split_request_path(path: str) -> tuple[str, str] | None:
+    """`<tenant key>/<file name>` -> (key, file name), or None when it is not one.
+
+    Leading slashes before the key are dropped (`/<key>/<file>` is common); the file name
+    keeps at most one leading '/' (a base URL with a trailing '/' joined with '/<file>').
+    None for a missing key or file, and for what only a path walker sends: '..', a
+    backslash, a NUL, or '//' after the key.
+    """
+    key, _, filename = path.lstrip("/").partition("/")
+    if not key or not filename or filename.startswith("//"):
+        return None
+    if ".." in path or "\\" in path or "\0" in path:
+        return None
+    return key, filename
+
+
+def key_id(key: str) -> str:
+    """A short, non-reversible name for a tenant key in logs: `key#` + 8 hex of its SHA-256."""
+    return "key#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def without_key(text: str, path: str) -> str:
+    """`text` with every occurrence of `path`'s tenant key replaced by `key_id(key)`.
+
+    The key is the first segment of `path` (leading slashes dropped), or the whole name when
+    it has no '/': a phone whose option 66 lacks the trailing '/' asks `<key>cfg....xml`.
+    `without_key(path, path)` is the path as a log line may show it.
+    """
+    key = path.lstrip("/").partition("/")[0]
+    return text.replace(key, key_id(key)) if key else text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -33,6 +34,7 @@ from provisioner.tftp_wire import (
     ABORT,
     ErrorCode,
     Ignored,
+    KeyedLogBudget,
     LogBudget,
     Plan,
     ReadRequest,
@@ -40,10 +42,14 @@ from provisioner.tftp_wire import (
     block_count,
     classify,
     data_packet,
+    key_id,
     negotiate,
     oack_packet,
     session_reply,
+    source_of,
+    split_request_path,
     wire_block,
+    without_key,
 )
 
 # --- real wire samples (captured from the clients installed here) ----------------------
@@ -57,6 +63,7 @@ TFTP_HPA_NETASCII_RRQ = b"\x00\x01a.txt\x00netascii\x00"
 NO_NUL = Refusal(ErrorCode.ILLEGAL_OPERATION, "request without NUL-terminated filename and mode")
 BAD_NAME = Refusal(ErrorCode.FILE_NOT_FOUND, "filename empty, too long or not printable ASCII")
 BAD_MODE = Refusal(ErrorCode.ILLEGAL_OPERATION, "unsupported transfer mode")
+WALKER = Refusal(ErrorCode.FILE_NOT_FOUND, "filename with '..' or a backslash")
 CLASSIFY_TABLE = [
     (CURL_RRQ, ReadRequest("0004f2abcdef.cfg", "octet", {"tsize": "0", "blksize": "512", "timeout": "1"})),
     (CURL_BLKSIZE_RRQ, ReadRequest("cfg000b82123456.xml", "octet", {"tsize": "0", "blksize": "1428", "timeout": "1"})),
@@ -81,6 +88,10 @@ CLASSIFY_TABLE = [
     (b"\x00\x01caf\xc3\xa9.cfg\x00octet\x00", BAD_NAME),
     (b"\x00\x01a\nb\x00octet\x00", BAD_NAME),
     (b"\x00\x01" + b"a" * 256 + b"\x00octet\x00", BAD_NAME),
+    (b"\x00\x01KEY/../../etc/passwd\x00octet\x00", WALKER),
+    (b"\x00\x01KEY/..\\..\\windows\\win.ini\x00octet\x00", WALKER),
+    (b"\x00\x01KEY\\cfg.xml\x00octet\x00", WALKER),
+    (b"\x00\x01KEY/cfg.xml.\x00octet\x00", ReadRequest("KEY/cfg.xml.", "octet", {})),  # one dot is a name
     (b"\x00\x01a\x00octet\x00" + b"x" * 1100 + b"\x00", Refusal(ErrorCode.ILLEGAL_OPERATION, "request longer than 1024 bytes")),
     (b"\x00\x02a.cfg\x00octet\x00", Refusal(ErrorCode.ACCESS_VIOLATION, "write request")),
     (b"\x00\x03\x00\x01data", Ignored("opcode 3 on the listening port")),
@@ -133,7 +144,9 @@ NEGOTIATE_TABLE = [
     ({"blksize": "9" * 21}, Plan(512, None, ())),
     ({"tsize": "0"}, Plan(512, None, (("tsize", "3000"),))),
     ({"timeout": "3"}, Plan(512, 3, (("timeout", "3"),))),
-    ({"timeout": "255"}, Plan(512, 255, (("timeout", "255"),))),
+    ({"timeout": "5"}, Plan(512, 5, (("timeout", "5"),))),
+    ({"timeout": "6"}, Plan(512, None, ())),  # RFC 2349 allows 255: a slot held 25 minutes per request
+    ({"timeout": "255"}, Plan(512, None, ())),
     ({"timeout": "0"}, Plan(512, None, ())),
     ({"timeout": "256"}, Plan(512, None, ())),
     ({"windowsize": "4", "multicast": ""}, Plan(512, None, ())),
@@ -182,6 +195,87 @@ def test_session_reply(datagram: bytes, reply: int | None) -> None:
 def test_log_budget_logs_once_per_interval_and_counts_the_rest() -> None:
     budget = LogBudget(10.0)
     assert [budget.admit(t) for t in (0.0, 1.0, 2.0, 9.9, 10.0, 10.5, 25.0)] == [0, None, None, None, 3, None, 1]
+
+
+def test_keyed_log_budget_is_one_budget_per_key_and_bounded() -> None:
+    budget = KeyedLogBudget(60.0, max_keys=2)
+    events = [("a", 0.0), ("a", 1.0), ("b", 2.0), ("c", 3.0), ("a", 61.0), ("c", 62.0), ("c", 63.0), ("b", 64.0)]
+    # c finds the table full of live budgets: not logged; at 61 a logs again and its
+    # interval restarts, at 62 b's has passed and is dropped for c, so b is new at 64 and
+    # finds a and c live.
+    assert [budget.admit(key, now) for key, now in events] == [0, None, 0, None, 1, 0, None, None]
+    assert len(budget) == 2
+
+
+KEY = "Xq3v9ZkT0bW1yR7uJ2mN8pL5sD4fG6hA"  # the shape of a tenant key (token_urlsafe(24))
+HIDDEN = "key#a4eb1683"  # sha256(KEY)[:8]
+
+SPLIT_TABLE = [
+    (f"{KEY}/cfg000b82a1b201.xml", (KEY, "cfg000b82a1b201.xml")),
+    (f"/{KEY}/0004f2abcdef-user.cfg", (KEY, "0004f2abcdef-user.cfg")),  # tftp://server/<key>/ with a leading '/'
+    (f"{KEY}//y000000000044.cfg", (KEY, "/y000000000044.cfg")),  # base URL's '/' + '/<file>'
+    (f"{KEY}/Grandstream/cfg000b82a1b201.xml", (KEY, "Grandstream/cfg000b82a1b201.xml")),
+    (f"{KEY}///etc/passwd", None),
+    (f"{KEY}/../../../etc/passwd", None),
+    (f"{KEY}/a..b.cfg", None),
+    (f"../{KEY}/x.cfg", None),
+    (f"{KEY}/..\\..\\windows\\win.ini", None),
+    (f"{KEY}/x.cfg\0.jpg", None),
+    (f"{KEY}/", None),
+    (f"{KEY}", None),
+    (f"{KEY}cfg000b82a1b201.xml", None),  # option 66 without its trailing '/'
+    ("/", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("path", "split"), SPLIT_TABLE)
+def test_split_request_path(path: str, split: tuple[str, str] | None) -> None:
+    assert split_request_path(path) == split
+
+
+LOGGED_TABLE = [
+    (f"{KEY}/cfg000b82a1b201.xml", f"{HIDDEN}/cfg000b82a1b201.xml"),
+    (f"/{KEY}/0004f2abcdef-user.cfg", f"/{HIDDEN}/0004f2abcdef-user.cfg"),
+    (f"{KEY}//y000000000044.cfg", f"{HIDDEN}//y000000000044.cfg"),
+    (f"{KEY}/{KEY}.cfg", f"{HIDDEN}/{HIDDEN}.cfg"),  # every occurrence
+    (f"{KEY}/../../etc/passwd", f"{HIDDEN}/../../etc/passwd"),  # refused, and still hidden
+    (f"{KEY}cfg000b82a1b201.xml", key_id(f"{KEY}cfg000b82a1b201.xml")),  # no '/': the whole name may hold it
+    (KEY, HIDDEN),
+    ("/", "/"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("path", "logged"), LOGGED_TABLE)
+def test_log_lines_show_a_key_id_never_the_key(path: str, logged: str) -> None:
+    assert without_key(path, path) == logged
+    assert KEY not in logged
+
+
+def test_key_id_is_short_and_stable() -> None:
+    assert key_id(KEY) == "key#" + hashlib.sha256(KEY.encode()).hexdigest()[:8] == HIDDEN
+    assert key_id("\ud800") != key_id("")  # a lone surrogate does not raise
+
+
+def test_without_key_hides_the_key_quoted_in_a_database_error() -> None:
+    error = f"[SQL: SELECT ... WHERE tenant.key = ?]\n[parameters: ('{KEY}',)]"
+    assert without_key(error, f"/{KEY}/x.cfg") == f"[SQL: SELECT ... WHERE tenant.key = ?]\n[parameters: ('{HIDDEN}',)]"
+
+
+@pytest.mark.parametrize(("host", "source"), [
+    ("203.0.113.7", "203.0.113.7"),
+    ("127.0.0.1", "127.0.0.1"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),  # one /64: one host or site
+    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),  # a dual-stack socket's IPv4 client
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::1", "::/64"),
+    ("not:an:address", "not:an:address"),
+])
+def test_source_of(host: str, source: str) -> None:
+    assert source_of(host) == source
 
 
 def test_tftpy_decodes_what_we_encode() -> None:
@@ -288,12 +382,12 @@ def ack(block: int) -> bytes:
 
 
 class RawClient:
-    """A TFTP client one datagram at a time."""
+    """A TFTP client one datagram at a time, from `source` (any 127.x.y.z is loopback on Linux)."""
 
-    def __init__(self, port: int, timeout: float = 2.0) -> None:
+    def __init__(self, port: int, timeout: float = 2.0, source: str = "127.0.0.1") -> None:
         self.server = ("127.0.0.1", port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((source, 0))
         self.sock.settimeout(timeout)
         self.tid: tuple[str, int] | None = None
 
@@ -359,6 +453,11 @@ def assert_still_serving(server: ThreadedServer) -> None:
     assert fetch(server.port) == FILES["small.cfg"]
     assert time.monotonic() - start < 1.0
     assert server.thread.is_alive()
+
+
+def phone_address(index: int) -> str:
+    """Each phone of a storm its own address, as on a real network (below the per-source cap)."""
+    return f"127.1.{index // 250}.{1 + index % 250}"
 
 
 def error_code(packet: bytes) -> int:
@@ -455,6 +554,7 @@ def test_tftpy_client_downloads_with_options(server: ThreadedServer, tmp_path: P
     ({"tsize": 0}, {"tsize": "100000"}, 512),
     ({"timeout": 3}, {"timeout": "3"}, 512),
     ({"timeout": 0, "windowsize": 4}, {}, 512),
+    ({"timeout": 255}, {}, 512),  # not granted: the session would wait 255 s per retry
     ({"tsize": 0, "blksize": 1428, "timeout": 2}, {"tsize": "100000", "blksize": "1428", "timeout": "2"}, 1428),
 ])
 def test_options_on_the_wire(server: ThreadedServer, options: dict[str, object], oack: dict[str, str], first_block: int) -> None:
@@ -629,7 +729,7 @@ def test_flood_over_the_cap_gets_busy_and_the_server_keeps_serving(
     if hard != resource.RLIM_INFINITY and hard < 6000:
         pytest.skip(f"open-file hard limit {hard} is too low for 3,000 clients and 2,000 sessions")
     server = make_server(max_sessions=2000, timeout=5.0, retries=1)
-    flood = [RawClient(server.port, timeout=10) for _ in range(3000)]
+    flood = [RawClient(server.port, timeout=10, source=phone_address(index)) for index in range(3000)]
     try:
         for client in flood:
             client.request(rrq("small.cfg"))
@@ -667,7 +767,7 @@ def test_default_cap_serves_2500_phones_at_once(make_server: Callable[..., Threa
     if hard != resource.RLIM_INFINITY and hard < DEFAULT_MAX_SESSIONS + 3000:
         pytest.skip(f"open-file hard limit {hard} is too low for the default cap and 2,500 clients")
     server = make_server(timeout=5.0, retries=1)
-    flood = [RawClient(server.port, timeout=10) for _ in range(2500)]
+    flood = [RawClient(server.port, timeout=10, source=phone_address(index)) for index in range(2500)]
     try:
         for client in flood:
             client.request(rrq("small.cfg"))
@@ -869,7 +969,10 @@ def test_stop_ends_transfers_and_frees_the_port(make_server: Callable[..., Threa
     client.close()
 
 
-BAD_CONFIGURATIONS = [{"default_max_blksize": 7}, {"default_max_blksize": 65465}, {"max_sessions": 0}, {"retries": -1}]
+BAD_CONFIGURATIONS = [
+    {"default_max_blksize": 7}, {"default_max_blksize": 65465}, {"max_sessions": 0}, {"retries": -1},
+    {"max_sessions_per_source": 0},
+]
 
 
 @pytest.mark.parametrize("options", BAD_CONFIGURATIONS)
