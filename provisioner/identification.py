@@ -25,7 +25,6 @@ A FIRMWARE request carries catalog_key when exactly one catalog row uses that im
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from firmware_catalog import Catalog
 from provisioner.mac import vendor_from_oui

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from provisioner.errors import InputError, MalformedInput
 from provisioner.ticket_queue import queue_filters
-from provisioner.web.app import USER, in_thread, now, protected
+from provisioner.web.app import in_thread, now, protected
+from provisioner.web.pages import USER
 from provisioner.web.installers import device_rows
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (

@@ -1,8 +1,7 @@
 """Web adapters: login, CSRF and the bearer-token API guard, and route registration.
 
-HTML is rendered with autoescaping on, so anything a phone reported (User-Agent, SNMP
-strings) or a requester typed is shown as text, never as markup. Every POST from a browser
-must carry the session's CSRF token; API calls authenticate with a bearer token instead.
+Pages are rendered by provisioner.web.pages. Every POST from a browser must carry the
+session's CSRF token; API calls authenticate with a bearer token instead.
 Database work runs in a thread so the phone-serving event loop never waits on it.
 """
 
@@ -16,50 +15,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jinja2
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioner import labels
 from provisioner.accounts import same_secret
 from provisioner.errors import AccessDenied, MalformedInput
 from provisioner.web import sessions as web_sessions
 from provisioner.web.errors import Answer, answer_errors, json_answer
-from provisioner.web.sessions import CurrentUser
+from provisioner.web.pages import HTML, USER, html_environment, render
 
 SESSIONS = web.AppKey("db_sessions", sessionmaker)
-HTML = web.AppKey("html", jinja2.Environment)
 COOKIE = "prov_session"
-USER = "user"
 
 UNAUTHORIZED = Answer(401, "unauthorized", "Falta un token válido: envíe Authorization: Bearer <token>.")
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-
-def html_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["bogota"] = _bogota
-    env.globals["labels"] = labels
-    return env
-
-
-def _bogota(moment: datetime | None) -> str:
-    from zoneinfo import ZoneInfo
-
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo("America/Bogota")).strftime("%Y-%m-%d %H:%M")
 
 
 async def in_thread(request: web.Request, function: Callable[..., T], *args: Any) -> T:
@@ -69,12 +42,6 @@ async def in_thread(request: web.Request, function: Callable[..., T], *args: Any
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    user: CurrentUser | None = request.get(USER)
-    body = request.app[HTML].get_template(template).render(user=user, csrf_token=user.csrf_token if user else "", **context)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:

@@ -29,6 +29,7 @@ from provisioner.errors import AccessDenied, ConflictError, InputError, Malforme
 from provisioner.importing.api import FileChanged
 from provisioner.importing.errors import ImportingError, UnknownTenant, UnreadableFile
 from support_link import ClassificationError, MissingFieldsError, SupportLinkError, TicketError
+from provisioner.web.pages import render
 from support_link.errors import TicketNotFoundError
 
 log = logging.getLogger("provisioner.web")
@@ -122,8 +123,6 @@ def show_on_error(request: web.Request, template: str, load: Loader | None = Non
 
 
 async def _html_answer(request: web.Request, answer: Answer) -> web.Response:
-    from provisioner.web.app import render  # app.py installs this middleware
-
     error = answer.message + (f" Detalle: {answer.detail}" if answer.detail else "")
     again = request.get(_SHOW_ON_ERROR) if answer.status != 500 else None
     if again is not None:

@@ -17,7 +17,8 @@ from provisioner.db.models import Tenant
 from provisioner.errors import AccessDenied
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
-from provisioner.web.app import USER, in_thread, protected, read_form, render
+from provisioner.web.app import in_thread, protected, read_form
+from provisioner.web.pages import USER, render
 from provisioner.web.errors import show_on_error
 
 MAX_UPLOAD = 25 * 1024 * 1024

@@ -18,7 +18,8 @@ from support_link.store import tickets, work_logs
 from support_link.store.values import StoredTicket, TicketRow
 from provisioner.errors import InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
-from provisioner.web.app import USER, in_thread, now, protected, read_form, render
+from provisioner.web.app import in_thread, now, protected, read_form
+from provisioner.web.pages import USER, render
 from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
 from provisioner.web.sessions import CurrentUser
