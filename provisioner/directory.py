@@ -23,14 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.models import ConfigVersion, Device, Extension, PhoneState, Tenant
 from provisioner.settings import Settings
-from provisioner.values import LineView, TenantView
-
-
-@dataclass(frozen=True)
-class TenantRecord:
-    id: int
-    key: str
-    view: TenantView
+from provisioner.values import UNASSIGNED_DEPARTMENT, DeviceRecord, LineView, TenantRecord, TenantView
 
 
 @dataclass(frozen=True)
@@ -42,15 +35,6 @@ class Snapshot:
     devices: dict[tuple[int, str], DeviceRecord]
     loaded_tenants: frozenset[int]
     firmware: dict[tuple[int, str], str]
-
-
-@dataclass(frozen=True)
-class DeviceRecord:
-    id: int
-    mac: str
-    model_key: str
-    lines: tuple[LineView, ...]  # every assigned line, sorted; may exceed what the model supports
-    department: str = "Sin asignar"  # the first line's department (blast radius of incidents)
 
 
 def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
@@ -211,7 +195,7 @@ class Directory:
         for mac, version in reported:
             firmware[(tenant_id, mac)] = version
         for device, lines in grouped.values():
-            department = next((line.department for line in lines if line.department), "Sin asignar")
+            department = next((line.department for line in lines if line.department), UNASSIGNED_DEPARTMENT)
             devices[(tenant_id, device.mac)] = DeviceRecord(
                 device.id, device.mac, device.model_key, tuple(map(line_view, lines)), department
             )

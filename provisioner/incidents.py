@@ -15,25 +15,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from provisioner.findings import FindingKind, Judgement
+
 # Reviewed table (issue 5 §3); the operator may override it through settings.
 URGENCY_BY_FINDING: Mapping[str, str] = {
-    "firmware_older": "medium",
-    "firmware_newer": "medium",
-    "firmware_unknown": "low",
-    "model_not_homologated": "low",
-    "lines_exceeded": "medium",
-    "unreachable": "high",
-    "snmp_firmware_mismatch": "medium",
+    FindingKind.FIRMWARE_OLDER: "medium",
+    FindingKind.FIRMWARE_NEWER: "medium",
+    FindingKind.FIRMWARE_UNKNOWN: "low",
+    FindingKind.MODEL_NOT_HOMOLOGATED: "low",
+    FindingKind.LINES_EXCEEDED: "medium",
+    FindingKind.UNREACHABLE: "high",
+    FindingKind.SNMP_FIRMWARE_MISMATCH: "medium",
 }
 
 _TITLES = {
-    "firmware_older": "Firmware desactualizado",
-    "firmware_newer": "Firmware más reciente que el homologado",
-    "firmware_unknown": "Firmware no verificable",
-    "model_not_homologated": "Modelo no homologado",
-    "lines_exceeded": "Más líneas que las homologadas",
-    "unreachable": "Teléfono sin respuesta SNMP",
-    "snmp_firmware_mismatch": "Firmware reportado por SNMP distinto del homologado",
+    FindingKind.FIRMWARE_OLDER: "Firmware desactualizado",
+    FindingKind.FIRMWARE_NEWER: "Firmware más reciente que el homologado",
+    FindingKind.FIRMWARE_UNKNOWN: "Firmware no verificable",
+    FindingKind.MODEL_NOT_HOMOLOGATED: "Modelo no homologado",
+    FindingKind.LINES_EXCEEDED: "Más líneas que las homologadas",
+    FindingKind.UNREACHABLE: "Teléfono sin respuesta SNMP",
+    FindingKind.SNMP_FIRMWARE_MISMATCH: "Firmware reportado por SNMP distinto del homologado",
 }
 
 
@@ -42,7 +44,7 @@ class DeviceFinding:
     """One phone showing one problem, with its evidence."""
 
     tenant: str  # tenant slug (support_link's "account")
-    kind: str  # finding kind, e.g. "firmware_older"
+    kind: FindingKind
     mac: str
     model: str | None  # model as reported or assigned, e.g. "T21P"
     observed: str | None  # what was seen (firmware version, line count, ...)
@@ -62,6 +64,18 @@ class DeviceFinding:
             "seen": self.observed,
             "expected": self.expected,
         }
+
+
+def device_findings(
+    judgement: Judgement, tenant: str, mac: str, model: str | None, department: str, seen_at: datetime,
+    source_ip: str, protocol: str, user_agent: str | None,
+) -> tuple[DeviceFinding, ...]:
+    """One contact's judged findings, each with the evidence of that contact."""
+    return tuple(
+        DeviceFinding(tenant, kind, mac, model, finding.observed, finding.expected, department, seen_at, source_ip,
+                      protocol, user_agent)
+        for kind, finding in zip(judgement.kinds, judgement.findings, strict=True)
+    )
 
 
 def dedup_key(finding: DeviceFinding) -> str:
