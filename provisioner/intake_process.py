@@ -26,10 +26,10 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from provisioner.intake import IntakeRules, IntakeStats, Observation, TicketWriter
+from provisioner.db.engine import make_engine, session_factory
+from provisioner.ticket_writer import IntakeRules, IntakeStats, Observation, TicketWriter
 
 log = logging.getLogger("provisioner.intake")
 
@@ -106,9 +106,6 @@ _writer: TicketWriter | None = None
 
 
 def _start_child(database_url: str, rules: IntakeRules, log_level: int) -> None:
-    from provisioner.db.engine import make_engine, session_factory
-    from provisioner.intake import TicketWriter
-
     # Ctrl-C and a SIGTERM to the whole process group are the server's to handle: it
     # drains its queue into this process before it stops it. Parent gone: the pipe closes
     # and the child exits.

@@ -103,7 +103,7 @@ class TftpServer:
         self, source: FileSource, *, host: str = "127.0.0.1", port: int = 69,
         max_sessions: int = DEFAULT_MAX_SESSIONS, default_max_blksize: int = 1468, timeout: float = 1.0,
         retries: int = 5, logger: logging.Logger | None = None, source_timeout: float = 10.0,
-        reuse_port: bool = False,
+        reuse_port: bool = False, shown_name: Callable[[str], str] = lambda name: name,
     ) -> None:
         if not MIN_BLKSIZE <= default_max_blksize <= MAX_BLKSIZE:
             raise ValueError(f"default_max_blksize must be within {MIN_BLKSIZE}..{MAX_BLKSIZE}")
@@ -114,6 +114,7 @@ class TftpServer:
         self._max_sessions, self._max_blksize = max_sessions, default_max_blksize
         self._timeout, self._retries, self._source_timeout = timeout, retries, source_timeout
         self._log = logger or log
+        self._shown = shown_name  # what log lines show of a requested name (it may hold a secret)
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watch: _Watch | None = None
@@ -306,7 +307,7 @@ class TftpServer:
         if held is not None:
             self._log.exception(
                 "tftp#%d source failed for %r from %s (+%d failures not logged)",
-                transfer.sid, transfer.name, transfer.addr[0], held,
+                transfer.sid, self._shown(transfer.name), transfer.addr[0], held,
             )
 
     def _checked(self, body: object, transfer: _Transfer) -> bytes | None:
@@ -314,7 +315,8 @@ class TftpServer:
             return body
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
-        self._log.error("tftp#%d source returned %s for %r, not bytes", transfer.sid, type(body).__name__, transfer.name)
+        self._log.error("tftp#%d source returned %s for %r, not bytes", transfer.sid, type(body).__name__,
+                        self._shown(transfer.name))
         return None
 
 
@@ -359,7 +361,8 @@ class _Transfer:
             return
         if body is None:
             self._send(ERROR_PACKETS[ErrorCode.FILE_NOT_FOUND])
-            server._log.info("tftp#%d %s:%d %r: not found", self.sid, self.addr[0], self.addr[1], self.name)
+            server._log.info("tftp#%d %s:%d %r: not found", self.sid, self.addr[0], self.addr[1],
+                             server._shown(self.name))
             self.end(done=False, quiet=True)
             return
         plan = negotiate(request.options, len(body), server._max_blksize)
@@ -449,14 +452,14 @@ class _Transfer:
         if done:
             server._log.info(
                 "tftp#%d %s:%d %r: sent %d bytes (blksize %d)",
-                self.sid, addr[0], addr[1], self.name, len(self.body), self.blksize,
+                self.sid, addr[0], addr[1], server._shown(self.name), len(self.body), self.blksize,
             )
             return
         held = server._admit_log("abandoned")  # a flood of RRQs that never ACK must not flood the log
         if held is not None:
             server._log.info(
                 "tftp#%d %s:%d %r: client stopped answering or aborted (+%d such transfers not logged)",
-                self.sid, addr[0], addr[1], self.name, held,
+                self.sid, addr[0], addr[1], server._shown(self.name), held,
             )
 
 
