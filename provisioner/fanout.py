@@ -68,15 +68,17 @@ class Fanout:
 
 def sighting(request: ConfigRequest, tenant: TenantRecord, outcome: Outcome) -> SightingRecord:
     ident = outcome.identification
+    # Protocol and Role are StrEnums, so each member is already its value as a string; their
+    # `.value` is a Python-level descriptor call, one per fetch each in a storm.
     return SightingRecord(
         tenant_id=tenant.id,
         seen_at=request.received_at,
-        protocol=request.protocol.value,
+        protocol=request.protocol,
         source_ip=request.source_ip,
         filename=request.filename,
         user_agent=request.user_agent,
         served=outcome.file is not None,
-        role=ident.role.value,
+        role=ident.role,
         mac=ident.mac,
         vendor=ident.vendor,
         model=ident.model,
@@ -90,11 +92,11 @@ def sighting(request: ConfigRequest, tenant: TenantRecord, outcome: Outcome) -> 
 
 def observation(request: ConfigRequest, tenant: TenantRecord, outcome: Outcome) -> Observation:
     """What a judged contact showed of its phone, for the ticket intake."""
-    ident, entry, device = outcome.identification, outcome.entry, outcome.device
+    ident, entry, device, judgement = outcome.identification, outcome.entry, outcome.device, outcome.judgement
     assert ident.mac is not None
     findings = device_findings(
-        outcome.judgement, tenant.view.slug, ident.mac, entry.model if entry else ident.model,
+        judgement, tenant.view.slug, ident.mac, entry.model if entry else ident.model,
         device.department if device else UNASSIGNED_DEPARTMENT, request.received_at, request.source_ip,
         request.protocol.value, request.user_agent,
-    )
-    return Observation(tenant.id, ident.mac, findings, outcome.judgement.covers, request.received_at)
+    ) if judgement.findings else ()  # a clean phone (most of a storm): nothing to describe
+    return Observation(tenant.id, ident.mac, findings, judgement.covers, request.received_at)
