@@ -9,6 +9,8 @@ reloaded tenants and devices on the event loop in one step (`install`): re-readi
 tenant's devices took ~100 ms of the loop at 5,200 phones, inside the first fetch after
 every change. Without a watcher (the CLI, tests) the first lookup after
 `cache_check_seconds` checks the counter itself (`refresh_if_changed`).
+
+`Directory` is what the request pipeline knows as a provisioner.lookups.PhoneDirectory.
 """
 
 from __future__ import annotations

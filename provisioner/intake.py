@@ -80,8 +80,10 @@ class TicketIntake:
         self._arrivals = 0  # phones newly waiting since the last tick (the wave's rate)
         self._writer = TicketWriter(sessions, rules)
         # A process of its own when the database can be shared with one; else a thread.
-        shareable = process_database_url is not None and can_share(process_database_url)
-        self._process = WriterProcess(process_database_url, rules) if shareable else None
+        self._process = (
+            WriterProcess(process_database_url, rules)
+            if process_database_url is not None and can_share(process_database_url) else None
+        )
         self.on_change = on_change  # e.g. tell open queues that tickets changed
         self._pending: dict[tuple[int, str, frozenset[FindingKind]], Observation] = {}
         self._task: asyncio.Task[None] | None = None

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -67,7 +67,7 @@ class WriterProcess:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.shutdown, wait=True)
 
-    async def _call(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _call(self, function: Callable[..., _T], *args: object) -> _T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), function, *args)
         except BrokenProcessPool:

@@ -25,6 +25,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
+from multiprocessing.process import BaseProcess
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -300,7 +301,7 @@ def migrate_once(settings: Settings) -> None:
     engine.dispose()
 
 
-def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
+def _start_worker(settings: Settings, index: int) -> BaseProcess:
     context = multiprocessing.get_context("spawn")
     child = context.Process(
         target=_worker_main, args=(replace(settings, tftp_port=-1), index), name=f"provisioner-worker-{index}",
@@ -317,7 +318,7 @@ async def _ignore_further_sigterm(_app: web.Application) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _stop_children(children: Sequence[multiprocessing.Process]) -> Callable[[web.Application], Awaitable[None]]:
+def _stop_children(children: Sequence[BaseProcess]) -> Callable[[web.Application], Awaitable[None]]:
     """SIGTERM the other workers as soon as this one starts shutting down, so that every
     process flushes its sightings and tickets in parallel, not one after the other."""
 
@@ -336,7 +337,7 @@ def _worker_main(settings: Settings, index: int) -> None:
     _run_worker(settings, reuse_port=True)
 
 
-def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[multiprocessing.Process] = ()) -> None:
+def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[BaseProcess] = ()) -> None:
     # Sightings and tickets are written from worker threads. Each time the event loop
     # comes back from a socket call while one of them holds the GIL, it waits up to the
     # switch interval for it: at CPython's 5 ms a storm stalled the loop behind them
