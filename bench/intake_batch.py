@@ -32,7 +32,9 @@ from sqlalchemy import text  # noqa: E402
 from intake_latency import DEPARTMENTS, database, mac, tenant_with_phones, ua  # noqa: E402
 from provisioner.db.engine import make_engine, session_factory  # noqa: E402
 from provisioner.incidents import DeviceFinding  # noqa: E402
-from provisioner.intake import PROVISIONING_KINDS, Observation, TicketIntake  # noqa: E402
+from provisioner.findings import PROVISIONING_KINDS, FindingKind  # noqa: E402
+from provisioner.intake import TicketIntake  # noqa: E402
+from provisioner.ticket_writer import Observation  # noqa: E402
 
 PHONES = 5000
 
@@ -49,7 +51,7 @@ def one_run(backend: str, batch: int, phones: int = PHONES) -> dict[str, float]:
             now = datetime.now(UTC)
             wrong = [
                 Observation(tenant_id, mac(i), (DeviceFinding(
-                    tenant["slug"], "firmware_older", mac(i), "T21P", "34.72.0.60", "34.72.0.75", DEPARTMENTS[i % 3],
+                    tenant["slug"], FindingKind.FIRMWARE_OLDER, mac(i), "T21P", "34.72.0.60", "34.72.0.75", DEPARTMENTS[i % 3],
                     now, "127.0.0.1", "http", ua(i, "34.72.0.60")),), PROVISIONING_KINDS, now)
                 for i in range(phones)
             ]

@@ -267,7 +267,7 @@ def render(ctx: click.Context, mac: str, filename: str | None, user_agent: str |
         secrets = [owner.admin_password] + [e.sip_password for e in device.extensions]
     engine = make_engine(settings.database_url)
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
-    service = ProvisioningService(Directory(session_factory(engine), settings), catalog, firmware, None, VENDORS)
+    service = ProvisioningService(Directory(session_factory(engine), settings), catalog, firmware, VENDORS)
     name = filename or device_filename(catalog.get(model_key).vendor, normalized)
     outcome = service.fetch(ConfigRequest(Protocol.HTTP, key, name, user_agent, "127.0.0.1", datetime.now(UTC)))
     engine.dispose()

@@ -9,6 +9,8 @@ reloaded tenants and devices on the event loop in one step (`install`): re-readi
 tenant's devices took ~100 ms of the loop at 5,200 phones, inside the first fetch after
 every change. Without a watcher (the CLI, tests) the first lookup after
 `cache_check_seconds` checks the counter itself (`refresh_if_changed`).
+
+`Directory` is what the request pipeline knows as a provisioner.lookups.PhoneDirectory.
 """
 
 from __future__ import annotations
@@ -23,14 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.models import ConfigVersion, Device, Extension, PhoneState, Tenant
 from provisioner.settings import Settings
-from provisioner.values import LineView, TenantView
-
-
-@dataclass(frozen=True)
-class TenantRecord:
-    id: int
-    key: str
-    view: TenantView
+from provisioner.values import UNASSIGNED_DEPARTMENT, DeviceRecord, LineView, TenantRecord, TenantView
 
 
 @dataclass(frozen=True)
@@ -42,15 +37,6 @@ class Snapshot:
     devices: dict[tuple[int, str], DeviceRecord]
     loaded_tenants: frozenset[int]
     firmware: dict[tuple[int, str], str]
-
-
-@dataclass(frozen=True)
-class DeviceRecord:
-    id: int
-    mac: str
-    model_key: str
-    lines: tuple[LineView, ...]  # every assigned line, sorted; may exceed what the model supports
-    department: str = "Sin asignar"  # the first line's department (blast radius of incidents)
 
 
 def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
@@ -211,7 +197,7 @@ class Directory:
         for mac, version in reported:
             firmware[(tenant_id, mac)] = version
         for device, lines in grouped.values():
-            department = next((line.department for line in lines if line.department), "Sin asignar")
+            department = next((line.department for line in lines if line.department), UNASSIGNED_DEPARTMENT)
             devices[(tenant_id, device.mac)] = DeviceRecord(
                 device.id, device.mac, device.model_key, tuple(map(line_view, lines)), department
             )

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 
 from firmware_catalog import Catalog
-from provisioner.mac import vendor_from_oui
 from provisioner.values import Certainty, Identification, Role
-from provisioner.vendors import REGISTERED, request_folders
+from provisioner.vendors import REGISTERED, request_folders, vendor_from_oui
 from provisioner.vendors.vendor import FileInfo, UserAgentInfo
 
 MAX_NAME = 255

@@ -15,17 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from provisioner.findings import FindingKind, Judgement
 from provisioner.labels import FINDING_SUBJECTS
 
 # Reviewed table (issue 5 §3); the operator may override it through settings.
 URGENCY_BY_FINDING: Mapping[str, str] = {
-    "firmware_older": "medium",
-    "firmware_newer": "medium",
-    "firmware_unknown": "low",
-    "model_not_homologated": "low",
-    "lines_exceeded": "medium",
-    "unreachable": "high",
-    "snmp_firmware_mismatch": "medium",
+    FindingKind.FIRMWARE_OLDER: "medium",
+    FindingKind.FIRMWARE_NEWER: "medium",
+    FindingKind.FIRMWARE_UNKNOWN: "low",
+    FindingKind.MODEL_NOT_HOMOLOGATED: "low",
+    FindingKind.LINES_EXCEEDED: "medium",
+    FindingKind.UNREACHABLE: "high",
+    FindingKind.SNMP_FIRMWARE_MISMATCH: "medium",
 }
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class DeviceFinding:
     """One phone showing one problem, with its evidence."""
 
     tenant: str  # tenant slug (support_link's "account")
-    kind: str  # finding kind, e.g. "firmware_older"
+    kind: FindingKind
     mac: str
     model: str | None  # model as reported or assigned, e.g. "T21P"
     observed: str | None  # what was seen (firmware version, line count, ...)
@@ -53,6 +54,18 @@ class DeviceFinding:
             "seen": self.observed,
             "expected": self.expected,
         }
+
+
+def device_findings(
+    judgement: Judgement, tenant: str, mac: str, model: str | None, department: str, seen_at: datetime,
+    source_ip: str, protocol: str, user_agent: str | None,
+) -> tuple[DeviceFinding, ...]:
+    """One contact's judged findings, each with the evidence of that contact."""
+    return tuple(
+        DeviceFinding(tenant, kind, mac, model, finding.observed, finding.expected, department, seen_at, source_ip,
+                      protocol, user_agent)
+        for kind, finding in zip(judgement.kinds, judgement.findings, strict=True)
+    )
 
 
 def dedup_key(finding: DeviceFinding) -> str:

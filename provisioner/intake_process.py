@@ -22,16 +22,15 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from provisioner.db.engine import make_engine, session_factory
 from provisioner.lifeline import exit_with_parent
-
-if TYPE_CHECKING:
-    from provisioner.intake import IntakeRules, IntakeStats, Observation, TicketWriter
+from provisioner.ticket_writer import IntakeRules, IntakeStats, Observation, TicketWriter
 
 log = logging.getLogger("provisioner.intake")
 
@@ -69,7 +68,7 @@ class WriterProcess:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.shutdown, wait=True)
 
-    async def _call(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _call(self, function: Callable[..., _T], *args: object) -> _T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), function, *args)
         except BrokenProcessPool:
@@ -108,9 +107,6 @@ _writer: TicketWriter | None = None
 
 
 def _start_child(database_url: str, rules: IntakeRules, log_level: int, parent: int) -> None:
-    from provisioner.db.engine import make_engine, session_factory
-    from provisioner.intake import TicketWriter
-
     # Ctrl-C and a SIGTERM to the whole process group are the server's to handle: it
     # drains its queue into this process before it stops it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

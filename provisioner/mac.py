@@ -1,9 +1,11 @@
-"""MAC addresses: one canonical form (12 lower-case hex digits) and the vendor an OUI hints at (pure)."""
+"""MAC addresses: one canonical form, 12 lower-case hex digits (pure).
+
+Which vendor an OUI hints at is the vendors' to say: provisioner.vendors.vendor_from_oui.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import cache
 
 _NOTATIONS = (
     re.compile(r"[0-9a-f]{12}"),  # 001565aabbcc
@@ -27,21 +29,6 @@ def normalize_mac(text: str | None) -> str | None:
     if not any(notation.fullmatch(candidate) for notation in _NOTATIONS):
         return None
     return re.sub(r"[:.\-]", "", candidate)
-
-
-def vendor_from_oui(mac: str | None) -> str | None:
-    """The homologated vendor whose OUI the MAC carries (a hint only: OUIs get resold), else None."""
-    normalized = normalize_mac(mac)
-    return _oui_vendors().get(normalized[:6]) if normalized else None
-
-
-@cache
-def _oui_vendors() -> dict[str, str]:
-    """OUI -> vendor, from the registered vendor packages (each lists its own OUIs)."""
-    # Imported here, once: the vendor packages themselves use normalize_mac from this module.
-    from provisioner.vendors import REGISTERED
-
-    return {oui: vendor.name for vendor in REGISTERED for oui in vendor.ouis}
 
 
 def colon_mac(mac: str) -> str:

@@ -1,8 +1,15 @@
 """`provisioner serve`: the aiohttp app (configs over HTTP) with the TFTP server, the
-sighting writer and future workers started and stopped in the app's cleanup_ctx.
+sighting writer, the ticket intake and the SNMP poller started and stopped in the app's
+cleanup_ctx.
 
-Adapters only: each turns its protocol's request into a ConfigRequest, calls the
-service, and maps the Outcome to its protocol (200 / 404, DATA / "File not found").
+Adapters only. Each protocol turns its request into a ConfigRequest with a request id and
+calls `answer`, which reads like the data flow:
+
+    service.fetch(request) -> Outcome     identify, look up, judge, render (provisioner.service)
+    log_outcome(request, outcome)         one line, by request id and file name (never the key)
+    fanout.config_fetched(...)            sightings, tickets, SNMP checks (provisioner.fanout)
+
+and maps the file to its protocol (200 / 404, DATA / "File not found").
 """
 
 from __future__ import annotations
@@ -18,22 +25,29 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
+from multiprocessing.process import BaseProcess
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
 
-from firmware_catalog import load_catalog
+from firmware_catalog import Catalog, load_catalog
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
+from provisioner.errors import RenderError
+from provisioner.fanout import Fanout
 from provisioner.firmware_store import FirmwareStore
-from provisioner.intake import IntakeRules, TicketIntake
+from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
-from provisioner.verification import SnmpVerification
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
+from provisioner.ticket_writer import IntakeRules
 from provisioner.tftp import TftpServer
-from provisioner.values import ConfigRequest, Protocol
+from provisioner.tftp_wire import split_request_path
+from provisioner.values import ConfigRequest, Protocol, RenderedFile
+from provisioner.verification import SnmpVerification
 from provisioner.vendors import VENDORS
 from provisioner.web.app import setup_web
 from provisioner.web.api import setup_api
@@ -45,15 +59,33 @@ from support_link.adapters.jobs import SupportJobs
 log = logging.getLogger("provisioner.server")
 security_log = logging.getLogger("provisioner.security")
 
-SETTINGS = web.AppKey("settings", Settings)
-SERVICE = web.AppKey("service", ProvisioningService)
-RECORDER = web.AppKey("recorder", SightingRecorder)
-TFTP = web.AppKey("tftp", TftpServer)
-
 _request_ids = itertools.count(1)
 
 
-def build_service(settings: Settings, *, migrate: bool = True) -> tuple[ProvisioningService, SightingRecorder]:
+class Core(NamedTuple):
+    """What a server process serves phones from; the web app and the workers share `sessions`."""
+
+    sessions: sessionmaker[Session]
+    catalog: Catalog
+    directory: Directory
+    service: ProvisioningService
+    recorder: SightingRecorder
+
+
+class Pipeline(NamedTuple):
+    """What answers one config request: the pipeline, and where its outcome goes."""
+
+    service: ProvisioningService
+    fanout: Fanout
+
+
+SETTINGS = web.AppKey("settings", Settings)
+CORE = web.AppKey("core", Core)
+PIPELINE = web.AppKey("pipeline", Pipeline)
+TFTP = web.AppKey("tftp", TftpServer)
+
+
+def build_core(settings: Settings, *, migrate: bool = True) -> Core:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade_all(engine)
@@ -61,62 +93,80 @@ def build_service(settings: Settings, *, migrate: bool = True) -> tuple[Provisio
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
+    directory = Directory(sessions, settings)
+    return Core(sessions, catalog, directory, ProvisioningService(directory, catalog, firmware, VENDORS), recorder)
+
+
+def build_intake(settings: Settings, core: Core, on_change: Callable[[], None] | None = None) -> TicketIntake:
     rules = IntakeRules(urgency=settings.urgency_table(), organization_share=settings.organization_share)
-    intake = TicketIntake(
-        sessions, lambda: datetime.now(UTC), rules=rules, max_hold=settings.intake_max_hold_seconds,
-        process_database_url=settings.database_url if settings.intake_process else None,
+    return TicketIntake(
+        core.sessions, lambda: datetime.now(UTC), rules=rules, max_hold=settings.intake_max_hold_seconds,
+        on_change=on_change, process_database_url=settings.database_url if settings.intake_process else None,
     )
-    service = ProvisioningService(Directory(sessions, settings), catalog, firmware, recorder, VENDORS, intake)
-    return service, recorder
 
 
-def log_outcome(request: ConfigRequest, outcome: Outcome, request_id: int) -> None:
+def build_pipeline(core: Core, intake: TicketIntake | None, verifier: SnmpVerification | None = None) -> Pipeline:
+    return Pipeline(core.service, Fanout(core.catalog, core.recorder, intake, verifier))
+
+
+def answer(pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
+    """One config request, either protocol: the pipeline's outcome, its log line, its fan-out.
+
+    A config the vendor cannot write for this phone (RenderError) is answered like a file
+    we do not have; anything else unexpected is the caller's to turn into its failure."""
+    try:
+        outcome = pipeline.service.fetch(request)
+    except RenderError as error:
+        log.warning("req=%d %s %s %r -> 404 (cannot render: %s)", request.request_id, request.protocol.value,
+                    request.source_ip, request.filename, error)
+        return None
+    log_outcome(request, outcome)
+    pipeline.fanout.config_fetched(request, outcome)
+    return outcome.file
+
+
+def log_outcome(request: ConfigRequest, outcome: Outcome) -> None:
     """One line per fetch; a sensitive file is named as such and its body never logged."""
     ident = outcome.identification
     if outcome.file is not None and outcome.file.sensitive and security_log.isEnabledFor(logging.INFO):
         security_log.info(
-            "req=%d sensitive file served to %s via %s: %s", request_id, request.source_ip,
+            "req=%d sensitive file served to %s via %s: %s", request.request_id, request.source_ip,
             request.protocol.value, request.filename,
         )
     if not log.isEnabledFor(logging.INFO):
         return  # a storm at WARNING pays nothing for the line it does not write
     log.info(
         "req=%d %s %s %r -> %s (%s) vendor=%s model=%s fw=%s mac=%s findings=%s",
-        request_id, request.protocol.value, request.source_ip, request.filename,
+        request.request_id, request.protocol.value, request.source_ip, request.filename,
         "200" if outcome.file else "404", outcome.reason, ident.vendor, ident.model, ident.firmware,
         ident.mac, ",".join(outcome.findings) or "-",
     )
 
 
-def fetch(service: ProvisioningService, request: ConfigRequest) -> Outcome:
-    outcome = service.fetch(request)
-    log_outcome(request, outcome, next(_request_ids))
-    return outcome
-
-
 # -- HTTP ------------------------------------------------------------------------------------
 async def handle_config(request: web.Request) -> web.StreamResponse:
     """GET|HEAD /prov/<key>/<file>. The hot path: no middleware runs before it, so it turns
-    any failure into a plain 500 itself (never a traceback to a phone)."""
+    any failure into a plain 500 itself (never a traceback to a phone). The path holds the
+    tenant key, a secret: log lines name the request id and the file only."""
+    request_id = next(_request_ids)
+    filename = request.match_info["filename"]
     try:
         config_request = ConfigRequest(
             protocol=Protocol.HTTP,
             tenant_key=request.match_info["key"],
-            filename=request.match_info["filename"],
+            filename=filename,
             user_agent=request.headers.get("User-Agent"),
             source_ip=request.remote or "",
             received_at=datetime.now(UTC),
+            request_id=request_id,
         )
-        outcome = fetch(request.app[SERVICE], config_request)
+        file = answer(request.app[PIPELINE], config_request)
     except Exception:
-        log.exception("config request %s %s failed", request.method, request.path)
+        log.exception("req=%d config request %s %r failed", request_id, request.method, filename)
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
-    if outcome.file is None:
+    if file is None:
         return _not_found()
-    return web.Response(
-        body=outcome.file.body,
-        headers={"Content-Type": outcome.file.content_type, "Cache-Control": "no-store"},
-    )
+    return web.Response(body=file.body, headers={"Content-Type": file.content_type, "Cache-Control": "no-store"})
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -129,44 +179,45 @@ def _not_found() -> web.Response:
     return web.HTTPNotFound()
 
 
-def create_app(settings: Settings, service: ProvisioningService, recorder: SightingRecorder) -> web.Application:
+def create_app(settings: Settings, core: Core) -> web.Application:
+    """The app, with everything it runs built in order: no part is rewired afterwards."""
     app = web.Application(handler_args={"max_field_size": 16384})
     app[SETTINGS] = settings
-    app[SERVICE] = service
-    app[RECORDER] = recorder
+    app[CORE] = core
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/healthz", handle_health)
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
-    sessions = service.directory.sessions
-    setup_web(app, sessions)
-    setup_tickets(app, sessions)
+    setup_web(app, core.sessions)
+    setup_tickets(app, core.sessions)
     setup_api(app)
     setup_installers(app)
-    jobs = SupportJobs(sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds, mail=settings.mail())
+    jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
+                       mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)
     app[LIVE].on_change.append(jobs.wake)
-    if service.intake is not None:
-        service.intake.on_change = app[LIVE].poke
-        app.cleanup_ctx.append(service.intake.context)
+    intake = build_intake(settings, core, on_change=app[LIVE].poke)  # new tickets show in open queues at once
+    app.cleanup_ctx.append(intake.context)
+    verifier = None
     if settings.snmp_enabled:
-        service.verifier = SnmpVerification(service, settings)
-        app.cleanup_ctx.append(service.verifier.context)
+        verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
+        app.cleanup_ctx.append(verifier.context)
+    app[PIPELINE] = build_pipeline(core, intake, verifier)
     return app
 
 
 async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
-    app[RECORDER].start()
+    app[CORE].recorder.start()
     yield
-    await app[RECORDER].stop()
+    await app[CORE].recorder.stop()
 
 
 async def _directory_watcher(app: web.Application) -> AsyncIterator[None]:
     """Keep the directory current from a worker thread, so that no fetch reads the
     database to find a change or to reload a tenant after one (provisioner.directory)."""
     interval = app[SETTINGS].cache_check_seconds
-    directory = app[SERVICE].directory
+    directory = app[CORE].directory
     if interval <= 0:  # every lookup checks: nothing to watch
         yield
         return
@@ -200,14 +251,16 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
     if settings.tftp_port < 0:  # disabled
         yield
         return
-    service = app[SERVICE]
+    pipeline = app[PIPELINE]
 
     def source(path: str, client_ip: str) -> bytes | None:  # never waits: the pipeline answers from memory
-        key, _, filename = path.lstrip("/").partition("/")
-        if not key or not filename:
+        split = split_request_path(path)
+        if split is None:
             return None
-        outcome = fetch(service, ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC)))
-        return outcome.file.body if outcome.file else None
+        key, filename = split
+        request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC), next(_request_ids))
+        file = answer(pipeline, request)
+        return file.body if file else None
 
     tftp = TftpServer(
         source, host=settings.host, port=settings.tftp_port,
@@ -246,7 +299,7 @@ def migrate_once(settings: Settings) -> None:
     engine.dispose()
 
 
-def _start_worker(settings: Settings, index: int) -> multiprocessing.Process:
+def _start_worker(settings: Settings, index: int) -> BaseProcess:
     context = multiprocessing.get_context("spawn")
     child = context.Process(
         target=_worker_main, args=(replace(settings, tftp_port=-1), index, os.getpid()), name=f"provisioner-worker-{index}",
@@ -263,7 +316,7 @@ async def _ignore_further_sigterm(_app: web.Application) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _stop_children(children: Sequence[multiprocessing.Process]) -> Callable[[web.Application], Awaitable[None]]:
+def _stop_children(children: Sequence[BaseProcess]) -> Callable[[web.Application], Awaitable[None]]:
     """SIGTERM the other workers as soon as this one starts shutting down, so that every
     process flushes its sightings and tickets in parallel, not one after the other."""
 
@@ -283,14 +336,13 @@ def _worker_main(settings: Settings, index: int, parent: int) -> None:
     _run_worker(settings, reuse_port=True)
 
 
-def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[multiprocessing.Process] = ()) -> None:
+def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[BaseProcess] = ()) -> None:
     # Sightings and tickets are written from worker threads. Each time the event loop
     # comes back from a socket call while one of them holds the GIL, it waits up to the
     # switch interval for it: at CPython's 5 ms a storm stalled the loop behind them
     # (5,000-5,500 configs/s with 2 workers; 7,300-8,200 at 0.5 ms, bench/README.md).
     sys.setswitchinterval(settings.gil_switch_ms / 1000)
-    service, recorder = build_service(settings, migrate=False)
-    app = create_app(settings, service, recorder)
+    app = create_app(settings, build_core(settings, migrate=False))
     app.on_shutdown.append(_ignore_further_sigterm)
     if children:
         app.on_shutdown.append(_stop_children(children))

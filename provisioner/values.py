@@ -32,6 +32,7 @@ class ConfigRequest(NamedTuple):
     user_agent: str | None
     source_ip: str
     received_at: datetime
+    request_id: int = 0  # the adapter's number for this request, on every log line about it
 
 
 class Role(StrEnum):
@@ -121,6 +122,29 @@ class RenderContext:
     # Family-wide files (Polycom's 000000000000.cfg) point each model at its own image:
     # (catalog entry, firmware URL) for every model of the vendor whose image is present.
     family_firmware: tuple[tuple["CatalogEntryLike", str], ...] = ()
+
+
+UNASSIGNED_DEPARTMENT = "Sin asignar"  # a phone whose lines name no department
+
+
+@dataclass(frozen=True)
+class TenantRecord:
+    """A tenant as the request path knows it (its key is a secret: never logged)."""
+
+    id: int
+    key: str
+    view: TenantView
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """A phone assigned to a tenant, with its lines."""
+
+    id: int
+    mac: str
+    model_key: str
+    lines: tuple[LineView, ...]  # every assigned line, sorted; may exceed what the model supports
+    department: str = UNASSIGNED_DEPARTMENT  # the first line's department (blast radius of incidents)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import Extension
 from provisioner.directory import Directory
-from provisioner.server import build_service, create_app
+from provisioner.server import build_core, create_app
 from provisioner.settings import Settings
 
 MAC = "001565aabbcc"
@@ -72,8 +72,8 @@ def test_a_running_server_serves_a_change_without_reading_the_database_on_its_lo
 ) -> None:
     settings = Settings(database_url=database_url, tftp_port=-1, snmp_enabled=False, cache_check_seconds=0.05,
                         firmware_dir=str(tmp_path / "firmware"))
-    service, recorder = build_service(settings, migrate=False)
-    sessions = service.directory.sessions
+    core = build_core(settings, migrate=False)
+    sessions = core.sessions
     key = acme_with_one_phone(sessions)
     loop_thread = threading.get_ident()
     on_loop: list[str] = []
@@ -82,7 +82,7 @@ def test_a_running_server_serves_a_change_without_reading_the_database_on_its_lo
                  lambda *args: on_loop.append(args[2]) if threading.get_ident() == loop_thread else None)
 
     async def scenario() -> list[str]:
-        server = TestServer(create_app(settings, service, recorder))
+        server = TestServer(create_app(settings, core))
         await server.start_server()
         try:
             async with aiohttp.ClientSession(headers={"User-Agent": UA}) as http:

@@ -8,9 +8,9 @@ import pytest
 
 from firmware_catalog import load_catalog
 from provisioner.identification import classify, clean_filename, identify, normalize_filename, parse_user_agent
-from provisioner.mac import normalize_mac, vendor_from_oui
+from provisioner.mac import normalize_mac
 from provisioner.values import Certainty, Identification, Role
-from provisioner.vendors import REGISTERED
+from provisioner.vendors import REGISTERED, vendor_from_oui
 from provisioner.vendors.vendor import UaSample
 
 CATALOG = load_catalog()

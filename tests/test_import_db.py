@@ -271,7 +271,7 @@ def test_rendered_configs_show_the_import_at_once(engine: Engine, import_db: str
     add_tenant(engine)
     run_import(import_db, str(_file(tmp_path)), "--tenant", "acme")
     service = ProvisioningService(Directory(session_factory(engine), Settings(cache_check_seconds=0)), load_catalog(),
-                                  FirmwareStore(tmp_path, ()), None, VENDORS)
+                                  FirmwareStore(tmp_path, ()), VENDORS)
 
     def config() -> str:
         request = ConfigRequest(Protocol.HTTP, "key-acme-0123456789", "cfg000b82aa0001.xml", None, "127.0.0.1", datetime.now(UTC))

@@ -11,8 +11,10 @@ import pytest
 from firmware_catalog import load_catalog
 from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory
+from provisioner.findings import FIRMWARE_KINDS, PROVISIONING_KINDS, FindingKind
 from provisioner.incidents import DeviceFinding
-from provisioner.intake import INTAKE_ACTOR, PROVISIONING_KINDS, Observation, TicketIntake
+from provisioner.intake import TicketIntake
+from provisioner.ticket_writer import INTAKE_ACTOR, Observation
 from support_link.adapters.jobs import run_due_work
 from support_link.store import affected_devices, tickets
 
@@ -45,7 +47,7 @@ def world(database_url: str):  # type: ignore[no-untyped-def]
 def observation(tenant_id: int, mac: str, department: str, firmware: str | None, at: datetime) -> Observation:
     findings = ()
     if firmware != "34.72.0.75":
-        findings = (DeviceFinding("acme", "firmware_older", mac, "T21P", firmware, "34.72.0.75", department, at,
+        findings = (DeviceFinding("acme", FindingKind.FIRMWARE_OLDER, mac, "T21P", firmware, "34.72.0.75", department, at,
                                   "10.0.0.7", "http", f"Yealink SIP-T21P {firmware} 00:15:65:00:00:00"),)
     return Observation(tenant_id, mac, findings, PROVISIONING_KINDS, at)
 
@@ -57,9 +59,11 @@ def open_tickets(sessions, clock):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def one_phone_service(database_url: str, firmware_folder, mac: str, model: str, intake_class=None):  # type: ignore[no-untyped-def]
-    """A ProvisioningService on a real database: tenant "acme" with extension 201 on `mac`,
-    firmware images from `firmware_folder`, no sighting writer. Yields (service, tenant key)."""
+    """The server's pipeline on a real database: tenant "acme" with extension 201 on `mac`,
+    firmware images from `firmware_folder`, no sighting writer; with `intake_class`, its
+    outcomes fan out to that intake. Yields (pipeline, tenant key): `fetch` as the server answers."""
     from provisioner.directory import Directory
+    from provisioner.fanout import Fanout
     from provisioner.firmware_store import FirmwareStore
     from provisioner.service import ProvisioningService
     from provisioner.settings import Settings
@@ -75,10 +79,23 @@ def one_phone_service(database_url: str, firmware_folder, mac: str, model: str, 
                             assignment=admin.Assignment(mac, model, 1))
     firmware = FirmwareStore(firmware_folder, (e.firmware_file for e in catalog.entries if e.firmware_file))
     intake = intake_class(sessions, Clock(WED)) if intake_class else None
+    service = ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), catalog, firmware, VENDORS)
     try:
-        yield ProvisioningService(Directory(sessions, Settings(cache_check_seconds=0)), catalog, firmware, None, VENDORS, intake), key
+        yield FannedOut(service, Fanout(catalog, None, intake)), key
     finally:
         engine.dispose()
+
+
+class FannedOut:
+    """A service whose every outcome goes through the fan-out, as provisioner.server.answer does."""
+
+    def __init__(self, service, fanout) -> None:  # type: ignore[no-untyped-def]
+        self.service, self.fanout = service, fanout
+
+    def fetch(self, request):  # type: ignore[no-untyped-def]
+        outcome = self.service.fetch(request)
+        self.fanout.config_fetched(request, outcome)
+        return outcome
 
 
 def test_one_ticket_whose_impact_and_priority_follow_the_blast_radius(world) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +165,7 @@ def test_only_phones_that_no_longer_show_a_ticket_s_finding_get_a_recovery_pass(
     sessions, tenant_id, clock, intake = world
     macs = [f"0015650000{i:02d}" for i in range(10)]
     intake.process([observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()) for mac in macs[:6]])
-    blind = PROVISIONING_KINDS - {"firmware_older", "firmware_newer", "firmware_unknown"}  # a TFTP contact
+    blind = PROVISIONING_KINDS - FIRMWARE_KINDS  # a TFTP contact
     batch = [
         observation(tenant_id, macs[0], "Ventas", "34.72.0.60", clock()),  # still shows it
         observation(tenant_id, macs[1], "Ventas", "34.72.0.75", clock()),  # upgraded: recovers
@@ -224,18 +241,20 @@ def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
         pytest.skip("concurrent writers on one ticket: PostgreSQL")
     sessions, tenant_id, clock, intake = world
     marked = threading.Barrier(2, timeout=1.0)
-    mark = affected_devices.mark_device_recovered
+    mark = affected_devices.mark_devices_recovered
+    held: list[str] = []  # the workers that marked and waited: the race was really set up
 
     def mark_then_wait(*args, **kwargs):  # type: ignore[no-untyped-def]
         result = mark(*args, **kwargs)
         if threading.current_thread() is not threading.main_thread():
+            held.append(threading.current_thread().name)
             try:
                 marked.wait()
             except threading.BrokenBarrierError:
                 pass
         return result
 
-    monkeypatch.setattr(affected_devices, "mark_device_recovered", mark_then_wait)
+    monkeypatch.setattr(affected_devices, "mark_devices_recovered", mark_then_wait)
     last, other = "001565000004", "001565000005"
     intake.process([observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()) for mac in (last, other)])
     intake.process([observation(tenant_id, other, "Bodega", "34.72.0.75", clock())])
@@ -254,6 +273,7 @@ def test_two_processes_recovering_the_same_last_phone_resolve_the_incident_once(
     for thread in threads:
         thread.join(30)
     assert errors == []
+    assert held  # at least one writer held its transaction open after marking
     assert open_tickets(sessions, clock) == []
     assert intakes[0].stats.resolved + intakes[1].stats.resolved == 1
 
@@ -295,7 +315,6 @@ def test_a_contact_that_cannot_tell_the_firmware_does_not_judge_it(database_url:
     """A Polycom's Updater requests (version not the application's) and TFTP (no User-Agent)
     say nothing about the firmware: no "not verifiable" finding, and no firmware incident is
     cleared by them; the application's own request then judges it."""
-    from provisioner.service import FIRMWARE_FINDINGS
     from provisioner.values import ConfigRequest, Protocol
 
     seen: list[Observation] = []
@@ -312,7 +331,7 @@ def test_a_contact_that_cannot_tell_the_firmware_does_not_judge_it(database_url:
         updater = "FileTransport PolycomVVX-VVX_600-UA/5.9.7.47435 Type/Updater"
         assert contact(Protocol.HTTP, "0004f2aa0001.cfg", updater) == ()
         assert contact(Protocol.TFTP, "0004f2aa0001-user.cfg", None) == ()
-        assert all(o.covers.isdisjoint(FIRMWARE_FINDINGS) and o.findings == () for o in seen)
+        assert all(o.covers.isdisjoint(FIRMWARE_KINDS) and o.findings == () for o in seen)
         application = "FileTransport PolycomVVX-VVX_600-UA/5.8.0.1234 Type/Application"
         assert contact(Protocol.HTTP, "0004f2aa0001-user.cfg", application) == ("firmware_older",)
         assert seen[-1].covers == PROVISIONING_KINDS
@@ -336,7 +355,7 @@ def test_a_clean_settled_phone_is_not_observed_again_but_anything_else_is(world)
     assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)  # waiting, not processed
     asyncio.run(intake.drain())
     assert intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)
-    assert not intake.settled_clear(tenant_id, mac, frozenset({"unreachable"}))  # another kind of contact
+    assert not intake.settled_clear(tenant_id, mac, frozenset({FindingKind.UNREACHABLE}))  # another kind of contact
     intake.observe(observation(tenant_id, mac, "Bodega", "34.72.0.60", clock()))  # now it shows a finding
     assert not intake.settled_clear(tenant_id, mac, PROVISIONING_KINDS)
     asyncio.run(intake.drain())
@@ -358,7 +377,7 @@ def test_made_up_file_names_cannot_grow_the_answer_caches_forever(database_url: 
         for index in range(500):
             assert service.fetch(ConfigRequest(Protocol.HTTP, key, f"probe{index}.cfg", agent, "10.0.0.9", WED)).file is None
             assert service.fetch(ConfigRequest(Protocol.HTTP, key, "y000000000034.cfg", f"{agent} #{index}", "10.0.0.9", WED)).file
-            assert len(service._responses) <= 50 and len(service._rendered) <= 50
+            assert len(service.service._responses) <= 50 and len(service.service._rendered) <= 50
         own = service.fetch(ConfigRequest(Protocol.HTTP, key, "001565aa0001.cfg", agent, "10.0.0.9", WED)).file
         assert own is not None and b"201" in own.body  # and the phone is still served its own file
 

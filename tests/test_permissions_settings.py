@@ -1,7 +1,7 @@
 import pytest
 
 from provisioner.permissions import parse_permissions
-from provisioner.service import normalize_filename
+from provisioner.identification import normalize_filename
 from provisioner.settings import Settings
 
 

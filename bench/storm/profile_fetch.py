@@ -1,5 +1,5 @@
 """Where our pipeline spends its time per config request, without the network: the same
-service `provisioner serve` builds (server.build_service), fed every request of a boot storm
+pipeline `provisioner serve` builds (server.build_core, build_intake, build_pipeline; SNMP off), fed every request of a boot storm
 (each phone's files in order, real User-Agents) twice, cold then warm, under cProfile; SQL
 statements per request counted on the engine; then the time the sighting writer needs to
 write what the pass recorded (write_batch, as the server's background writer calls it).
@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 import devices  # noqa: E402
 from run import cli, load_extensions  # noqa: E402
 
-from provisioner.server import build_service, fetch  # noqa: E402
+from provisioner.server import answer, build_core, build_intake, build_pipeline  # noqa: E402
 from provisioner.settings import Settings  # noqa: E402
 from provisioner.sightings import write_batch  # noqa: E402
 from provisioner.values import ConfigRequest, Protocol  # noqa: E402
@@ -49,7 +49,9 @@ def main() -> None:
         load_extensions(url, tenant["slug"], _listing)
         settings = Settings.from_env({"PROVISIONER_DATABASE_URL": url, "PROVISIONER_SNMP_ENABLED": "0",
                                       "PROVISIONER_LOG_LEVEL": "WARNING"})
-        service, _recorder = build_service(settings)
+        core = build_core(settings)
+        pipeline = build_pipeline(core, build_intake(settings, core))
+        _recorder = core.recorder
         statements = [0]
         event.listen(Engine, "before_cursor_execute", lambda *a, **k: statements.__setitem__(0, statements[0] + 1))
         requests = [ConfigRequest(Protocol.HTTP, tenant["key"], name, agent, f"127.0.0.{p['index'] % 250 + 1}",
@@ -61,7 +63,7 @@ def main() -> None:
             if not args.no_profile:
                 profiler.enable()
             for request in requests:
-                fetch(service, request)
+                answer(pipeline, request)
             profiler.disable()
             seconds = time.perf_counter() - started
             print(f"\n== {label}: {len(requests)} requests in {seconds:.2f} s "
@@ -76,7 +78,7 @@ def main() -> None:
             statements[0] = 0
             started = time.perf_counter()
             for first in range(0, len(pending), 500):
-                write_batch(service.directory.sessions, pending[first:first + 500])
+                write_batch(core.sessions, pending[first:first + 500])
             seconds = time.perf_counter() - started
             print(f"\n== {label}: writing its {len(pending)} sightings (batches of 500): {seconds:.2f} s "
                   f"({len(pending) / seconds:,.0f}/s), {statements[0] / max(1, len(pending)):.2f} SQL statements per sighting")

@@ -17,11 +17,20 @@ vendor. The order is the order User-Agents and file names are tried in.
 
 from collections.abc import Mapping
 
+from provisioner.mac import normalize_mac
+
 from provisioner.vendors import grandstream, polycom, yealink
 from provisioner.vendors.vendor import Vendor
 
 REGISTERED: tuple[Vendor, ...] = (polycom.VENDOR, grandstream.VENDOR, yealink.VENDOR)
 VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in REGISTERED}
+_OUI_VENDOR = {oui: vendor.name for vendor in REGISTERED for oui in vendor.ouis}
+
+
+def vendor_from_oui(mac: str | None) -> str | None:
+    """The registered vendor whose OUI the MAC carries (a hint only: OUIs get resold), else None."""
+    normalized = normalize_mac(mac)
+    return _OUI_VENDOR.get(normalized[:6]) if normalized else None
 
 
 def device_filename(vendor: str, mac: str) -> str:

@@ -1,0 +1,102 @@
+"""After a config fetch (adapter): the Outcome handed to whoever keeps something of it.
+
+    Outcome --> sighting recorder   every contact under a known tenant key (phone_state follows)
+            --> ticket intake       a judged contact of a phone: its findings, and what they clear
+            --> SNMP verifier       a phone it can read: (re)schedule a check at its address
+
+Each of them only queues in memory: the request never waits for a database or a socket.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from firmware_catalog import Catalog
+from provisioner.findings import FindingKind
+from provisioner.incidents import device_findings
+from provisioner.service import Outcome
+from provisioner.sightings import SightingRecord
+from provisioner.ticket_writer import Observation
+from provisioner.values import UNASSIGNED_DEPARTMENT, ConfigRequest, TenantRecord
+
+
+class SightingSink(Protocol):
+    def record(self, sighting: SightingRecord) -> None: ...
+
+
+class FindingSink(Protocol):
+    def observe(self, observation: Observation) -> None: ...
+
+    def settled_clear(self, tenant_id: int, mac: str, covers: frozenset[FindingKind]) -> bool: ...
+
+
+class ContactChecker(Protocol):
+    def after_contact(self, tenant: TenantRecord, mac: str, source_ip: str, vendor: str | None) -> None: ...
+
+
+class Fanout:
+    def __init__(
+        self,
+        catalog: Catalog,
+        recorder: SightingSink | None = None,
+        intake: FindingSink | None = None,
+        verifier: ContactChecker | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._recorder = recorder
+        self._intake = intake
+        self._verifier = verifier
+
+    def config_fetched(self, request: ConfigRequest, outcome: Outcome) -> None:
+        tenant, ident, judgement = outcome.tenant, outcome.identification, outcome.judgement
+        if tenant is None:
+            return  # an unknown key tells nothing about any phone of ours
+        if self._recorder is not None:
+            self._recorder.record(sighting(request, tenant, outcome))
+        if ident.mac is None:
+            return
+        if judgement.judged and self._intake is not None:
+            # Most of a storm's contacts are clean phones the intake has just settled: it
+            # would drop their observation, so it is not even built.
+            if judgement.findings or not self._intake.settled_clear(tenant.id, ident.mac, judgement.covers):
+                self._intake.observe(observation(request, tenant, outcome))
+        device = outcome.device
+        if self._verifier is not None and (device is not None or ident.vendor):
+            vendor = self._catalog.get(device.model_key).vendor if device else ident.vendor
+            self._verifier.after_contact(tenant, ident.mac, request.source_ip, vendor)
+
+
+def sighting(request: ConfigRequest, tenant: TenantRecord, outcome: Outcome) -> SightingRecord:
+    ident = outcome.identification
+    # Protocol and Role are StrEnums, so each member is already its value as a string; their
+    # `.value` is a Python-level descriptor call, one per fetch each in a storm.
+    return SightingRecord(
+        tenant_id=tenant.id,
+        seen_at=request.received_at,
+        protocol=request.protocol,
+        source_ip=request.source_ip,
+        filename=request.filename,
+        user_agent=request.user_agent,
+        served=outcome.file is not None,
+        role=ident.role,
+        mac=ident.mac,
+        vendor=ident.vendor,
+        model=ident.model,
+        catalog_key=ident.catalog_key,
+        firmware=ident.firmware,
+        certainty=int(ident.certainty),
+        findings=outcome.judgement.kinds,
+        judged=outcome.judgement.judged,
+    )
+
+
+def observation(request: ConfigRequest, tenant: TenantRecord, outcome: Outcome) -> Observation:
+    """What a judged contact showed of its phone, for the ticket intake."""
+    ident, entry, device, judgement = outcome.identification, outcome.entry, outcome.device, outcome.judgement
+    assert ident.mac is not None
+    findings = device_findings(
+        judgement, tenant.view.slug, ident.mac, entry.model if entry else ident.model,
+        device.department if device else UNASSIGNED_DEPARTMENT, request.received_at, request.source_ip,
+        request.protocol.value, request.user_agent,
+    ) if judgement.findings else ()  # a clean phone (most of a storm): nothing to describe
+    return Observation(tenant.id, ident.mac, findings, judgement.covers, request.received_at)
