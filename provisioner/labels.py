@@ -1,22 +1,14 @@
 """The Spanish words the provisioner shows people, one table each (pure).
 
-The rulebook's terms (service-model.md), finding kinds, roles and vendors, in the web app,
-the API's messages and device tickets. Nothing else types them. support_link's mail keeps
-its own wording: that package knows nothing of the provisioner.
+Finding kinds, roles and vendors, in the web app, the API's messages and device tickets; the
+rulebook's ticket terms (types, priorities, statuses...) come from support_link.words, which the
+helpdesk mail reads too. Nothing else types them.
 """
+
+from support_link.words import CHANNELS, EVENTS, IMPACTS, PRIORITIES, SLA_STATES, STATUSES, TYPES, URGENCIES
 
 UNASSIGNED_DEPARTMENT = "Sin asignar"  # the department of a phone with no extension (incidents' blast radius)
 
-TYPES = {"incident": "Incidente", "requirement": "Requerimiento", "problem": "Problema"}
-PRIORITIES = {"urgent": "Urgente", "high": "Alta", "normal": "Normal", "low": "Baja"}
-URGENCIES = {"high": "Alta", "medium": "Media", "low": "Baja"}
-IMPACTS = {"organization": "Organización", "department": "Departamento", "individual": "Individual"}
-STATUSES = {
-    "new": "Nuevo", "in_progress": "En curso", "escalated": "Escalado (nivel 2)",
-    "resolved": "Resuelto", "closed": "Cerrado",
-}
-SLA_STATES = {"on_time": "A tiempo", "at_risk": "En riesgo", "breached": "Vencido"}
-CHANNELS = {"portal": "Portal", "email": "Correo", "phone": "Teléfono", "whatsapp": "WhatsApp", "device": "Equipo"}
 FINDINGS = {
     "firmware_older": "Firmware desactualizado",
     "firmware_newer": "Firmware más reciente que el homologado",
@@ -41,14 +33,6 @@ ROLES = {
     "admin": "Administrador",
 }
 VENDORS = {"polycom": "Polycom", "grandstream": "Grandstream", "yealink": "Yealink", "jitsi": "Jitsi", "wekall": "WeKall"}
-EVENTS = {
-    "created": "Caso creado", "public_response": "Respuesta al solicitante", "internal_note": "Nota interna",
-    "system_message": "Mensaje del sistema", "escalated": "Escalado a nivel 2", "resolved": "Resuelto",
-    "reopened": "Reabierto", "requester_reply": "Respuesta del solicitante", "reclassified": "Reclasificado",
-    "closed": "Cerrado", "auto_closed": "Cerrado automáticamente", "device_joined": "Equipo afectado agregado",
-    "linked_incident": "Incidente vinculado", "linked_problem": "Vinculado a un problema",
-    "device_recovered": "Equipo recuperado", "work_logged": "Trabajo registrado",
-}
 ALL = {
     "types": TYPES, "priorities": PRIORITIES, "urgencies": URGENCIES, "impacts": IMPACTS,
     "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from dbkit import migrations
+
 MIGRATIONS = "provisioner.db:migrations"
 
 
@@ -54,11 +56,4 @@ def upgrade_all(engine: Engine) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the provisioning schema to the newest Alembic revision (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    migrations.upgrade(engine, MIGRATIONS)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from support_link.adapters.mail_settings import MailSettings
 from support_link.calendar import as_bogota
+from support_link.words import ACTORS, CHANNELS, EVENTS, IMPACTS, PRIORITIES, STATUSES, TYPES, URGENCIES
 from support_link.store import mail_outbox, tickets
 from support_link.store.values import StoredEvent, StoredTicket
 
@@ -45,27 +46,13 @@ NEW_KIND = "created"
 UPDATE_KINDS = ("public_response", "escalated", "resolved", "reopened", "requester_reply", "reclassified", "closed")
 MAIL_KINDS = (NEW_KIND, *UPDATE_KINDS)
 
-TYPE_ES = {"incident": "Incidente", "requirement": "Requerimiento", "problem": "Problema"}
-PRIORITY_ES = {"urgent": "Urgente", "high": "Alta", "normal": "Normal", "low": "Baja"}
-URGENCY_ES = {"high": "alta", "medium": "media", "low": "baja"}
-IMPACT_ES = {"organization": "organización", "department": "departamento", "individual": "individual"}
-STATUS_ES = {"new": "Nuevo", "in_progress": "En curso", "escalated": "Escalado", "resolved": "Resuelto", "closed": "Cerrado"}
-CHANNEL_ES = {"portal": "portal", "email": "correo", "phone": "teléfono", "whatsapp": "WhatsApp", "device": "equipo (automático)"}
-EVENT_ES = {
-    "created": "Caso creado",
-    "public_response": "Respuesta al solicitante",
-    "escalated": "Escalado a nivel 2",
-    "resolved": "Resuelto",
-    "reopened": "Reabierto",
-    "requester_reply": "Respuesta del solicitante",
-    "reclassified": "Reclasificado",
-    "closed": "Cerrado (48 h después de resuelto)",
-}
-ACTOR_ES = {"agent": "agente", "requester": "solicitante", "system": "sistema"}
+# Sentence case where a word stands inside a sentence ("urgencia alta").
+URGENCY_ES = {key: word.lower() for key, word in URGENCIES.items()}
+IMPACT_ES = {key: word.lower() for key, word in IMPACTS.items()}
 # Fields whose change an update message spells out, with their Spanish names and value tables.
 CHANGE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
-    "status": ("estado", STATUS_ES),
-    "priority": ("prioridad", PRIORITY_ES),
+    "status": ("estado", STATUSES),
+    "priority": ("prioridad", PRIORITIES),
     "urgency": ("urgencia", URGENCY_ES),
     "impact": ("impacto", IMPACT_ES),
     "tier": ("nivel", {}),
@@ -115,12 +102,12 @@ def ticket_summary(stored: StoredTicket) -> str:
         "",
         f"Solicitante: {ticket.requester_name}",
         f"Contacto: {ticket.requester_contact}",
-        f"Tipo: {TYPE_ES[ticket.type]}",
-        f"Prioridad: {PRIORITY_ES[ticket.priority]} (urgencia {URGENCY_ES[ticket.urgency]}, impacto {IMPACT_ES[ticket.impact]})",
-        f"Canal: {CHANNEL_ES[ticket.channel]}",
+        f"Tipo: {TYPES[ticket.type]}",
+        f"Prioridad: {PRIORITIES[ticket.priority]} (urgencia {URGENCY_ES[ticket.urgency]}, impacto {IMPACT_ES[ticket.impact]})",
+        f"Canal: {CHANNELS[ticket.channel]}",
         f"Creado: {_when(ticket.created_at)}",
         f"Primera respuesta a más tardar: {_when(ticket.first_response_due)}",
-        f"Estado: {STATUS_ES[ticket.status]}",
+        f"Estado: {STATUSES[ticket.status]}",
     ]
     if stored.finding:
         lines.append(f"Hallazgo: {stored.finding}")
@@ -137,8 +124,8 @@ def _change(name: str, before: Any, after: Any) -> str:
 
 
 def update_text(event: StoredEvent) -> str:
-    actor = f"{ACTOR_ES[event.actor.kind]} {event.actor.name}"
-    lines = [f"{EVENT_ES.get(event.kind, event.kind)} · {actor} · {_when(event.at)}"]
+    actor = f"{ACTORS[event.actor.kind]} {event.actor.name}"
+    lines = [f"{EVENTS.get(event.kind, event.kind)} · {actor} · {_when(event.at)}"]
     changes = [_change(name, event.before.get(name), event.after[name]) for name in CHANGE_LABELS if name in event.after]
     if changes:
         lines.append("Cambios: " + "; ".join(changes))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from dbkit import migrations
+
 MIGRATIONS = "support_link.store:migrations"
 VERSION_TABLE = "support_link_alembic_version"
 TABLE_PREFIX = "sl_"
@@ -35,11 +37,4 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 def upgrade(engine: Engine) -> None:
     """Bring support_link's tables to the newest Alembic revision (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    migrations.upgrade(engine, MIGRATIONS)
