@@ -174,9 +174,10 @@ async def handle_health(request: web.Request) -> web.Response:
 
 
 def _not_found() -> web.Response:
-    """Exactly the router's own 404, so a known tenant key with an unknown file and a path
-    that matches nothing cannot be told apart."""
-    return web.HTTPNotFound()
+    """Exactly the router's own 404 (status, body, headers), so a known tenant key with an
+    unknown file and a path that matches nothing cannot be told apart. A plain Response:
+    returning the HTTPNotFound exception is deprecated in aiohttp."""
+    return web.Response(status=404, text="404: Not Found")
 
 
 def create_app(settings: Settings, core: Core) -> web.Application:
