@@ -151,7 +151,7 @@ HELP = {
     "smtp_recipient": "the helpdesk mailbox that receives new tickets and their updates",
     "smtp_starttls": "1 to use STARTTLS",
     "smtp_user": "SMTP login (optional)",
-    "smtp_password": "SMTP password (optional)",
+    "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
     "log_level": "DEBUG, INFO, WARNING, ERROR",
 }
 

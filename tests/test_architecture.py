@@ -1,5 +1,6 @@
-"""The layers as tests: import contracts (import-linter, written out in pyproject.toml) and
-mypy --strict on the pure modules (import circles: tests/test_import_graph.py).
+"""The layers as tests: import contracts (import-linter, written out in pyproject.toml),
+mypy --strict on the pure modules, and bandit's security lint on every package (import
+circles: tests/test_import_graph.py).
 
 These run the real tools on the real tree, so a change that breaks a rule fails here with the
 tool's own explanation.
@@ -39,4 +40,10 @@ def test_import_contracts_hold() -> None:
 
 def test_pure_cores_pass_mypy_strict() -> None:
     result = _run(str(BIN / "mypy"), "--strict", "--no-incremental", *STRICT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bandit_finds_nothing_unannotated() -> None:
+    result = _run(str(BIN / "bandit"), "-c", "pyproject.toml", "-q", "-r",
+                  "provisioner", "support_link", "firmware_catalog", "dbkit")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -251,7 +251,7 @@ class _PostgresWriter(_Writer):
             return
         if not self._staged:
             self.session.execute(text(
-                "CREATE TEMPORARY TABLE import_extension_update ON COMMIT DROP AS "
+                "CREATE TEMPORARY TABLE import_extension_update ON COMMIT DROP AS "  # nosec B608 - column names from the constant _UPDATED
                 f"SELECT {', '.join(_UPDATED)} FROM extension WITH NO DATA"
             ))
             self._staged = True
@@ -261,7 +261,7 @@ class _PostgresWriter(_Writer):
         if self._staged:
             assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATED if c not in ("id", "sip_password"))
             assignments += ", sip_password = COALESCE(u.sip_password, extension.sip_password)"
-            self.session.execute(text(f"UPDATE extension SET {assignments} FROM import_extension_update u WHERE extension.id = u.id"))
+            self.session.execute(text(f"UPDATE extension SET {assignments} FROM import_extension_update u WHERE extension.id = u.id"))  # nosec B608 - column names from the constant _UPDATED
             self.session.execute(text("DROP TABLE import_extension_update"))
 
 

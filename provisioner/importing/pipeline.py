@@ -17,7 +17,7 @@ movers, new phones) is streamed from the scratch database.
 
 from __future__ import annotations
 
-import pickle
+import pickle  # nosec B403 - reads back only the spool file this import wrote itself
 from itertools import islice
 import tempfile
 from collections import Counter
@@ -88,7 +88,7 @@ class _Spool:
         self._file.seek(0)
         while True:
             try:
-                batch = pickle.load(self._file)
+                batch = pickle.load(self._file)  # nosec B301 - our own spool file, unlinked and private to this process
             except EOFError:
                 return
             for change, existing_id, *fields in batch:
