@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, null, select, text, update
+from sqlalchemy import Select, String, Table, any_, bindparam, delete, func, insert, null, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -51,13 +51,7 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id)
     ):
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
-    password = Extension.sip_password if with_passwords else null()
-    query = (
-        select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, password, Device.mac, Extension.line)
-        .outerjoin(Device, Extension.device_id == Device.id)
-        .where(Extension.tenant_id == tenant_id)
-    )
+    query = _extensions_query(tenant_id, with_passwords)
     macs = {mac: mac for mac in state.devices}  # one string per MAC, shared by its extensions
     for id_, number, name, email, department, permissions, secret, mac, line in session.execute(
         query.execution_options(yield_per=_STREAM)  # streamed, never the whole result in memory
@@ -66,6 +60,17 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
             id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line
         )
     return state
+
+
+def _extensions_query(tenant_id: int, with_passwords: bool) -> Select[Any]:
+    """The tenant's extensions with their phone's MAC and line (passwords only when asked)."""
+    password = Extension.sip_password if with_passwords else null()
+    return (
+        select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
+               Extension.permissions, password, Device.mac, Extension.line)
+        .outerjoin(Device, Extension.device_id == Device.id)
+        .where(Extension.tenant_id == tenant_id)
+    )
 
 
 def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwords: bool = False) -> int:
@@ -79,13 +84,7 @@ def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwor
     )
     for batch in devices.partitions():
         index.add_devices(tuple(r) for r in batch)
-    password = Extension.sip_password if with_passwords else null()
-    query = (
-        select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, password, Device.mac, Extension.line)
-        .outerjoin(Device, Extension.device_id == Device.id)
-        .where(Extension.tenant_id == tenant_id)
-    )
+    query = _extensions_query(tenant_id, with_passwords)
     for batch in session.execute(query.execution_options(yield_per=_STREAM)).partitions():
         index.add_extension_rows((id_, number, fingerprint(name, email, department, permissions), secret, mac, line)
                                  for id_, number, name, email, department, permissions, secret, mac, line in batch)
