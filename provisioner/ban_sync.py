@@ -59,7 +59,7 @@ class BanGuard:
             return False
         ban = self._ledger.miss(request.source_ip, tenant.view.slug if tenant else None, self._clock())
         if ban is not None:
-            security_log.warning("req=%d %s", request.request_id, ban_log_line(ban))
+            security_log.warning(ban_log_line(ban))  # the whole line is fail2ban's: no prefix
         return True
 
     # -- sharing bans between processes ------------------------------------------------------
