@@ -80,7 +80,6 @@ class Fanout:
             vendor = self._catalog.get(device.model_key).vendor if device else ident.vendor
             self._verifier.after_contact(tenant, ident.mac, request.source_ip, vendor)
 
-
     def _waiting_phone(self, request: ConfigRequest, tenant: TenantRecord, mac: str | None) -> bool:
         """Whether a miss is kept, as a phone waiting for an extension (see the module's doc)."""
         vendor = vendor_from_oui(mac)
