@@ -7,6 +7,7 @@ InputError (NotFoundError, ConflictError), whose message tells the operator what
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firmware_catalog import Catalog, check_compliance
-from provisioner import credentials
+from provisioner import ban_store, credentials
+from provisioner.bans import Network, in_networks, parse_networks
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import AppUser, Device, Extension, PhoneState, Tenant
 from provisioner.mac import normalize_mac
@@ -256,3 +258,38 @@ def create_user(
     session.add(user)
     session.flush()
     return user, token, password
+
+
+# -- declared networks and bans (issue 20: miss budget and bans, provisioner.bans) --------------
+WIDEST_PREFIX = {4: 8, 6: 32}  # a declared network wider than this would exempt much of the internet
+
+
+def set_tenant_networks(session: Session, slug: str, text: str) -> tuple[Network, ...]:
+    """Declare the tenant's own networks (comma-separated CIDRs; "" declares none): their
+    addresses are never banned, and bans standing on them are lifted now."""
+    tenant = tenant_by_slug(session, slug)
+    try:
+        networks = parse_networks(text)
+    except ValueError as exc:
+        raise InputError(f"--networks: {exc}") from None
+    for network in networks:
+        if network.prefixlen < WIDEST_PREFIX[network.version]:
+            raise InputError(
+                f"--networks: {network} is too wide (at most /{WIDEST_PREFIX[network.version]}): "
+                "declare the customer site's own public networks"
+            )
+    tenant.networks = ",".join(str(network) for network in networks)
+    for ban in ban_store.active(session, datetime.now(UTC).timestamp()):
+        if in_networks(ban.ip, networks):
+            ban_store.lift(session, ban.ip)
+    return networks
+
+
+def lift_ban(session: Session, ip: str) -> None:
+    """Lift the ban on `ip` (every server process drops it at its next read of the bans)."""
+    try:
+        address = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise InputError(f"{ip!r} is not an IP address (example: 203.0.113.9)") from None
+    if not ban_store.lift(session, address):
+        raise NotFoundError(f"{address} is not banned (see `provisioner security bans`)")

@@ -19,6 +19,8 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from provisioner.values import Role
+
 MAX_ADDRESSES = 100_000
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -52,6 +54,24 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def miss_reason(tenant_known: bool, device_known: bool, mac: str | None, role: Role) -> str | None:
+    """Why a request is a miss, or None when it is not one.
+
+    A known phone never misses: every name of its own boot sequence is asked with its own
+    MAC, those we answer 404 on purpose (Grandstream cfg<mac>, Polycom <mac>-phone.cfg) too.
+    Names without a MAC that a vendor uses (common files, firmware images) never miss either.
+    """
+    if not tenant_known:
+        return "unknown key"
+    if device_known:
+        return None
+    if mac is not None:
+        return "unknown MAC"
+    if role is Role.UNKNOWN:
+        return "unknown name"
+    return None
+
+
 def in_networks(ip: str, networks: Iterable[Network]) -> bool:
     try:
         address = ipaddress.ip_address(ip)
@@ -70,8 +90,13 @@ class MissLedger:
         self._bans: dict[str, Ban] = {}
         self._pending: list[Ban] = []  # bans made here and not yet handed to the database
 
+    def holds_ban(self, ip: str) -> bool:
+        """The request path's check, one dict lookup: does `ip` hold a ban, maybe run out?
+        (Only then is the clock read, for `banned`.)"""
+        return ip in self._bans
+
     def banned(self, ip: str, now: float) -> bool:
-        """Is `ip` banned at `now`? (The hot path: one dict lookup when nobody is banned.)"""
+        """Is `ip` banned at `now`?"""
         ban = self._bans.get(ip)
         if ban is None:
             return False
@@ -107,12 +132,19 @@ class MissLedger:
         pending, self._pending = self._pending, []
         return pending
 
-    def install(self, bans: Iterable[Ban]) -> None:
+    def return_pending(self, bans: list[Ban]) -> None:
+        """Bans taken for storing that the database did not take: stored at the next try."""
+        self._pending[:0] = bans
+
+    def install(self, bans: Iterable[Ban], exempt: Iterable[Network] | None = None) -> None:
         """The stored bans (every process's, minus those an admin lifted) replace the known
-        set; bans made here and not yet taken for storing stay."""
+        set; bans made here and not yet taken for storing stay. With `exempt`, the declared
+        networks are read afresh too, and a ban inside one of them is dropped."""
+        if exempt is not None:
+            self.exempt = tuple(exempt)
         fresh = {ban.ip: ban for ban in bans}
         fresh.update((ban.ip, ban) for ban in self._pending)
-        self._bans = fresh
+        self._bans = {ip: ban for ip, ban in fresh.items() if not in_networks(ip, self.exempt)}
 
     def lift(self, ip: str) -> None:
         self._bans.pop(ip, None)

@@ -192,6 +192,20 @@ def tenant_list(ctx: click.Context, as_json: bool) -> None:
     _emit(as_json, data, "\n".join(f"{t['slug']:<20} {t['name']:<30} {t['option66_http']}" for t in data))
 
 
+@tenant.command("set")
+@click.argument("slug")
+@click.option("--networks", required=True,
+              help="The customer's own public networks, CIDR[,CIDR] (\"\" for none): never banned for misses.")
+@json_option
+@click.pass_context
+def tenant_set(ctx: click.Context, slug: str, networks: str, as_json: bool) -> None:
+    """Change a tenant's settings: its declared networks."""
+    with _session(ctx) as session:
+        declared = admin.set_tenant_networks(session, slug, networks)
+    data = {"slug": slug, "networks": [str(network) for network in declared]}
+    _emit(as_json, data, f"tenant {slug}: declared networks {', '.join(data['networks']) or '(none)'}")
+
+
 # -- extensions ------------------------------------------------------------------------------
 @main.group()
 def extension() -> None:
@@ -466,6 +480,42 @@ def billing_report(ctx: click.Context, account: str, month: str, increment: int,
     text = [f"{account} {data['month']}: {len(lines)} call-out(s), total USD {report.total}"]
     text += [f"  #{l['ticket']} {l['start']} .. {l['end']} billed {l['billed_minutes']:.0f} min USD {l['amount_usd']}" for l in lines]
     _emit(as_json, data, "\n".join(text))
+
+
+# -- security (issue 20: miss budget and bans) --------------------------------------------------
+@main.group()
+def security() -> None:
+    """Addresses banned for guessing keys, MACs or file names."""
+
+
+@security.command("bans")
+@json_option
+@click.pass_context
+def security_bans(ctx: click.Context, as_json: bool) -> None:
+    """The bans in force, made by any server process."""
+    from provisioner import ban_store
+
+    with _session(ctx) as session:
+        bans = ban_store.active(session, datetime.now(UTC).timestamp())
+    data = [
+        {"ip": ban.ip, "tenant": ban.tenant, "misses": ban.misses,
+         "banned_at": datetime.fromtimestamp(ban.since, UTC).isoformat(),
+         "until": datetime.fromtimestamp(ban.until, UTC).isoformat()}
+        for ban in bans
+    ]
+    _emit(as_json, data, "\n".join(
+        f"{b['ip']:<40} tenant {b['tenant'] or '-':<20} misses {b['misses']:<5} until {b['until']}" for b in data
+    ) or "no bans")
+
+
+@security.command("unban")
+@click.argument("ip")
+@click.pass_context
+def security_unban(ctx: click.Context, ip: str) -> None:
+    """Lift the ban on IP (every server process drops it within a few seconds)."""
+    with _session(ctx) as session:
+        admin.lift_ban(session, ip)
+    click.echo(f"ban on {ip.strip()} lifted")
 
 
 @main.group()

@@ -1,7 +1,10 @@
 """From device findings to ITIL incidents (pure): dedup key, urgency, impact, wording.
 
 One open incident per (tenant, finding kind, model, observed firmware): every further
-phone with the same problem joins it. Impact follows the blast radius:
+phone with the same problem joins it. Phones not assigned yet share one incident per
+(tenant, finding kind, model) whatever they report, its subject listing the versions seen:
+anyone with a tenant key can make up firmware strings, and each must not open a ticket.
+Impact follows the blast radius:
 
     one device                                   -> individual
     several devices, all in one department       -> department
@@ -11,7 +14,7 @@ phone with the same problem joins it. Impact follows the blast radius:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +32,10 @@ URGENCY_BY_FINDING: Mapping[str, str] = {
     FindingKind.SNMP_FIRMWARE_MISMATCH: "medium",
 }
 
+UNASSIGNED_VERSIONS = "*"  # the dedup key's version for phones not assigned yet: any
+VERSIONS_IN_SUBJECT = 8
+
+
 @dataclass(frozen=True)
 class DeviceFinding:
     """One phone showing one problem, with its evidence."""
@@ -44,6 +51,7 @@ class DeviceFinding:
     source_ip: str
     protocol: str
     user_agent: str | None = None
+    assigned: bool = True  # False: a phone waiting for an extension (see dedup_key)
 
     def evidence(self) -> dict[str, str | None]:
         return {
@@ -58,19 +66,21 @@ class DeviceFinding:
 
 def device_findings(
     judgement: Judgement, tenant: str, mac: str, model: str | None, department: str, seen_at: datetime,
-    source_ip: str, protocol: str, user_agent: str | None,
+    source_ip: str, protocol: str, user_agent: str | None, *, assigned: bool = True,
 ) -> tuple[DeviceFinding, ...]:
     """One contact's judged findings, each with the evidence of that contact."""
     return tuple(
         DeviceFinding(tenant, kind, mac, model, finding.observed, finding.expected, department, seen_at, source_ip,
-                      protocol, user_agent)
+                      protocol, user_agent, assigned)
         for kind, finding in zip(judgement.kinds, judgement.findings, strict=True)
     )
 
 
 def dedup_key(finding: DeviceFinding) -> str:
-    """The key of the one open incident this finding belongs to."""
-    return "|".join((finding.tenant, finding.kind, finding.model or "-", finding.observed or "-"))
+    """The key of the one open incident this finding belongs to ("*": any version, for phones
+    not assigned yet)."""
+    observed = (finding.observed or "-") if finding.assigned else UNASSIGNED_VERSIONS
+    return "|".join((finding.tenant, finding.kind, finding.model or "-", observed))
 
 
 def urgency_for(kind: str, table: Mapping[str, str] = URGENCY_BY_FINDING) -> str:
@@ -89,11 +99,30 @@ def impact_for(departments: Iterable[str], tenant_devices: int, organization_sha
     return "department"
 
 
-def subject_for(finding: DeviceFinding, devices: int) -> str:
+def shows_version(kind: str) -> bool:
+    """Whether a finding of this kind observed a firmware version (named in its subject)."""
+    return kind.startswith(("firmware", "snmp"))
+
+
+def subject_for(finding: DeviceFinding, devices: int, versions: Sequence[str] = ()) -> str:
+    """The queue's one line; an incident of phones not assigned yet lists `versions`, the
+    versions its phones reported (the first VERSIONS_IN_SUBJECT of them, then how many more)."""
+    what = FINDING_SUBJECTS.get(finding.kind, finding.kind)
     model = finding.model or "modelo desconocido"
-    seen = f" {finding.observed}" if finding.observed and finding.kind.startswith(("firmware", "snmp")) else ""
     count = "1 equipo" if devices == 1 else f"{devices} equipos"
-    return f"{FINDING_SUBJECTS.get(finding.kind, finding.kind)}: {model}{seen} ({count}, {finding.tenant})"
+    if not finding.assigned:
+        return f"{what}: {model}{_versions(versions)} ({count} sin asignar, {finding.tenant})"
+    seen = f" {finding.observed}" if finding.observed and shows_version(finding.kind) else ""
+    return f"{what}: {model}{seen} ({count}, {finding.tenant})"
+
+
+def _versions(versions: Sequence[str]) -> str:
+    if not versions:
+        return ""
+    shown = ", ".join(versions[:VERSIONS_IN_SUBJECT])
+    more = len(versions) - VERSIONS_IN_SUBJECT
+    word = "versión" if len(versions) == 1 else "versiones"
+    return f", {word} {shown}" + (f" y {more} más" if more > 0 else "")
 
 
 def detail_for(finding: DeviceFinding, devices: int) -> str:

@@ -5,8 +5,10 @@ cleanup_ctx.
 Adapters only. Each protocol turns its request into a ConfigRequest with a request id and
 calls `answer`, which reads like the data flow:
 
+    guard.banned(source ip)               a banned address: 404, nothing recorded (provisioner.ban_sync)
     service.fetch(request) -> Outcome     identify, look up, judge, render (provisioner.service)
     log_outcome(request, outcome)         one line, by request id and file name (never the key)
+    guard.missed(request, outcome)        a miss counts against its address's budget; past it, a ban
     fanout.config_fetched(...)            sightings, tickets, SNMP checks (provisioner.fanout)
 
 and maps the file to its protocol (200 / 404, DATA / "File not found").
@@ -33,6 +35,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from firmware_catalog import Catalog, load_catalog
+from provisioner.ban_sync import BanGuard
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
 from provisioner.errors import RenderError
@@ -77,6 +80,7 @@ class Pipeline(NamedTuple):
 
     service: ProvisioningService
     fanout: Fanout
+    guard: BanGuard  # bans (issue 20): misses counted per address, banned addresses answered 404
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -105,8 +109,12 @@ def build_intake(settings: Settings, core: Core, on_change: Callable[[], None] |
     )
 
 
-def build_pipeline(core: Core, intake: TicketIntake | None, verifier: SnmpVerification | None = None) -> Pipeline:
-    return Pipeline(core.service, Fanout(core.catalog, core.recorder, intake, verifier))
+def build_pipeline(
+    core: Core, intake: TicketIntake | None, verifier: SnmpVerification | None = None, guard: BanGuard | None = None,
+    waiting_phones_per_hour: int = Settings.waiting_phones_per_hour,
+) -> Pipeline:
+    fanout = Fanout(core.catalog, core.recorder, intake, verifier, waiting_phones_per_hour=waiting_phones_per_hour)
+    return Pipeline(core.service, fanout, guard or BanGuard(None))
 
 
 def answer(pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
@@ -114,6 +122,8 @@ def answer(pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
 
     A config the vendor cannot write for this phone (RenderError) is answered like a file
     we do not have; anything else unexpected is the caller's to turn into its failure."""
+    if pipeline.guard.banned(request.source_ip):
+        return None  # the same 404 for everything, its real phones' files included; nothing recorded
     try:
         outcome = pipeline.service.fetch(request)
     except RenderError as error:
@@ -121,7 +131,10 @@ def answer(pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
                     request.source_ip, request.filename, error)
         return None
     log_outcome(request, outcome)
-    pipeline.fanout.config_fetched(request, outcome)
+    missed = pipeline.guard.missed(request, outcome)
+    if missed and pipeline.guard.banned(request.source_ip):
+        return None  # this miss banned its address
+    pipeline.fanout.config_fetched(request, outcome, missed=missed)
     return outcome.file
 
 
@@ -204,7 +217,9 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     if settings.snmp_enabled:
         verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
         app.cleanup_ctx.append(verifier.context)
-    app[PIPELINE] = build_pipeline(core, intake, verifier)
+    guard = BanGuard.from_settings(settings, core.sessions)  # bans: stored and read by every process
+    app.cleanup_ctx.append(guard.context)
+    app[PIPELINE] = build_pipeline(core, intake, verifier, guard, settings.waiting_phones_per_hour)
     return app
 
 

@@ -53,6 +53,12 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     log_level: str = "INFO"
+    # Miss budget and bans (provisioner.bans), and what requests from unknown phones may record
+    miss_limit: int = 50  # misses from one address within the window; the next one bans it
+    miss_window_seconds: float = 600.0
+    ban_seconds: float = 900.0
+    ban_sync_seconds: float = 2.0  # how often a process stores its bans and reads everyone's
+    waiting_phones_per_hour: int = 200  # unknown phones recorded as waiting, per tenant and process
 
     @property
     def base_url(self) -> str:
@@ -153,6 +159,11 @@ HELP = {
     "smtp_user": "SMTP login (optional)",
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
     "log_level": "DEBUG, INFO, WARNING, ERROR",
+    "miss_limit": "misses (unknown tenant key, MAC the tenant does not have, name no vendor uses) one address may make within the miss window; the next bans it (a tenant's declared networks are never banned)",
+    "miss_window_seconds": "the window misses are counted in, per address",
+    "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
+    "ban_sync_seconds": "how often each server process stores its new bans and reads every process's (and lifted ones, declared networks)",
+    "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 
 SECRETS = frozenset({"smtp_password"})  # shown as *** wherever settings are listed

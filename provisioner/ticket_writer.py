@@ -25,6 +25,7 @@ from provisioner.incidents import (
     dedup_key,
     detail_for,
     impact_for,
+    shows_version,
     subject_for,
     urgency_for,
 )
@@ -145,8 +146,10 @@ class TicketWriter:
         ticket = tickets.header(session, ticket_id)
         if str(ticket.impact) != impact and _wider(impact, str(ticket.impact)):
             tickets.act(session, ticket_id, lifecycle.ChangeClassification(str(ticket.urgency), impact), INTAKE_ACTOR, now)
-        # Keep the subject's device count current (it is the queue's one-line summary).
-        subject = subject_for(finding, len(affected))
+        # Keep the subject's device count current (it is the queue's one-line summary), and
+        # for phones not assigned yet, the versions they reported (one incident for all).
+        versions = () if finding.assigned or not shows_version(finding.kind) else versions_seen(session, ticket_id)
+        subject = subject_for(finding, len(affected), versions)
         if subject != ticket.subject:
             tickets.set_subject(session, ticket_id, subject, now)
 
@@ -208,6 +211,12 @@ def _wider(new: str, old: str) -> bool:
 def finding_keys(observation: Observation) -> frozenset[str]:
     """The dedup keys of what the phone shows now."""
     return frozenset(dedup_key(finding) for finding in observation.findings)
+
+
+def versions_seen(session: Session, ticket_id: int) -> list[str]:
+    """The versions the ticket's affected phones reported (their evidence's "seen"), sorted."""
+    seen = {device.evidence.get("seen") for device in affected_devices.list_devices(session, ticket_id) if device.active}
+    return sorted(version for version in seen if isinstance(version, str))
 
 
 def _tenant_contact(session: Session, slug: str) -> tuple[str, str]:

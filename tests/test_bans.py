@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 
 from provisioner import bans
-from provisioner.bans import Ban, BanRules, MissLedger, ban_log_line, in_networks, parse_networks
+from provisioner.bans import Ban, BanRules, MissLedger, ban_log_line, in_networks, miss_reason, parse_networks
+from provisioner.values import Role
 
 RULES = BanRules(limit=50, window=600, ban=900)
 
@@ -89,3 +90,43 @@ def test_the_ban_line_is_fail2ban_ready_and_says_how_to_declare_a_site() -> None
     line = ban_log_line(Ban("203.0.113.9", None, 51, 10.0, 910.0))
     assert line.startswith("security ban ip=203.0.113.9 tenant=- misses=51 seconds=900 ")
     assert "provisioner tenant set SLUG --networks 203.0.113.9/32" in line
+
+
+@pytest.mark.parametrize(
+    ("tenant_known", "device_known", "mac", "role", "reason"),
+    [
+        (False, False, None, Role.COMMON, "unknown key"),  # any name under a key nobody has
+        (True, True, "000b82001620", Role.DEVICE, None),  # a known phone's device file
+        (True, True, "000b82001620", Role.DEVICE, None),  # ... and Grandstream's cfg<mac>, answered 404
+        (True, True, "0004f2000331", Role.OTHER, None),  # Polycom <mac>-phone.cfg, answered 404
+        (True, False, "001565abcdef", Role.DEVICE, "unknown MAC"),  # a MAC the tenant does not have
+        (True, False, "0004f2abcdef", Role.MASTER, "unknown MAC"),  # Polycom's <mac>.cfg of an unknown phone
+        (True, False, None, Role.UNKNOWN, "unknown name"),  # a name no vendor uses
+        (True, False, None, Role.COMMON, None),  # y000000000034.cfg, common.cfg, cfg.xml
+        (True, False, None, Role.FIRMWARE, None),  # an image not in the firmware folder
+        (True, False, None, Role.OTHER, None),  # Polycom's sip.cfg
+    ],
+)
+def test_what_is_a_miss(tenant_known: bool, device_known: bool, mac: str | None, role: Role, reason: str | None) -> None:
+    assert miss_reason(tenant_known, device_known, mac, role) == reason
+
+
+def test_the_request_path_check_is_a_lookup_of_held_bans() -> None:
+    ledger = MissLedger(BanRules(limit=0, ban=10))
+    assert not ledger.holds_ban("192.0.2.1")
+    ledger.miss("192.0.2.1", None, 0.0)
+    assert ledger.holds_ban("192.0.2.1") and ledger.banned("192.0.2.1", 5.0)
+    assert not ledger.banned("192.0.2.1", 10.0)  # run out: forgotten
+    assert not ledger.holds_ban("192.0.2.1")
+
+
+def test_a_network_declared_later_drops_its_bans_and_a_failed_store_keeps_them_pending() -> None:
+    ledger = MissLedger(BanRules(limit=0))
+    own = ledger.miss("190.24.10.77", "acme", 0.0)
+    assert own is not None
+    taken = ledger.take_pending()
+    ledger.return_pending(taken)  # the database refused them: stored at the next sync
+    assert ledger.take_pending() == [own]
+    ledger.install([own], parse_networks("190.24.10.0/24"))
+    assert not ledger.banned("190.24.10.77", 1.0)
+    assert ledger.miss("190.24.10.77", "acme", 2.0) is None  # and never banned again

@@ -54,3 +54,26 @@ def test_wording_is_spanish_and_descriptive() -> None:
     assert subject == "Firmware desactualizado: T21P 34.72.0.60 (3 equipos, acme)"
     detail = detail_for(finding(), 3)
     assert "Homologado: 34.72.0.75" in detail and "Equipos afectados: 3" in detail
+
+
+def test_phones_not_assigned_share_one_incident_per_kind_and_model_whatever_they_report() -> None:
+    waiting = finding(assigned=False)
+    assert dedup_key(waiting) == dedup_key(finding(assigned=False, observed="99.1.2.3", mac="001565000099"))
+    assert dedup_key(waiting) == "acme|firmware_older|T21P|*"
+    assert dedup_key(waiting) != dedup_key(finding())  # assigned phones keep one incident per version
+    assert dedup_key(waiting) != dedup_key(finding(assigned=False, model="T19P"))
+    assert dedup_key(waiting) != dedup_key(finding(assigned=False, kind="firmware_unknown"))
+
+
+@pytest.mark.parametrize(
+    ("versions", "subject"),
+    [
+        ((), "Firmware desactualizado: T21P (1 equipo sin asignar, acme)"),
+        (("34.72.0.60",), "Firmware desactualizado: T21P, versión 34.72.0.60 (1 equipo sin asignar, acme)"),
+        (tuple(f"1.0.{n}" for n in range(10)),
+         "Firmware desactualizado: T21P, versiones 1.0.0, 1.0.1, 1.0.2, 1.0.3, 1.0.4, 1.0.5, 1.0.6, 1.0.7 y 2 más "
+         "(1 equipo sin asignar, acme)"),
+    ],
+)
+def test_the_subject_of_phones_not_assigned_lists_the_versions_seen(versions: tuple[str, ...], subject: str) -> None:
+    assert subject_for(finding(assigned=False), 1, versions) == subject
