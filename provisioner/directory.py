@@ -56,8 +56,10 @@ def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
 
 
 def tenant_record(tenant: Tenant, settings: Settings) -> TenantRecord:
-    return TenantRecord(tenant.id, tenant.provisioning_key, tenant_view(tenant, settings), tenant.device_urls,
-                        tenant.enroll_until)
+    until = tenant.enroll_until
+    if until is not None and until.tzinfo is None:  # SQLite returns naive values; we always store UTC
+        until = until.replace(tzinfo=UTC)
+    return TenantRecord(tenant.id, tenant.provisioning_key, tenant_view(tenant, settings), tenant.device_urls, until)
 
 
 def device_base_url(settings: Settings, token: str) -> str:
@@ -104,6 +106,9 @@ class Directory:
         # no such token), and the key of each loaded tenant.
         self._tokens: dict[str, tuple[int, str] | None] = {}
         self._tenant_keys: dict[int, str] = {}
+        # Phones this process enrolled, with the config_version that recorded it: a snapshot
+        # read before that write must not make them look unenrolled again.
+        self._enrolled_here: dict[tuple[int, str], int] = {}
         self.generation = 0  # bumps whenever the cache is dropped (render caches follow it)
         self.watched = False  # a server's watcher keeps the cache current: lookups never check
 
@@ -145,6 +150,7 @@ class Directory:
         self._version = snapshot.version
         self._tenants = dict(snapshot.tenants)
         self._devices = dict(snapshot.devices)
+        self._keep_enrolled(snapshot.version)
         self._loaded_tenants = set(snapshot.loaded_tenants)
         self._tokens = token_index(self._devices)
         self._tenant_keys = {record.id: key for key, record in snapshot.tenants.items()}
@@ -283,3 +289,12 @@ class Directory:
                 update(Device).where(Device.id == record.id, Device.enrolled_at.is_(None)).values(enrolled_at=datetime.now(UTC))
             )
             bump_config_version(session)
+            version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1))
+        self._enrolled_here[(tenant_id, mac)] = version or 0
+
+    def _keep_enrolled(self, version: int | None) -> None:
+        for phone, recorded in list(self._enrolled_here.items()):
+            if version is not None and version >= recorded:
+                del self._enrolled_here[phone]  # the snapshot has read it from the table
+            elif (record := self._devices.get(phone)) is not None:
+                self._devices[phone] = replace(record, enrolled=True)

@@ -131,7 +131,7 @@ def render_device(ctx: RenderContext, entry: CatalogEntry) -> str:
         sip_port=tenant.sip_port,
         transport=transport_code(tenant.sip_transport),
         admin_user=ADMIN_USER,
-        admin_password=secret(ctx.admin_password, "admin password") if ctx.admin_password else None,
+        admin_password=secret(ctx.admin_password, "admin password"),
         provisioning_url=provisioning_url(ctx.provisioning_url) if ctx.provisioning_url else None,
         **_shared_values(ctx, entry),
     )
