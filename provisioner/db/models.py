@@ -81,15 +81,19 @@ class Device(Base):
     mac: Mapped[str] = mapped_column(String(12), unique=True)  # uq_device_mac: one tenant per MAC
     model_key: Mapped[str] = mapped_column(String(64))  # firmware_catalog key
     # Its own provisioning path /prov/d/<url_token>/ (uq_device_url_token). Stored as is, not
-    # hashed: every config rendered for the phone must write it again.
-    url_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # hashed: every config rendered for the phone must write it again. Every writer sets it and
+    # admin_password; the schema allows NULL only because SQLite cannot add a NOT NULL column
+    # without rebuilding the table (migration 0005 says why that is not done).
+    url_token: Mapped[str] = mapped_column(String(64), nullable=True)
     # When the phone first fetched its MAC file under the tenant key (None: not yet, or re-enrolled).
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    admin_password: Mapped[str] = mapped_column(String(128))  # the phone's web-admin password, its own
+    admin_password: Mapped[str] = mapped_column(String(128), nullable=True)  # the phone's web-admin password, its own
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(back_populates="devices")
     extensions: Mapped[list[Extension]] = relationship(back_populates="device")
+
+    __table_args__ = (Index("uq_device_url_token", "url_token", unique=True),)
 
 
 class Extension(Base):

@@ -12,6 +12,12 @@ Each device also gets its own web-admin password instead of the tenant's one.
 
 Existing devices get a fresh token and admin password here, generated with the same
 functions the application uses (provisioner.credentials).
+
+Only ALTER TABLE ADD COLUMN and CREATE INDEX, never a batch table rebuild: on SQLite (foreign
+keys on) rebuilding `tenant` drops it, and the drop cascades to every device, extension and
+sighting; rebuilding `device` would take every extension off its phone. So the new device
+columns stay nullable in the schema (every writer fills them), and the token's uniqueness is
+a unique index.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -26,13 +32,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('tenant', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('device_urls', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('enroll_until', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('device', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('url_token', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('admin_password', sa.String(length=128), nullable=True))
+    op.add_column('tenant', sa.Column('device_urls', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('tenant', sa.Column('enroll_until', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('device', sa.Column('url_token', sa.String(length=64), nullable=True))
+    op.add_column('device', sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('device', sa.Column('admin_password', sa.String(length=128), nullable=True))
     device = sa.table('device', sa.column('id', sa.Integer), sa.column('url_token', sa.String),
                       sa.column('admin_password', sa.String))
     connection = op.get_bind()
@@ -42,18 +46,13 @@ def upgrade() -> None:
                 url_token=credentials.device_token(), admin_password=credentials.admin_password()
             )
         )
-    with op.batch_alter_table('device', schema=None) as batch_op:
-        batch_op.alter_column('url_token', existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column('admin_password', existing_type=sa.String(length=128), nullable=False)
-        batch_op.create_unique_constraint(batch_op.f('uq_device_url_token'), ['url_token'])
+    op.create_index('uq_device_url_token', 'device', ['url_token'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('device', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_device_url_token'), type_='unique')
-        batch_op.drop_column('admin_password')
-        batch_op.drop_column('enrolled_at')
-        batch_op.drop_column('url_token')
-    with op.batch_alter_table('tenant', schema=None) as batch_op:
-        batch_op.drop_column('enroll_until')
-        batch_op.drop_column('device_urls')
+    op.drop_index('uq_device_url_token', table_name='device')
+    op.drop_column('device', 'admin_password')
+    op.drop_column('device', 'enrolled_at')
+    op.drop_column('device', 'url_token')
+    op.drop_column('tenant', 'enroll_until')
+    op.drop_column('tenant', 'device_urls')
