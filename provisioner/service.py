@@ -101,17 +101,11 @@ class ProvisioningService:
         if tenant is None:
             return Outcome(None, "unknown tenant key", ident, None, None, None, NOT_JUDGED)
         device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
-        entry, judgement = self._judge(tenant, ident, device)
-        if tenant.device_urls and ident.role is Role.DEVICE and device is not None:
-            if not tenant_key_serves(tenant, device, request.received_at):
-                return Outcome(None, "MAC file served at the phone's own URL only", ident, tenant, device, entry, judgement)
-        file, reason = self._response(tenant, ident, device, request)
-        if file is not None and ident.role is Role.DEVICE and enrolls(tenant, device):
+        outcome = self._answer(request, ident, tenant, device)
+        if outcome.file is not None and ident.role is Role.DEVICE and enrolls(tenant, device):
             assert device is not None
             self.directory.note_enrolled(tenant.id, device.mac)
-        if ident.firmware and ident.mac:
-            self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
-        return Outcome(file, reason, ident, tenant, device, entry, judgement)
+        return outcome
 
     def _fetch_at_device_url(self, request: ConfigRequest, token: str, ident: Identification) -> Outcome:
         """Below /prov/d/<token>/: the token's phone's own files and its vendor's shared ones."""
@@ -122,8 +116,16 @@ class ProvisioningService:
         owner_entry = self.catalog.get(owner.model_key)
         if owner_entry is None or not device_url_serves(ident, owner, owner_entry.vendor):
             return Outcome(None, "not a file of this device", ident, tenant, None, None, NOT_JUDGED)
-        device = owner if ident.mac == owner.mac else None
+        return self._answer(request, ident, tenant, owner if ident.mac == owner.mac else None)
+
+    def _answer(
+        self, request: ConfigRequest, ident: Identification, tenant: TenantRecord, device: DeviceRecord | None
+    ) -> Outcome:
+        """Judge the contact and answer it, once the tenant and the phone are known."""
         entry, judgement = self._judge(tenant, ident, device)
+        if tenant.device_urls and request.device_token is None and ident.role is Role.DEVICE and device is not None:
+            if not tenant_key_serves(tenant, device, request.received_at):
+                return Outcome(None, "MAC file served at the phone's own URL only", ident, tenant, device, entry, judgement)
         file, reason = self._response(tenant, ident, device, request)
         if ident.firmware and ident.mac:
             self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)

@@ -19,7 +19,7 @@ from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.models import Device, Tenant
 from tests.conftest import RunningServer, cli_json, run_cli, start_server, stop_server
 from tests.phones import DESK_PHONES, SimPhone, parse, provisioning_url
-from tests.test_boot_e2e import add_phone, http_get, wait_for
+from tests.test_boot_e2e import add_phone, boot, http_get, wait_for
 
 PHONES = [next(p for p in DESK_PHONES if p.catalog_key == key) for key in ("polycom-vvx600", "grandstream-gxp1620", "yealink-t21p")]
 IDS = [p.vendor for p in PHONES]
@@ -37,17 +37,6 @@ def deployed(module_database_url: str, tmp_path_factory: pytest.TempPathFactory)
         yield server, tenant
     finally:
         stop_server(server)
-
-
-def boot(phone: SimPhone, base: str) -> dict[str, bytes]:
-    """The phone's boot, in its real file order, against `base`; the files it got."""
-    served = {}
-    for filename, phase, must_serve in phone.boot_files():
-        status, body = http_get(base + filename, phone.user_agent(phase=phase))
-        assert status == (200 if must_serve else 404), f"{base}{filename}: {status}"
-        if must_serve:
-            served[filename] = body
-    return served
 
 
 def not_found_body(server: RunningServer, tenant: dict[str, str]) -> bytes:
