@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -139,7 +139,10 @@ def _place_on_device(
         )
     device = session.scalar(select(Device).where(Device.mac == mac))
     if device is None:
-        device = Device(tenant_id=tenant.id, mac=mac, model_key=entry.key, created_at=datetime.now(UTC))
+        device = Device(
+            tenant_id=tenant.id, mac=mac, model_key=entry.key, created_at=datetime.now(UTC),
+            url_token=credentials.device_token(), admin_password=credentials.admin_password(),
+        )
         session.add(device)
         session.flush()
     elif device.tenant_id != tenant.id:
@@ -293,3 +296,52 @@ def lift_ban(session: Session, ip: str) -> None:
         raise InputError(f"{ip!r} is not an IP address (example: 203.0.113.9)") from None
     if not ban_store.lift(session, address):
         raise NotFoundError(f"{address} is not banned (see `provisioner security bans`)")
+
+
+# -- per-device provisioning URLs and admin passwords (issue 20) -------------------------------
+MAX_ENROLL_MINUTES = 7 * 24 * 60
+
+
+def set_device_urls(session: Session, tenant: Tenant, enabled: bool) -> None:
+    """Switch the tenant's phones to (or back from) their own provisioning URLs
+    (provisioner.enrollment). Every config of the tenant changes: caches reload."""
+    tenant.device_urls = enabled
+    bump_config_version(session)
+
+
+def open_enrollment(session: Session, tenant: Tenant, minutes: int, now: datetime) -> datetime:
+    """Let the tenant key serve every MAC file of the tenant again until now + minutes
+    (phones replaced, reset or moved in bulk); 0 closes the window. Returns its end."""
+    if not 0 <= minutes <= MAX_ENROLL_MINUTES:
+        raise InputError(f"--minutes must be 0..{MAX_ENROLL_MINUTES} (one week), not {minutes}")
+    tenant.enroll_until = now + timedelta(minutes=minutes)
+    bump_config_version(session)
+    return tenant.enroll_until
+
+
+def reenroll_device(session: Session, mac: str) -> Device:
+    """Let the tenant key serve this phone's MAC file once more (a phone reset to factory
+    settings, or that never followed its URL); its next fetch there enrolls it again."""
+    device = device_by_mac(session, mac)
+    device.enrolled_at = None
+    bump_config_version(session)
+    return device
+
+
+def device_by_mac(session: Session, mac: str) -> Device:
+    normalized = normalize_mac(mac)
+    if normalized is None:
+        raise InputError(f"{mac!r} is not a MAC address")
+    device = session.scalar(select(Device).where(Device.mac == normalized))
+    if device is None:
+        raise NotFoundError(f"no device with MAC {normalized} (see `provisioner devices`)")
+    return device
+
+
+def device_secrets(session: Session, device: Device) -> list[str]:
+    """Every secret a config of this phone may carry, for provisioner.masking: the tenant key
+    and SNMP community, the phone's admin password and URL token, its lines' SIP passwords."""
+    owner = session.get(Tenant, device.tenant_id)
+    assert owner is not None
+    return [owner.provisioning_key, owner.snmp_community, owner.admin_password, device.admin_password,
+            device.url_token, *(extension.sip_password for extension in device.extensions)]

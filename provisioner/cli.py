@@ -194,16 +194,61 @@ def tenant_list(ctx: click.Context, as_json: bool) -> None:
 
 @tenant.command("set")
 @click.argument("slug")
-@click.option("--networks", required=True,
+@click.option("--networks", default=None,
               help="The customer's own public networks, CIDR[,CIDR] (\"\" for none): never banned for misses.")
+@click.option("--device-urls", type=click.Choice(["on", "off"]), default=None,
+              help="on: after its first fetch, each phone is provisioned from its own URL only.")
 @json_option
 @click.pass_context
-def tenant_set(ctx: click.Context, slug: str, networks: str, as_json: bool) -> None:
-    """Change a tenant's settings: its declared networks."""
+def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls: str | None, as_json: bool) -> None:
+    """Change a tenant's settings: its declared networks, per-device URLs."""
+    if networks is None and device_urls is None:
+        raise click.UsageError("say what to change: --networks and/or --device-urls")
     with _session(ctx) as session:
-        declared = admin.set_tenant_networks(session, slug, networks)
-    data = {"slug": slug, "networks": [str(network) for network in declared]}
-    _emit(as_json, data, f"tenant {slug}: declared networks {', '.join(data['networks']) or '(none)'}")
+        owner = admin.tenant_by_slug(session, slug)
+        data: dict[str, object] = {"slug": owner.slug}
+        if networks is not None:
+            data["networks"] = [str(network) for network in admin.set_tenant_networks(session, slug, networks)]
+        if device_urls is not None:
+            admin.set_device_urls(session, owner, device_urls == "on")
+            data["device_urls"] = owner.device_urls
+    lines = []
+    if "networks" in data:
+        lines.append(f"tenant {slug}: declared networks {', '.join(data['networks']) or '(none)'}")  # type: ignore[arg-type]
+    if "device_urls" in data:
+        lines.append(f"tenant {slug}: per-device URLs {device_urls}")
+    _emit(as_json, data, "\n".join(lines))
+
+
+@tenant.command("enroll")
+@click.argument("slug")
+@click.option("--minutes", type=int, required=True, help="How long the tenant key serves every MAC file again (0 closes).")
+@json_option
+@click.pass_context
+def tenant_enroll(ctx: click.Context, slug: str, minutes: int, as_json: bool) -> None:
+    """Open an enrolment window: phones fetch their MAC file under the tenant key again."""
+    with _session(ctx) as session:
+        owner = admin.tenant_by_slug(session, slug)
+        until = admin.open_enrollment(session, owner, minutes, datetime.now(UTC))
+        data = {"tenant": owner.slug, "enroll_until": until.isoformat()}
+    _emit(as_json, data, f"{data['tenant']}: the tenant key serves MAC files until {data['enroll_until']}")
+
+
+@main.group()
+def device() -> None:
+    """One phone."""
+
+
+@device.command("reenroll")
+@click.argument("mac")
+@json_option
+@click.pass_context
+def device_reenroll(ctx: click.Context, mac: str, as_json: bool) -> None:
+    """Let the tenant key serve this phone's MAC file once more (its next fetch enrolls it again)."""
+    with _session(ctx) as session:
+        found = admin.reenroll_device(session, mac)
+        data = {"mac": found.mac, "enrolled": False}
+    _emit(as_json, data, f"{data['mac']}: its next fetch under the tenant key enrolls it again")
 
 
 # -- extensions ------------------------------------------------------------------------------
@@ -255,42 +300,38 @@ def extension_add(
 @click.argument("mac")
 @click.option("--file", "filename", help="File name as the phone asks for it (default: its device file).")
 @click.option("--user-agent", help="Pretend the phone sent this User-Agent.")
-@click.option("--show-secrets", is_flag=True, help="Print SIP and admin passwords instead of ********.")
+@click.option("--show-secrets", is_flag=True,
+              help="Print passwords, SNMP communities, keys and tokens instead of ********.")
 @click.pass_context
 def render(ctx: click.Context, mac: str, filename: str | None, user_agent: str | None, show_secrets: bool) -> None:
-    """Print what the phone MAC would get (passwords masked unless --show-secrets)."""
+    """Print what the phone MAC would get (every secret masked unless --show-secrets)."""
     from provisioner.directory import Directory
     from provisioner.firmware_store import FirmwareStore
-    from provisioner.mac import normalize_mac
+    from provisioner.masking import mask_secrets
     from provisioner.service import ProvisioningService
     from provisioner.values import ConfigRequest, Protocol
     from provisioner.vendors import VENDORS, device_filename
 
     settings: Settings = ctx.obj
-    normalized = normalize_mac(mac)
-    if normalized is None:
-        raise click.ClickException(f"{mac!r} is not a MAC address")
     catalog = load_catalog()
     with _session(ctx) as session:
-        device = session.scalar(select(Device).where(Device.mac == normalized))
-        if device is None:
-            raise click.ClickException(f"no device with MAC {normalized}")
-        owner = session.get(Tenant, device.tenant_id)
-        assert owner is not None
-        key, model_key = owner.provisioning_key, device.model_key
-        secrets = [owner.admin_password] + [e.sip_password for e in device.extensions]
+        device = admin.device_by_mac(session, mac)
+        normalized, token, model_key = device.mac, device.url_token, device.model_key
+        secrets = admin.device_secrets(session, device)
     engine = make_engine(settings.database_url)
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     service = ProvisioningService(Directory(session_factory(engine), settings), catalog, firmware, VENDORS)
-    name = filename or device_filename(catalog.get(model_key).vendor, normalized)
-    outcome = service.fetch(ConfigRequest(Protocol.HTTP, key, name, user_agent, "127.0.0.1", datetime.now(UTC)))
+    vendor = catalog.get(model_key).vendor
+    name = filename or device_filename(vendor, normalized)
+    # Asked at the phone's own URL: the same files, and a look never enrolls the phone.
+    request = ConfigRequest(Protocol.HTTP, "", name, user_agent, "127.0.0.1", datetime.now(UTC), device_token=token)
+    outcome = service.fetch(request)
     engine.dispose()
     if outcome.file is None:
         raise click.ClickException(f"{name}: not served ({outcome.reason})")
     text = outcome.file.body.decode("utf-8", errors="replace")
     if not show_secrets:
-        for secret in sorted(filter(None, secrets), key=len, reverse=True):
-            text = text.replace(secret, "********")
+        text = mask_secrets(text, VENDORS[vendor].secret_parameters, secrets)
     click.echo(text, nl=not text.endswith("\n"))
 
 

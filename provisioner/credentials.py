@@ -15,6 +15,11 @@ def provisioning_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def device_token() -> str:
+    """A phone's own provisioning path segment (/prov/d/<token>/): 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
 def sip_password(length: int = 20) -> str:
     """A strong SIP password (20 chars of 62 symbols, about 119 bits)."""
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))

@@ -20,6 +20,16 @@ class DeviceLookup(Protocol):
     def device(self, tenant_id: int, mac: str) -> DeviceRecord | None: ...
 
 
+class DeviceTokenLookup(Protocol):
+    """Per-device URLs (provisioner.enrollment): the phone a token names, and enrolment."""
+
+    def device_by_token(self, token: str) -> tuple[TenantRecord, DeviceRecord] | None: ...
+
+    def note_enrolled(self, tenant_id: int, mac: str) -> None:
+        """The phone fetched its MAC file under the tenant key: from now on only its own URL
+        serves that file (kept, and seen by every process)."""
+
+
 class FirmwareMemory(Protocol):
     """The last firmware each phone reported trustworthily (a TFTP contact never says it)."""
 
@@ -28,8 +38,8 @@ class FirmwareMemory(Protocol):
     def note_firmware(self, tenant_id: int, mac: str, firmware: str) -> None: ...
 
 
-class PhoneDirectory(TenantLookup, DeviceLookup, FirmwareMemory, Protocol):
-    """The three lookups, kept current: `generation` moves whenever an answer may have changed."""
+class PhoneDirectory(TenantLookup, DeviceLookup, DeviceTokenLookup, FirmwareMemory, Protocol):
+    """The lookups, kept current: `generation` moves whenever an answer may have changed."""
 
     @property
     def generation(self) -> int: ...

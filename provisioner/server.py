@@ -158,20 +158,22 @@ def log_outcome(request: ConfigRequest, outcome: Outcome) -> None:
 
 # -- HTTP ------------------------------------------------------------------------------------
 async def handle_config(request: web.Request) -> web.StreamResponse:
-    """GET|HEAD /prov/<key>/<file>. The hot path: no middleware runs before it, so it turns
+    """GET|HEAD /prov/<key>/<file>, and /prov/d/<device token>/<file> (a phone's own URL,
+    provisioner.enrollment). The hot path: no middleware runs before it, so it turns
     any failure into a plain 500 itself (never a traceback to a phone). The path holds the
-    tenant key, a secret: log lines name the request id and the file only."""
+    tenant key or the device token, secrets: log lines name the request id and the file only."""
     request_id = next(_request_ids)
     filename = request.match_info["filename"]
     try:
         config_request = ConfigRequest(
             protocol=Protocol.HTTP,
-            tenant_key=request.match_info["key"],
+            tenant_key=request.match_info.get("key", ""),
             filename=filename,
             user_agent=request.headers.get("User-Agent"),
             source_ip=request.remote or "",
             received_at=datetime.now(UTC),
             request_id=request_id,
+            device_token=request.match_info.get("token"),
         )
         file = answer(request.app[PIPELINE], config_request)
     except Exception:
@@ -198,6 +200,8 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app = web.Application(handler_args={"max_field_size": 16384})
     app[SETTINGS] = settings
     app[CORE] = core
+    # Per-device URLs (issue 20): registered first, routes match in order ("d" is never a tenant key).
+    app.router.add_get("/prov/d/{token}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/healthz", handle_health)
     app.cleanup_ctx.append(_sighting_writer)

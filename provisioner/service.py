@@ -2,6 +2,9 @@
 
     ConfigRequest -> identify -> look up tenant and device -> judge_contact -> render -> Outcome
 
+A request below a phone's own URL (/prov/d/<token>/) looks the phone up by its token instead
+of the tenant key; provisioner.enrollment says which names each kind of URL serves.
+
 Adapters (HTTP, TFTP, CLI `render`) call `ProvisioningService.fetch` with a ConfigRequest
 and get an Outcome back; a None file means "not found" whatever the reason, so unknown
 keys, unknown MACs and malformed names all look the same from outside. The server then
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from firmware_catalog import Catalog, CatalogEntry
+from provisioner.enrollment import device_url_serves, enrolls, tenant_key_serves
 from provisioner.findings import NOT_JUDGED, FindingKind, Judgement, Scope, about_a_phone, assess, judge_contact
 from provisioner.identification import identify, normalize_filename
 from provisioner.lookups import FirmwareImages, PhoneDirectory
@@ -91,11 +95,37 @@ class ProvisioningService:
     def fetch(self, request: ConfigRequest) -> Outcome:
         self.directory.refresh_if_changed()
         ident = self.identify(request.filename, request.user_agent)
+        if request.device_token is not None:
+            return self._fetch_at_device_url(request, request.device_token, ident)
         tenant = self.directory.tenant_by_key(request.tenant_key)
         if tenant is None:
             return Outcome(None, "unknown tenant key", ident, None, None, None, NOT_JUDGED)
         device = self.directory.device(tenant.id, ident.mac) if ident.mac else None
+        outcome = self._answer(request, ident, tenant, device)
+        if outcome.file is not None and ident.role is Role.DEVICE and enrolls(tenant, device):
+            assert device is not None
+            self.directory.note_enrolled(tenant.id, device.mac)
+        return outcome
+
+    def _fetch_at_device_url(self, request: ConfigRequest, token: str, ident: Identification) -> Outcome:
+        """Below /prov/d/<token>/: the token's phone's own files and its vendor's shared ones."""
+        found = self.directory.device_by_token(token)
+        if found is None:
+            return Outcome(None, "unknown device token", ident, None, None, None, NOT_JUDGED)
+        tenant, owner = found
+        owner_entry = self.catalog.get(owner.model_key)
+        if owner_entry is None or not device_url_serves(ident, owner, owner_entry.vendor):
+            return Outcome(None, "not a file of this device", ident, tenant, None, None, NOT_JUDGED)
+        return self._answer(request, ident, tenant, owner if ident.mac == owner.mac else None)
+
+    def _answer(
+        self, request: ConfigRequest, ident: Identification, tenant: TenantRecord, device: DeviceRecord | None
+    ) -> Outcome:
+        """Judge the contact and answer it, once the tenant and the phone are known."""
         entry, judgement = self._judge(tenant, ident, device)
+        if tenant.device_urls and request.device_token is None and ident.role is Role.DEVICE and device is not None:
+            if not tenant_key_serves(tenant, device, request.received_at):
+                return Outcome(None, "MAC file served at the phone's own URL only", ident, tenant, device, entry, judgement)
         file, reason = self._response(tenant, ident, device, request)
         if ident.firmware and ident.mac:
             self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
@@ -198,6 +228,7 @@ class ProvisioningService:
         lines: tuple[LineView, ...] = ()
         if with_lines and device is not None and entry is not None:
             lines = tuple(line for line in device.lines if line.number <= entry.lines)
+        own = device if with_lines else None  # only a DEVICE file carries what is the device's own
         return RenderContext(
             tenant=tenant.view,
             entry=entry,
@@ -205,6 +236,8 @@ class ProvisioningService:
             lines=lines,
             firmware_url=self.firmware_url(tenant, entry),
             family_firmware=self._family_firmware(tenant, entry.vendor if entry else None),
+            admin_password=own.admin_password if own else "",
+            provisioning_url=own.provisioning_url if own and tenant.view.device_urls else None,
         )
 
     def firmware_url(self, tenant: TenantRecord, entry: CatalogEntry | None) -> str | None:

@@ -33,6 +33,9 @@ class ConfigRequest(NamedTuple):
     source_ip: str
     received_at: datetime
     request_id: int = 0  # the adapter's number for this request, on every log line about it
+    # Set when the phone asked below its own URL, /prov/d/<token>/ (then tenant_key is ""):
+    # a secret like the key, never logged.
+    device_token: str | None = None
 
 
 class Role(StrEnum):
@@ -84,11 +87,13 @@ class TenantView:
     sip_server: str
     sip_port: int
     sip_transport: str  # "udp" | "tcp" | "tls"
-    admin_password: str
     snmp_community: str
     ntp_server: str
     base_url: str  # provisioning base for this tenant, ends with "/", e.g. http://h:8080/prov/<key>/
     resync_seconds: int = 86400
+    # Its phones are moved to their own URLs (RenderContext.provisioning_url): the tenant-wide
+    # files then never name a provisioning path, which would move the phones back.
+    device_urls: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,10 @@ class RenderContext:
     `lines` are already limited to the catalog's supported line count and sorted by number.
     `firmware_url` is set only when the supported image exists in the firmware folder.
     A DEVICE file is rendered only for an assigned MAC; COMMON and MASTER files get no lines
-    and must never carry a secret (SIP or admin passwords).
+    and must never carry a secret (SIP or admin passwords, the device's URL).
+    `admin_password` is the device's own web-admin password ("" in COMMON and MASTER files:
+    the phone keeps its own). `provisioning_url` is set only in the DEVICE file of a phone whose
+    tenant uses per-device URLs: http://host/prov/d/<token>/, where the phone must look from now on.
     """
 
     tenant: TenantView
@@ -122,6 +130,8 @@ class RenderContext:
     # Family-wide files (Polycom's 000000000000.cfg) point each model at its own image:
     # (catalog entry, firmware URL) for every model of the vendor whose image is present.
     family_firmware: tuple[tuple["CatalogEntryLike", str], ...] = ()
+    admin_password: str = ""
+    provisioning_url: str | None = None
 
 
 UNASSIGNED_DEPARTMENT = "Sin asignar"  # a phone whose lines name no department
@@ -134,6 +144,8 @@ class TenantRecord:
     id: int
     key: str
     view: TenantView
+    device_urls: bool = False  # per-device URLs: a phone's MAC file leaves the tenant key once fetched
+    enroll_until: datetime | None = None  # until then the tenant key serves every MAC file again
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,10 @@ class DeviceRecord:
     model_key: str
     lines: tuple[LineView, ...]  # every assigned line, sorted; may exceed what the model supports
     department: str = UNASSIGNED_DEPARTMENT  # the first line's department (blast radius of incidents)
+    admin_password: str = ""  # its web-admin password: its own, never its tenant's
+    token: str = ""  # its URL token (/prov/d/<token>/): a secret, never logged
+    provisioning_url: str = ""  # its own provisioning base URL, ends with "/"
+    enrolled: bool = False  # fetched its MAC file under the tenant key already (and not re-enrolled since)
 
 
 @dataclass(frozen=True)

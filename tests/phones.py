@@ -161,3 +161,24 @@ def secret_values(vendor: str, params: dict[str, str]) -> set[str]:
         values = {v for k, v in params.items() if "password" in k.lower()}
     values = {v.split(":", 1)[-1] if v.startswith("admin:") else v for v in values}
     return {v for v in values if len(v) >= 8}
+
+
+def provisioning_url(vendor: str, params: dict[str, str]) -> str | None:
+    """The URL a phone will provision from after applying a parsed device config (None: the
+    config does not move it), and only if DHCP option 66 may no longer override it."""
+    if vendor == "polycom":
+        name, kind = params.get("device.prov.serverName"), params.get("device.prov.serverType", "")
+        if not name or params.get("device.dhcp.bootSrvUseOpt") != "Static":
+            return None
+        return f"{kind.lower()}://{name}"
+    if vendor == "grandstream":
+        path = params.get("P237")
+        if not path or params.get("P145") != "0":
+            return None
+        scheme = {"1": "http", "2": "https"}[params["P212"]]
+        return f"{scheme}://{path}/"
+    url = params.get("auto_provision.server.url")
+    if not url or params.get("auto_provision.dhcp_option.enable") != "0":
+        return None
+    assert params.get("static.auto_provision.server.url") == url  # V80+ name, the same place
+    return url

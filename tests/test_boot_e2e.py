@@ -68,6 +68,17 @@ def http_get(url: str, user_agent: str | None = None) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def boot(phone: SimPhone, base: str) -> dict[str, bytes]:
+    """The phone's boot over HTTP in its real file order against `base`: the files it got."""
+    served = {}
+    for filename, phase, must_serve in phone.boot_files():
+        status, body = http_get(base + filename, phone.user_agent(phase=phase))
+        assert status == (200 if must_serve else 404), f"{base}{filename}: {status} {body[:200]!r}"
+        if must_serve:
+            served[filename] = body
+    return served
+
+
 def curl_tftp(server: RunningServer, path: str, dest: Path, blksize: int | None = None) -> subprocess.CompletedProcess[str]:
     args = ["curl", "-s", "-S", "--max-time", "20", f"tftp://127.0.0.1:{server.tftp_port}/{path}", "-o", str(dest)]
     if blksize:
@@ -96,12 +107,7 @@ def assert_device_config(phone: SimPhone, body: bytes) -> None:
 def test_boot_over_http_in_real_file_order(deployed, phone: SimPhone) -> None:
     server, tenant = deployed
     base = f"{server.base}/prov/{tenant['key']}/"
-    served = {}
-    for filename, phase, must_serve in phone.boot_files():
-        status, body = http_get(base + filename, phone.user_agent(phase=phase))
-        assert status == (200 if must_serve else 404), f"{filename}: {status} {body[:200]!r}"
-        if must_serve:
-            served[filename] = body
+    served = boot(phone, base)
     assert_device_config(phone, served[phone.device_file()])
     # The common/master files carry no secret of the device file.
     secrets = secret_values(phone.vendor, parse(phone.vendor, served[phone.device_file()]))

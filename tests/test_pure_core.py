@@ -21,6 +21,8 @@ PURE_MODULES = [
     "provisioner.mac",
     "provisioner.permissions",
     "provisioner.rendering",
+    "provisioner.enrollment",
+    "provisioner.masking",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
     "firmware_catalog",

@@ -30,12 +30,12 @@ TENANT = TenantView(
     sip_server="pbx.acme.example.net",
     sip_port=5070,
     sip_transport="udp",
-    admin_password="AdminPw7Xq2",
     snmp_community="ro-5f2a9c01be77",
     ntp_server="ntp.acme.example.net",
     base_url="http://prov.example.net:8080/prov/Kq3v9x/",
 )
 SERVER = "pbx.acme.example.net:5070"
+ADMIN_PW = "AdminPw7Xq2"  # the device's own (RenderContext.admin_password)
 MAC = "000b82001620"
 
 
@@ -97,7 +97,7 @@ def lines(*numbers: int) -> tuple[LineView, ...]:
 def device_ctx(model: str, line_views: tuple[LineView, ...] | None = None, **changes: object) -> RenderContext:
     e = ENTRIES[model]
     given_lines = line_views if line_views is not None else lines(*range(1, e.lines + 1))
-    ctx = RenderContext(tenant=TENANT, entry=e, mac=MAC, lines=given_lines)
+    ctx = RenderContext(tenant=TENANT, entry=e, mac=MAC, lines=given_lines, admin_password=ADMIN_PW)
     return replace(ctx, **changes) if changes else ctx
 
 
@@ -229,7 +229,7 @@ def test_a_line_that_moved_away_is_disabled_and_cleared() -> None:
 def test_a_device_with_no_lines_still_gets_every_slot_disabled() -> None:
     params = params_of(device_ctx("GXP1620", ()))
     assert (params["P271"], params["P401"]) == ("0", "0")
-    assert params["P2"] == TENANT.admin_password  # and the rest of the device settings
+    assert params["P2"] == ADMIN_PW  # and the rest of the device settings
 
 
 @pytest.mark.parametrize(("transport", "code"), [("udp", "0"), ("tcp", "1"), ("tls", "2"), ("TLS", "2")])
@@ -316,7 +316,7 @@ def test_https_config_server() -> None:
 
 def test_snmp_and_admin_password_in_the_device_file() -> None:
     params = params_of(device_ctx("GXP1628"))
-    assert params["P2"] == TENANT.admin_password
+    assert params["P2"] == ADMIN_PW
     assert (params["P21896"], params["P21904"], params["P21902"]) == ("1", "2", TENANT.snmp_community)
 
 
@@ -342,7 +342,7 @@ def test_common_files_carry_tenant_settings_only(filename: str, model: str | Non
     e = ENTRIES[model] if model else None
     # Even if handed lines and a firmware URL by mistake, a common file must not show them.
     ctx = RenderContext(tenant=TENANT, entry=e, lines=lines(1, 2),
-                        firmware_url="http://prov.example.net:8080/prov/Kq3v9x/gxp1600fw.bin")
+                        firmware_url="http://prov.example.net:8080/prov/Kq3v9x/gxp1600fw.bin", admin_password=ADMIN_PW)
     rendered = grandstream.render(filename, ctx)
     assert rendered is not None
     assert rendered.sensitive is False and rendered.content_type == "application/xml"
@@ -352,7 +352,7 @@ def test_common_files_carry_tenant_settings_only(filename: str, model: str | Non
     assert params["P237"] == "prov.example.net:8080/prov/Kq3v9x"
     assert params["P30"] == "ntp.acme.example.net" and params["P64"].startswith("COT")
     assert "P193" in params and "P194" in params
-    secrets = [TENANT.admin_password, TENANT.snmp_community, line(1).password, line(2).password,
+    secrets = [ADMIN_PW, TENANT.snmp_community, line(1).password, line(2).password,
                line(1).auth_user, line(1).display_name]
     assert not [s for s in secrets if s.encode() in rendered.body]
     assert not {"P2", "P34", "P35", "P36", "P271", "P406", "P4120", "P21902", "P192"} & set(params)
@@ -360,9 +360,9 @@ def test_common_files_carry_tenant_settings_only(filename: str, model: str | Non
 
 def test_device_file_of_each_model_holds_the_admin_password_and_the_common_file_does_not() -> None:
     for model, e in ENTRIES.items():
-        assert params_of(device_ctx(model))["P2"] == TENANT.admin_password, model
-        common = grandstream.render(f"cfg{model.lower()}.xml", RenderContext(tenant=TENANT, entry=e))
-        assert common is not None and TENANT.admin_password.encode() not in common.body, model
+        assert params_of(device_ctx(model))["P2"] == ADMIN_PW, model
+        common = grandstream.render(f"cfg{model.lower()}.xml", RenderContext(tenant=TENANT, entry=e, admin_password=ADMIN_PW))
+        assert common is not None and ADMIN_PW.encode() not in common.body, model
 
 
 # -- hostile text -----------------------------------------------------------------------------------
@@ -392,15 +392,15 @@ def test_hostile_staff_names_keep_the_xml_well_formed(model: str, name: str) -> 
         expected_labels = [as_phone_sees(f"20{n} {name}") for n in (1, 2)]
     assert displays == [as_phone_sees(name)] * 2
     assert labels == expected_labels
-    assert params["P2"] == TENANT.admin_password  # nothing injected over the real values
+    assert params["P2"] == ADMIN_PW  # nothing injected over the real values
     if model != "DP750":
         assert params["P34"] == line(1).password
 
 
 def test_hostile_tenant_values_and_passwords_round_trip() -> None:
-    tenant = replace(TENANT, ntp_server="ntp<&>\"'", admin_password="a&<b>\"'c", snmp_community="c<]]>")
+    tenant = replace(TENANT, ntp_server="ntp<&>\"'", snmp_community="c<]]>")
     odd = replace(line(1), password="p&<>\"'w0rd]]>")
-    params = params_of(device_ctx("GXP1620", (odd,), tenant=tenant))
+    params = params_of(device_ctx("GXP1620", (odd,), tenant=tenant, admin_password="a&<b>\"'c"))
     assert (params["P30"], params["P2"], params["P21902"], params["P34"]) == (
         "ntp<&>\"'", "a&<b>\"'c", "c<]]>", "p&<>\"'w0rd]]>")
 

@@ -24,13 +24,13 @@ from provisioner.vendors.polycom.renderer import Wanted
 
 # -- samples -----------------------------------------------------------------------------------
 BASE_URL = "http://prov.example.net:8080/prov/Kq3v9x/"
+ADMIN_PW = "AdminPw7Xq2"  # the device's own (RenderContext.admin_password)
 TENANT = TenantView(
     name="Acme Colombia S.A.S.",
     slug="acme-colombia-s-a-s",
     sip_server="pbx.acme.example.net",
     sip_port=5070,
     sip_transport="udp",
-    admin_password="AdminPw7Xq2",
     snmp_community="ro-5f2a9c01be77",
     ntp_server="ntp.acme.example.net",
     base_url=BASE_URL,
@@ -74,7 +74,7 @@ def lines(*numbers: int) -> tuple[LineView, ...]:
 def ctx_for(model: str, line_views: tuple[LineView, ...] | None = None, **changes: object) -> RenderContext:
     e = ENTRIES[model]
     given_lines = line_views if line_views is not None else lines(*range(1, e.lines + 1))
-    ctx = RenderContext(tenant=TENANT, entry=e, mac=MACS[model], lines=given_lines)
+    ctx = RenderContext(tenant=TENANT, entry=e, mac=MACS[model], lines=given_lines, admin_password=ADMIN_PW)
     return replace(ctx, **changes) if changes else ctx
 
 
@@ -267,7 +267,7 @@ def test_admin_password_is_set_in_the_device_file_with_its_set_flags() -> None:
 
 
 def test_no_admin_password_means_the_phone_keeps_its_own() -> None:
-    params = device_params(ctx_for("IP550", tenant=replace(TENANT, admin_password="")))
+    params = device_params(ctx_for("IP550", admin_password=""))
     assert not any("localAdminPassword" in name for name in params)
 
 
@@ -276,7 +276,7 @@ def test_master_and_common_files_never_carry_a_password(filename: str) -> None:
     # Even when handed lines (the server never does that for these files), nothing leaks.
     ctx = ctx_for("IP331", firmware_url=image_url(IP331), family_firmware=((IP331, image_url(IP331)),))
     body = rendered(filename, ctx).body
-    secrets = [TENANT.admin_password, *(line_view.password for line_view in ctx.lines)]
+    secrets = [ADMIN_PW, *(line_view.password for line_view in ctx.lines)]
     assert not any(secret.encode() in body for secret in secrets)
     _, params = parse(body)
     assert not any("password" in name.lower() or name.startswith("reg.") for name in params)
@@ -308,10 +308,10 @@ def test_hostile_staff_names_keep_the_xml_well_formed_and_round_trip(name: str, 
 
 
 def test_hostile_passwords_and_tenant_values_round_trip() -> None:
-    tenant = replace(TENANT, admin_password="a&b<c>\"d'e", ntp_server='ntp"x&y', sip_server="pbx<1>&\"")
+    tenant = replace(TENANT, ntp_server='ntp"x&y', sip_server="pbx<1>&\"")
     secret = LineView(number=1, extension="201", display_name="Uno", label="201 Uno",
                       auth_user='u"s&e<r', password="p&<>\"'\x01w")
-    params = device_params(ctx_for("VVX600", (secret,), tenant=tenant))
+    params = device_params(ctx_for("VVX600", (secret,), tenant=tenant, admin_password="a&b<c>\"d'e"))
     assert params["device.auth.localAdminPassword"] == "a&b<c>\"d'e"
     assert params["tcpIpApp.sntp.address"] == 'ntp"x&y'
     assert params["reg.1.server.1.address"] == "pbx<1>&\""

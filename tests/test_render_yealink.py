@@ -34,7 +34,7 @@ MAC = "001565aabbcc"
 ADMIN_PW = "Adm1nSecret"
 TENANT = TenantView(
     name="Acme & Cía", slug="acme", sip_server="pbx.acme.example.net", sip_port=5070, sip_transport="tcp",
-    admin_password=ADMIN_PW, snmp_community="ro-5f3a9c0e11d2", ntp_server="ntp.acme.example.net",
+    snmp_community="ro-5f3a9c0e11d2", ntp_server="ntp.acme.example.net",
     base_url="http://203.0.113.10:8080/prov/KEY/", resync_seconds=86400,
 )
 
@@ -101,8 +101,8 @@ def test_the_reader_rejects_what_a_phone_would_misread(body: bytes, problem: str
 
 # --- helpers -------------------------------------------------------------------------------------
 def device(entry: CatalogEntry, lines: tuple[LineView, ...] = (line(1),), tenant: TenantView = TENANT,
-           firmware_url: str | None = None) -> RenderedFile:
-    out = yealink.render(f"{MAC}.cfg", RenderContext(tenant, entry, MAC, lines, firmware_url))
+           firmware_url: str | None = None, admin_password: str = ADMIN_PW) -> RenderedFile:
+    out = yealink.render(f"{MAC}.cfg", RenderContext(tenant, entry, MAC, lines, firmware_url, admin_password=admin_password))
     assert out is not None
     return out
 
@@ -311,8 +311,7 @@ def test_any_staff_name_keeps_the_file_shape(name: str) -> None:
 
 @pytest.mark.parametrize("password", ["p#ss=w:rd%NULL%x", "#leading-hash", "a=b=c==", "ñandú-Ü", "x" * 128])
 def test_odd_but_writable_passwords_round_trip_exactly(password: str) -> None:
-    tenant = replace(TENANT, admin_password=password)
-    params = parse(device(T21P, (line(1, password=password),), tenant=tenant).body)
+    params = parse(device(T21P, (line(1, password=password),), admin_password=password).body)
     assert params["account.1.password"] == password
     assert params["security.user_password"] == f"admin:{password}"
 
@@ -321,11 +320,11 @@ def test_odd_but_writable_passwords_round_trip_exactly(password: str) -> None:
 @pytest.mark.parametrize("which", ["sip", "admin"])
 def test_passwords_the_format_cannot_carry_exactly_are_refused_without_echo(password: str, which: str) -> None:
     if which == "sip":
-        lines, tenant = (line(1, password=password),), TENANT
+        lines, admin_password = (line(1, password=password),), ADMIN_PW
     else:
-        lines, tenant = (line(1),), replace(TENANT, admin_password=password)
+        lines, admin_password = (line(1),), password
     with pytest.raises(yealink.UnwritableSecret) as caught:
-        device(T20P, lines, tenant=tenant)
+        device(T20P, lines, admin_password=admin_password)
     assert isinstance(caught.value, UnsupportedSetting) and isinstance(caught.value, ValueError)
     if password.strip():
         assert password.strip() not in str(caught.value)

@@ -18,7 +18,7 @@ from provisioner.verification import SnmpVerification
 
 AT = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
 MAC = "0015654c4c26"
-TENANT = TenantRecord(7, "key-not-logged", TenantView("Snmp S.A.S.", "snmp", "pbx.example.net", 5060, "udp", "admin",
+TENANT = TenantRecord(7, "key-not-logged", TenantView("Snmp S.A.S.", "snmp", "pbx.example.net", 5060, "udp",
                                                       "comunidad", "pool.ntp.org", "http://h/prov/key-not-logged/"))
 T21P = DeviceRecord(3, MAC, "yealink-t21p", (), "Ventas")
 

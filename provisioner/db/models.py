@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,12 +52,16 @@ class Tenant(Base):
     sip_port: Mapped[int] = mapped_column(Integer, default=5060)
     sip_transport: Mapped[str] = mapped_column(String(8), default="udp")
     snmp_community: Mapped[str] = mapped_column(String(64))
-    admin_password: Mapped[str] = mapped_column(String(128))
+    admin_password: Mapped[str] = mapped_column(String(128))  # unused since 0005: each device has its own
     ntp_server: Mapped[str] = mapped_column(String(255), default="pool.ntp.org")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     # The customer's own public networks, comma-separated CIDRs: never banned for misses.
     networks: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Per-device provisioning URLs (issue 20): once a phone has fetched its MAC file, that file
+    # is served only below /prov/d/<its token>/, unless an enrolment window is open.
+    device_urls: Mapped[bool] = mapped_column(default=False, server_default=false())
+    enroll_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     extensions: Mapped[list[Extension]] = relationship(back_populates="tenant")
@@ -75,10 +80,20 @@ class Device(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
     mac: Mapped[str] = mapped_column(String(12), unique=True)  # uq_device_mac: one tenant per MAC
     model_key: Mapped[str] = mapped_column(String(64))  # firmware_catalog key
+    # Its own provisioning path /prov/d/<url_token>/ (uq_device_url_token). Stored as is, not
+    # hashed: every config rendered for the phone must write it again. Every writer sets it and
+    # admin_password; the schema allows NULL only because SQLite cannot add a NOT NULL column
+    # without rebuilding the table (migration 0005 says why that is not done).
+    url_token: Mapped[str] = mapped_column(String(64), nullable=True)
+    # When the phone first fetched its MAC file under the tenant key (None: not yet, or re-enrolled).
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    admin_password: Mapped[str] = mapped_column(String(128), nullable=True)  # the phone's web-admin password, its own
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(back_populates="devices")
     extensions: Mapped[list[Extension]] = relationship(back_populates="device")
+
+    __table_args__ = (Index("uq_device_url_token", "url_token", unique=True),)
 
 
 class Extension(Base):

@@ -149,7 +149,12 @@ def _delete_extensions(session: Session, ids: Iterable[int]) -> None:
 def _create_devices(
     session: Session, writer: _Writer, index: DiskIndex, tenant_id: int, new: Iterable[tuple[str, str]], now: datetime
 ) -> None:
-    rows = ({"tenant_id": tenant_id, "mac": mac, "model_key": model, "created_at": now} for mac, model in new)
+    admin_passwords = new_passwords(12)  # issue 20: every device its own web-admin password and URL token
+    rows = (
+        {"tenant_id": tenant_id, "mac": mac, "model_key": model, "created_at": now,
+         "url_token": credentials.device_token(), "admin_password": next(admin_passwords)}
+        for mac, model in new
+    )
     for batch in chunks(rows, CHUNK):
         writer.insert(_device, batch)
         index.add_new_devices(_device_ids(session, tenant_id, [str(r["mac"]) for r in batch]).items())

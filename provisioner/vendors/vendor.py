@@ -9,6 +9,9 @@ catalog self-check and the service loop over the registered vendors; none of the
     parse_user_agent  text -> UserAgentInfo: vendor, model token, version, MAC
     snmp_oids, parse_snmp   what to GET, and {oid: text} -> SnmpReading
     render            (normalised name, RenderContext) -> RenderedFile | None (None: not served)
+    secret_parameters the parameters of its files whose value is a secret (SIP and admin
+                      passwords, SNMP communities, provisioning paths holding a key or token):
+                      a pattern whose `value` group provisioner.masking hides
     ouis, device_file, firmware_file_name, templates   facts: MAC prefixes, names, folder
     ua_samples, snmp_samples   wire samples; the tests run every registered vendor's
 
@@ -112,6 +115,7 @@ class Vendor:
     snmp_oids: tuple[str, ...] = ()  # what to GET, in order; () when its phones have no agent we know
     parse_snmp: Callable[[Mapping[str, str]], SnmpReading] | None = None
     snmp_samples: tuple[SnmpSample, ...] = ()
+    secret_parameters: re.Pattern[str] | None = None
 
 
 # -- building blocks for name rules and User-Agent parsers -------------------------------------

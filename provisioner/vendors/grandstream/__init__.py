@@ -12,6 +12,7 @@ VENDOR = Vendor(
     firmware_file_name=None,  # one image per family (gxp1600fw.bin): no row field spells it
     parse_user_agent=user_agent.parse, ua_samples=samples.UA_SAMPLES,
     snmp_oids=snmp.OIDS, parse_snmp=snmp.parse, snmp_samples=samples.SNMP_SAMPLES,
+    secret_parameters=renderer.SECRET_PARAMETERS,
     # MAC prefixes from wazo's DHCP classes (phones.md §1 [WZ-DHCP])
     ouis=("000b82", "c074ad", "ec74d7"),
 )

@@ -3,9 +3,14 @@
 Names this vendor serves (already normalised: no leading "/", no "Grandstream/" folder, MAC
 lower case; every name its phones ask for is in files.py) and what each carries:
 
-    cfg<mac>.xml      DEVICE  the phone's SIP accounts, admin password, SNMP   -> sensitive
+    cfg<mac>.xml      DEVICE  the phone's SIP accounts, admin password, SNMP,
+                              its own provisioning path (per-device URLs)      -> sensitive
     cfg<model>.xml    COMMON  tenant-wide settings only (e.g. cfggxp1620.xml)  -> no secrets
     cfg.xml           COMMON  tenant-wide settings only                        -> no secrets
+
+A tenant with per-device URLs: the device file points P237 at the phone's own path and sets
+P145 0 (DHCP option 66 may no longer override it); the common files then write no P237 at all,
+since a phone reading cfg.xml after its own file would be moved back to the tenant's folder.
     cfg<mac>, cfg<mac>.bin   legacy binary names: None, the phone then asks for the XML
     anything else (firmware images included: the server serves those from disk): None
 
@@ -33,6 +38,13 @@ from provisioner.values import LineView, RenderContext, RenderedFile, Role
 TEMPLATES = "grandstream"  # templates/phones/grandstream/
 CONTENT_TYPE = "application/xml"
 BASE = "base.j2"
+
+# What `provisioner render` hides: the web-admin password P2, every SIP password (accounts 1-3
+# P34/P406/P506, GXV3275 4-6 P606/P1706/P1806, DP750 P4120-P4129), the SNMP community P21902
+# and the config path P237 (it holds the tenant key or the phone's token).
+SECRET_PARAMETERS = re.compile(
+    r"<(?P<key>P(?:2|34|406|506|606|1706|1806|412[0-9]|21902|237))>(?P<value>[^<]*)</(?P=key)>"
+)
 
 _DEVICE_XML = re.compile(r"cfg(?P<mac>[0-9a-f]{12})\.xml")
 _LEGACY_BINARY = re.compile(r"cfg[0-9a-f]{12}(\.bin)?")
@@ -83,14 +95,17 @@ def render_config(ctx: RenderContext, *, device: bool) -> str:
 
 def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
     tenant = ctx.tenant
-    config_method, config_path = method_and_path(tenant.base_url)
+    own_url = ctx.provisioning_url if device else None
+    config_method, config_path = method_and_path(own_url or tenant.base_url)
     values: dict[str, object] = {
         "device": device,
         "tenant": tenant,
+        "admin_password": ctx.admin_password if device else "",
+        "own_url": own_url is not None,
         "sip_server": server_address(tenant.sip_server, tenant.sip_port),
         "transport": transport_code(tenant.sip_transport),
         "config_method": config_method,
-        "config_path": config_path,
+        "config_path": None if tenant.device_urls and own_url is None else config_path,
         "resync_minutes": resync_minutes(tenant.resync_seconds),
         "mac": None,
         "lines": {},

@@ -7,7 +7,8 @@ phones ask for is in files.py) and what each carries:
                               child per Polycom model whose image is in the firmware folder
     <mac>.cfg         MASTER  the same master, with only the device's model child    -> no secrets
     common.cfg        COMMON  tenant-wide: SNTP server, Bogota time, periodic resync -> no secrets
-    <mac>-user.cfg    DEVICE  the phone's registrations, admin password, SNTP/time   -> sensitive
+    <mac>-user.cfg    DEVICE  the phone's registrations, admin password, SNTP/time,
+                              and its own provisioning URL (per-device URLs)         -> sensitive
     anything else (images `*.sip.ld` included: the server serves those from disk): None
 
 The master lists "[PHONE_MAC_ADDRESS]-user.cfg, common.cfg": files are read left to right and the
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
 from provisioner.errors import UnsupportedSetting
@@ -38,6 +40,15 @@ from provisioner.vendors.polycom.files import MASTER_CFG, NAME, USER_CFG
 from provisioner.vendors.vendor import NO_MAC
 
 TEMPLATES = "polycom"  # templates/phones/polycom/
+
+# What `provisioner render` hides: SIP and admin passwords, and the provisioning server (it
+# holds the phone's token). Parameters are XML attributes name="value" (xml_text escapes '"').
+SECRET_PARAMETERS = re.compile(
+    r'(?:reg\.\d+\.auth\.password|device\.auth\.localAdminPassword|device\.prov\.serverName)="(?P<value>[^"]*)"'
+)
+
+# device.prov.serverType by URL scheme: UCS takes the names (also 0-4 on older releases).
+_SERVER_TYPES = {"http": "HTTP", "https": "HTTPS"}
 CONTENT_TYPE = "application/xml"
 MASTER_TEMPLATE = f"{TEMPLATES}/base-master.j2"
 COMMON_TEMPLATE = f"{TEMPLATES}/base-common.j2"
@@ -65,6 +76,14 @@ class Wanted:
 
     role: Role
     mac: str | None = None
+
+
+@dataclass(frozen=True)
+class ProvisioningServer:
+    """device.prov.serverType and serverName (host[:port]/path, no scheme) of a URL."""
+
+    type: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -162,8 +181,19 @@ def render_device(ctx: RenderContext) -> str:
         sip_server=ctx.tenant.sip_server,
         sip_port=ctx.tenant.sip_port,
         transport=sip_transport(ctx.tenant.sip_transport),
+        admin_password=ctx.admin_password,
+        provisioning_server=provisioning_server(ctx.provisioning_url) if ctx.provisioning_url else None,
     )
     return template.render(**values)
+
+
+def provisioning_server(url: str) -> ProvisioningServer:
+    """Where the phone looks for its files from now on: its own URL (per-device URLs)."""
+    parts = urlsplit(url)
+    server_type = _SERVER_TYPES.get(parts.scheme.lower())
+    if server_type is None:
+        raise UnsupportedSetting(f"provisioning URL scheme {parts.scheme!r} is not one of {sorted(_SERVER_TYPES)}")
+    return ProvisioningServer(server_type, parts.netloc + parts.path)
 
 
 def shared_values(ctx: RenderContext) -> dict[str, object]:

@@ -5,7 +5,8 @@ phones ask for is in files.py):
 
     y000000000XXX.cfg  COMMON  the model's common file (031 T19P, 007 T20P, 034 T21P):
                                clock, resync, SNMP, firmware.url -> no secrets
-    <mac>.cfg          DEVICE  every account slot, admin password, clock again -> sensitive
+    <mac>.cfg          DEVICE  every account slot, admin password, clock again, and the
+                               phone's own provisioning URL (per-device URLs) -> sensitive
     anything else (.rom images are served by the server from disk): None
 
 Format: `key = value` lines under `#!version:1.0.0.1` [WZ-Y72]. The phone splits a line at
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -63,6 +65,13 @@ FAMILY_BASE = "base.j2"
 NULL = "%NULL%"  # Yealink's "no value / back to default"
 ADMIN_USER = "admin"
 SNMP_PORT = 161
+
+# What `provisioner render` hides: SIP passwords, the admin user:password, and the provisioning
+# server URL (it holds the phone's token).
+SECRET_PARAMETERS = re.compile(
+    r"^(?:account\.\d+\.password|security\.user_password|(?:static\.)?auto_provision\.server\.url) = (?P<value>.*)$",
+    re.MULTILINE,
+)
 
 _TRANSPORTS = {"udp": 0, "tcp": 1, "tls": 2}  # account.N.transport on V72/V73 (3 = DNS-NAPTR, unused)
 
@@ -122,7 +131,8 @@ def render_device(ctx: RenderContext, entry: CatalogEntry) -> str:
         sip_port=tenant.sip_port,
         transport=transport_code(tenant.sip_transport),
         admin_user=ADMIN_USER,
-        admin_password=secret(tenant.admin_password, "admin password"),
+        admin_password=secret(ctx.admin_password, "admin password"),
+        provisioning_url=provisioning_url(ctx.provisioning_url) if ctx.provisioning_url else None,
         **_shared_values(ctx, entry),
     )
 
@@ -172,6 +182,13 @@ def snmp_trust_ip(tenant: TenantView) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return NULL
+
+
+def provisioning_url(url: str) -> str:
+    """The phone's own URL, written exactly (a URL that kv would alter is refused like a secret)."""
+    if url != kv_value(url) or not url.endswith("/"):
+        raise UnsupportedSetting("the provisioning URL cannot be written to a Yealink key = value file exactly")
+    return url
 
 
 def display_text(value: str, fallback: str) -> str:
