@@ -40,6 +40,7 @@ from provisioner.fanout import Fanout
 from provisioner.firmware_store import FirmwareStore
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
+from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
@@ -83,10 +84,13 @@ SETTINGS = web.AppKey("settings", Settings)
 CORE = web.AppKey("core", Core)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 TFTP = web.AppKey("tftp", TftpServer)
+READINESS = web.AppKey("readiness", Readiness)
+MIN_WATCH_SECONDS = 0.05  # a server always watches for config changes: lookups never read on the loop
 
 
 def build_core(settings: Settings, *, migrate: bool = True) -> Core:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.db_timeout_seconds,
+                         statement_timeout=settings.db_statement_timeout_seconds)
     if migrate:
         upgrade_all(engine)
     sessions = session_factory(engine)
@@ -160,7 +164,11 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
             received_at=datetime.now(UTC),
             request_id=request_id,
         )
-        file = answer(request.app[PIPELINE], config_request)
+        pipeline, directory = request.app[PIPELINE], request.app[CORE].directory
+        if directory.knows(config_request.tenant_key):  # the hot path: from memory
+            file = answer(pipeline, config_request)
+        else:
+            file = await answer_after_load(directory, pipeline, config_request)
     except Exception:
         log.exception("req=%d config request %s %r failed", request_id, request.method, filename)
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
@@ -169,8 +177,23 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
     return web.Response(body=file.body, headers={"Content-Type": file.content_type, "Cache-Control": "no-store"})
 
 
+async def answer_after_load(directory: Directory, pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
+    """`answer`, once the directory has read the request's tenant key, off the event loop and
+    for at most PROVISIONER_DB_TIMEOUT_SECONDS (why it waits: provisioner.directory's `load`).
+    A key still unread then (the database is slow or gone) is answered like an unknown one."""
+    await directory.load(request.tenant_key)
+    return answer(pipeline, request)
+
+
 async def handle_health(request: web.Request) -> web.Response:
+    """Liveness: the process answers. Touches nothing (readiness is /readyz)."""
     return web.json_response({"status": "ok"})
+
+
+async def handle_ready(request: web.Request) -> web.Response:
+    """Readiness: the database and the ticket writer answer in time (provisioner.readiness)."""
+    status, body = await request.app[READINESS].check()
+    return web.json_response(body, status=status)
 
 
 def _not_found() -> web.Response:
@@ -186,6 +209,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app[CORE] = core
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/healthz", handle_health)
+    app.router.add_get("/readyz", handle_ready)
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
@@ -199,6 +223,8 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app[LIVE].on_change.append(jobs.wake)
     intake = build_intake(settings, core, on_change=app[LIVE].poke)  # new tickets show in open queues at once
     app.cleanup_ctx.append(intake.context)
+    app[READINESS] = Readiness(Probe(core.directory.ping, settings.db_timeout_seconds),
+                               Probe(intake.worker_pid, settings.db_timeout_seconds))
     verifier = None
     if settings.snmp_enabled:
         verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
@@ -214,36 +240,30 @@ async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _directory_watcher(app: web.Application) -> AsyncIterator[None]:
-    """Keep the directory current from a worker thread, so that no fetch reads the
-    database to find a change or to reload a tenant after one (provisioner.directory)."""
-    interval = app[SETTINGS].cache_check_seconds
+    """Serve the directory from memory (provisioner.directory): a thread reads config
+    changes and the keys that missed; no fetch reads the database on the event loop."""
     directory = app[CORE].directory
-    if interval <= 0:  # every lookup checks: nothing to watch
-        yield
-        return
-
-    async def watch() -> None:
-        while True:
-            try:
-                snapshot = await asyncio.to_thread(directory.prepare_reload)
-                if snapshot is not None:
-                    directory.install(snapshot)
-            except Exception:
-                log.exception("could not check for config changes; retrying in %s s", interval)
-            await asyncio.sleep(interval)
-
     # The first pass before serving: a pass that began before a tenant's first (cold) load
     # would replace what that load read, and the next fetch would load it again.
-    first = await asyncio.to_thread(directory.prepare_reload)
-    if first is not None:
-        directory.install(first)
-    directory.watched = True
-    task = asyncio.get_running_loop().create_task(watch(), name="directory-watcher")
+    try:
+        await asyncio.wait_for(directory.reload(), app[SETTINGS].db_timeout_seconds)
+    except TimeoutError:
+        log.error("database did not answer within %s s: serving starts with an empty directory",
+                  app[SETTINGS].db_timeout_seconds)
+    directory.serving = True
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(directory.watch(max(app[SETTINGS].cache_check_seconds, MIN_WATCH_SECONDS)),
+                         name="directory-watcher"),
+        loop.create_task(directory.read_wanted(), name="directory-reader"),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    directory.watched = False
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    directory.serving = False
 
 
 async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
@@ -252,13 +272,18 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     pipeline = app[PIPELINE]
+    directory = app[CORE].directory
 
-    def source(path: str, client_ip: str) -> bytes | None:  # never waits: the pipeline answers from memory
+    def source(path: str, client_ip: str) -> bytes | None | Awaitable[bytes | None]:
+        """From memory at once; a key not in memory yet is a coroutine that the TFTP server
+        awaits (off the loop, bounded: `answer_after_load`), as HTTP's handler does."""
         split = split_request_path(path)
         if split is None:
             return None
         key, filename = split
         request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC), next(_request_ids))
+        if not directory.knows(key):
+            return _body(answer_after_load(directory, pipeline, request))
         file = answer(pipeline, request)
         return file.body if file else None
 
@@ -272,6 +297,11 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
     log.info("TFTP listening on %s:%d", settings.host, tftp.port)
     yield
     await tftp.stop()
+
+
+async def _body(answering: Awaitable[RenderedFile | None]) -> bytes | None:
+    file = await answering
+    return file.body if file else None
 
 
 def serve(settings: Settings, workers: int = 1) -> None:

@@ -23,6 +23,7 @@ PURE_MODULES = [
     "provisioner.rendering",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
+    "provisioner.negative_cache",
     "firmware_catalog",
     "support_link.calendar",
     "support_link.sla",
