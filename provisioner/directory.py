@@ -277,6 +277,11 @@ class Directory:
             return  # known unresponsive: answer now; the key stays queued for the next round
         await asyncio.wait((waiting,), timeout=self._settings.db_timeout_seconds)
 
+    @property
+    def waiting(self) -> int:
+        """Keys waiting for a round (at most LOAD_WAITING_LIMIT)."""
+        return len(self._wanted)
+
     def _stalled(self) -> bool:
         started = self._round_started
         return started is not None and self._monotonic() - started > self._settings.db_timeout_seconds
