@@ -134,7 +134,7 @@ HELP = {
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "db_timeout_seconds": "longest a phone's request waits for the database (a tenant key not in memory yet; then 404) and /readyz for its ping; also PostgreSQL's connect timeout (at least 2 s)",
-    "db_statement_timeout_seconds": "PostgreSQL statement_timeout of the server's database sessions (0: none)",
+    "db_statement_timeout_seconds": "PostgreSQL statement_timeout of the server's database sessions, sent as a connection option (0: none, e.g. behind a PgBouncer that refuses startup options)",
     "negative_cache_seconds": "how long an unknown tenant key is answered 404 from memory before the database is asked again",
     "gil_switch_ms": "GIL switch interval: how long the event loop can wait for the background writers' thread",
     "sighting_flush_seconds": "how often each server process writes its batch of sightings (and phone_state)",

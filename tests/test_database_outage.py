@@ -27,12 +27,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import make_url
 
 from firmware_catalog import load_catalog
 from provisioner import admin
-from provisioner.db.engine import make_engine, session_factory
+from provisioner.db.engine import make_engine, postgres_timeouts, session_factory
 from provisioner.db.models import Tenant
 from provisioner.negative_cache import NegativeCache
 from provisioner.readiness import readiness
@@ -43,6 +43,12 @@ from tests.test_directory_watch import MAC, UA, acme_with_one_phone
 from tests.test_tftp import RawClient, rrq
 
 TENANT_QUERY = re.compile(r"\bFROM tenant\b")
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database("postgresql", tmp_path) as url:
+        yield url
 
 
 # -- pure parts ---------------------------------------------------------------------------------
@@ -87,6 +93,25 @@ def test_a_flood_of_keys_never_grows_the_negative_cache_past_its_limit() -> None
 )
 def test_readiness_is_ok_only_when_both_checks_are(database: str, writer: str, status: int, body: dict[str, str]) -> None:
     assert readiness(database, writer) == (status, body)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({}, {"connect_timeout": 2, "options": "-c statement_timeout=30000"}),
+        ({"connect_timeout": "9"}, {"options": "-c statement_timeout=30000"}),  # the URL's own value wins
+        ({"options": "-c search_path=x"}, {"connect_timeout": 2}),
+    ],
+)
+def test_postgres_timeouts_leave_the_urls_own_alone(query: dict[str, str], expected: dict[str, object]) -> None:
+    assert postgres_timeouts(query, connect_timeout=0.5, statement_timeout=30) == expected
+
+
+def test_the_servers_postgres_sessions_have_a_statement_timeout(postgres_url: str, tmp_path: Path) -> None:
+    core = build_core(Settings(database_url=postgres_url, db_statement_timeout_seconds=7.5), migrate=False)
+    with core.sessions() as session:
+        assert session.scalar(text("SHOW statement_timeout")) == "7500ms"
+    core.sessions.kw["bind"].dispose()
 
 
 # -- a hung database, then a gone one (a real server, PostgreSQL) ------------------------------
@@ -216,12 +241,6 @@ def eventually(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.2)
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    with fresh_database("postgresql", tmp_path) as url:
-        yield url
 
 
 OTHER_MAC = "001565aabbcd"
