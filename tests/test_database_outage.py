@@ -39,6 +39,7 @@ from provisioner.readiness import readiness
 from provisioner.server import build_core, create_app
 from provisioner.settings import Settings
 from tests.conftest import fresh_database, start_server, stop_server
+from tests.test_boot_e2e import wait_for
 from tests.test_directory_watch import MAC, UA, acme_with_one_phone
 from tests.test_tftp import RawClient, rrq
 
@@ -234,15 +235,6 @@ def ready(base: str) -> tuple[int, dict[str, str]]:
     return status, json.loads(body)
 
 
-def eventually(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
-
-
 OTHER_MAC = "001565aabbcd"
 OTHER_UA = "Yealink SIP-T21P 34.72.0.75 00:15:65:aa:bb:cd"
 
@@ -291,17 +283,17 @@ def test_a_hung_database_freezes_no_phone(postgres_url: str, tmp_path: Path) -> 
         assert server.alive()
 
         proxy.thaw()
-        assert eventually(lambda: ready(server.base) == (200, {"status": "ok"})), ready(server.base)
-        assert eventually(lambda: get(created_config, timeout=5, user_agent=OTHER_UA)[0] == 200)
+        assert wait_for(lambda: ready(server.base) == (200, {"status": "ok"}), 20.0), ready(server.base)
+        assert wait_for(lambda: get(created_config, timeout=5, user_agent=OTHER_UA)[0] == 200, 20.0)
         assert get(config, timeout=2)[0] == 200
 
         proxy.cut()  # gone: PostgreSQL stopped
         status, body, _ = get(config, timeout=2)
         assert (status, b"Ana" in body) == (200, True)
         assert get(f"{server.base}/prov/{secrets.token_urlsafe(16)}/{MAC}.cfg", timeout=3)[0] == 404  # never 500
-        assert eventually(lambda: ready(server.base)[0] == 503, 10)
+        assert wait_for(lambda: ready(server.base)[0] == 503, 10.0)
         proxy.restore()
-        assert eventually(lambda: ready(server.base)[0] == 200)
+        assert wait_for(lambda: ready(server.base)[0] == 200, 20.0)
         assert not re.search(r"config request \w+ .* failed", server.log())  # no 500 at any point
         assert key not in server.log() and created not in server.log()  # keys are secrets, outage or not
     finally:
