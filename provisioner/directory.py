@@ -251,6 +251,12 @@ class Directory:
         hot path) or a key the database did not know a moment ago."""
         return key in self._tenants or self.unknown.holds(key, self._monotonic())
 
+    def said_unknown(self, key: str) -> bool:
+        """Whether the database itself said, within negative_cache_seconds, that no tenant has
+        `key`. A key that could not be read in time (an outage) is a 404 too, but not this:
+        whoever counts a source's unknown keys should count only these."""
+        return self.unknown.holds(key, self._monotonic())
+
     async def load(self, key: str) -> None:
         """Bring `key`'s tenant and its phones into memory, waiting for the database at most
         `db_timeout_seconds`; then the lookups answer (None: unknown, or not read in time).

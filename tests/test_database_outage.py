@@ -360,7 +360,9 @@ def test_an_unknown_key_is_remembered_only_a_while(database_url: str, tmp_path: 
 
     async def scenario(http, server, core, key, statements):  # type: ignore[no-untyped-def]
         later = secrets.token_urlsafe(24)
+        assert not core.directory.said_unknown(later)
         assert await status_of(http, server, later) == 404
+        assert core.directory.said_unknown(later)
         statements.clear()
         for _ in range(20):
             assert await status_of(http, server, later) == 404
