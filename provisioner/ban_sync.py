@@ -36,17 +36,22 @@ security_log = logging.getLogger("provisioner.security")
 class BanGuard:
     def __init__(
         self, sessions: sessionmaker[Session] | None, rules: BanRules = BanRules(), interval: float = 2.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, said_unknown: Callable[[ConfigRequest], bool] | None = None,
     ) -> None:
         self._sessions = sessions  # None: bans held by this process only (benchmarks, tests)
         self._ledger = MissLedger(rules)
         self._interval = interval
         self._clock = clock
+        # Whether the database itself said the request's key (or token) is nobody's: one it
+        # could not read in time (an outage) is a 404 too, but no miss, or a site's phones
+        # would be banned for the database's silence. None: every unknown key counts.
+        self._said_unknown = said_unknown
 
     @classmethod
-    def from_settings(cls, settings: Settings, sessions: sessionmaker[Session]) -> BanGuard:
+    def from_settings(cls, settings: Settings, sessions: sessionmaker[Session],
+                      said_unknown: Callable[[ConfigRequest], bool] | None = None) -> BanGuard:
         rules = BanRules(settings.miss_limit, settings.miss_window_seconds, settings.ban_seconds)
-        return cls(sessions, rules, settings.ban_sync_seconds)
+        return cls(sessions, rules, settings.ban_sync_seconds, said_unknown=said_unknown)
 
     def banned(self, ip: str) -> bool:
         ledger = self._ledger
@@ -57,6 +62,8 @@ class BanGuard:
         tenant, ident = outcome.tenant, outcome.identification
         if miss_reason(tenant is not None, outcome.device is not None, ident.mac, ident.role) is None:
             return False
+        if tenant is None and self._said_unknown is not None and not self._said_unknown(request):
+            return False  # not read in time: the database's silence is nobody's miss
         ban = self._ledger.miss(request.source_ip, tenant.view.slug if tenant else None, self._clock())
         if ban is not None:
             security_log.warning(ban_log_line(ban))  # the whole line is fail2ban's: no prefix

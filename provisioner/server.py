@@ -43,6 +43,7 @@ from provisioner.fanout import Fanout
 from provisioner.firmware_store import FirmwareStore
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
+from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
@@ -87,10 +88,13 @@ SETTINGS = web.AppKey("settings", Settings)
 CORE = web.AppKey("core", Core)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 TFTP = web.AppKey("tftp", TftpServer)
+READINESS = web.AppKey("readiness", Readiness)
+MIN_WATCH_SECONDS = 0.05  # a server always watches for config changes: lookups never read on the loop
 
 
 def build_core(settings: Settings, *, migrate: bool = True) -> Core:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.db_timeout_seconds,
+                         statement_timeout=settings.db_statement_timeout_seconds)
     if migrate:
         upgrade_all(engine)
     sessions = session_factory(engine)
@@ -175,7 +179,12 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
             request_id=request_id,
             device_token=request.match_info.get("token"),
         )
-        file = answer(request.app[PIPELINE], config_request)
+        pipeline, directory = request.app[PIPELINE], request.app[CORE].directory
+        token = config_request.device_token
+        if directory.knows(config_request.tenant_key) if token is None else directory.knows_token(token):
+            file = answer(pipeline, config_request)  # the hot path: from memory
+        else:
+            file = await answer_after_load(directory, pipeline, config_request)
     except Exception:
         log.exception("req=%d config request %s %r failed", request_id, request.method, filename)
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
@@ -184,8 +193,27 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
     return web.Response(body=file.body, headers={"Content-Type": file.content_type, "Cache-Control": "no-store"})
 
 
+async def answer_after_load(directory: Directory, pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
+    """`answer`, once the directory has read the request's tenant key (or device token), off
+    the event loop and for at most PROVISIONER_DB_TIMEOUT_SECONDS (why it waits:
+    provisioner.directory's `load`). A key still unread then (the database is slow or gone) is
+    answered like an unknown one."""
+    if request.device_token is None:
+        await directory.load(request.tenant_key)
+    else:
+        await directory.load_token(request.device_token)
+    return answer(pipeline, request)
+
+
 async def handle_health(request: web.Request) -> web.Response:
+    """Liveness: the process answers. Touches nothing (readiness is /readyz)."""
     return web.json_response({"status": "ok"})
+
+
+async def handle_ready(request: web.Request) -> web.Response:
+    """Readiness: the database and the ticket writer answer in time (provisioner.readiness)."""
+    status, body = await request.app[READINESS].check()
+    return web.json_response(body, status=status)
 
 
 def _not_found() -> web.Response:
@@ -204,6 +232,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app.router.add_get("/prov/d/{token}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/healthz", handle_health)
+    app.router.add_get("/readyz", handle_ready)
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
@@ -217,11 +246,13 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app[LIVE].on_change.append(jobs.wake)
     intake = build_intake(settings, core, on_change=app[LIVE].poke)  # new tickets show in open queues at once
     app.cleanup_ctx.append(intake.context)
+    app[READINESS] = Readiness(Probe(core.directory.ping, settings.db_timeout_seconds),
+                               Probe(intake.worker_pid, settings.db_timeout_seconds))
     verifier = None
     if settings.snmp_enabled:
         verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
         app.cleanup_ctx.append(verifier.context)
-    guard = BanGuard.from_settings(settings, core.sessions)  # bans: stored and read by every process
+    guard = BanGuard.from_settings(settings, core.sessions, core.directory.said_unknown_request)  # shared by every process
     app.cleanup_ctx.append(guard.context)
     app[PIPELINE] = build_pipeline(core, intake, verifier, guard, settings.waiting_phones_per_hour)
     return app
@@ -234,36 +265,30 @@ async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _directory_watcher(app: web.Application) -> AsyncIterator[None]:
-    """Keep the directory current from a worker thread, so that no fetch reads the
-    database to find a change or to reload a tenant after one (provisioner.directory)."""
-    interval = app[SETTINGS].cache_check_seconds
+    """Serve the directory from memory (provisioner.directory): a thread reads config
+    changes and the keys that missed; no fetch reads the database on the event loop."""
     directory = app[CORE].directory
-    if interval <= 0:  # every lookup checks: nothing to watch
-        yield
-        return
-
-    async def watch() -> None:
-        while True:
-            try:
-                snapshot = await asyncio.to_thread(directory.prepare_reload)
-                if snapshot is not None:
-                    directory.install(snapshot)
-            except Exception:
-                log.exception("could not check for config changes; retrying in %s s", interval)
-            await asyncio.sleep(interval)
-
     # The first pass before serving: a pass that began before a tenant's first (cold) load
     # would replace what that load read, and the next fetch would load it again.
-    first = await asyncio.to_thread(directory.prepare_reload)
-    if first is not None:
-        directory.install(first)
-    directory.watched = True
-    task = asyncio.get_running_loop().create_task(watch(), name="directory-watcher")
+    try:
+        await asyncio.wait_for(directory.reload(), app[SETTINGS].db_timeout_seconds)
+    except TimeoutError:
+        log.error("database did not answer within %s s: serving starts with an empty directory",
+                  app[SETTINGS].db_timeout_seconds)
+    directory.serving = True
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(directory.watch(max(app[SETTINGS].cache_check_seconds, MIN_WATCH_SECONDS)),
+                         name="directory-watcher"),
+        loop.create_task(directory.read_wanted(), name="directory-reader"),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    directory.watched = False
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    directory.serving = False
 
 
 async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
@@ -272,13 +297,18 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     pipeline = app[PIPELINE]
+    directory = app[CORE].directory
 
-    def source(path: str, client_ip: str) -> bytes | None:  # never waits: the pipeline answers from memory
+    def source(path: str, client_ip: str) -> bytes | None | Awaitable[bytes | None]:
+        """From memory at once; a key not in memory yet is a coroutine that the TFTP server
+        awaits (off the loop, bounded: `answer_after_load`), as HTTP's handler does."""
         split = split_request_path(path)
         if split is None:
             return None
         key, filename = split
         request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC), next(_request_ids))
+        if not directory.knows(key):
+            return _body(answer_after_load(directory, pipeline, request))
         file = answer(pipeline, request)
         return file.body if file else None
 
@@ -292,6 +322,11 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
     log.info("TFTP listening on %s:%d", settings.host, tftp.port)
     yield
     await tftp.stop()
+
+
+async def _body(answering: Awaitable[RenderedFile | None]) -> bytes | None:
+    file = await answering
+    return file.body if file else None
 
 
 def serve(settings: Settings, workers: int = 1) -> None:

@@ -30,6 +30,9 @@ class Settings:
     tftp_max_sessions_per_source: int = 512  # a few hundred phones behind one NAT address boot at once
     tftp_max_blksize: int = 1468
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
+    db_timeout_seconds: float = 2.0  # longest a phone's request or /readyz waits for the database
+    db_statement_timeout_seconds: float = 30.0  # PostgreSQL statement_timeout of the server's sessions
+    negative_cache_seconds: float = 5.0  # an unknown tenant key is answered from memory this long
     gil_switch_ms: float = 0.5  # CPython's GIL switch interval in a server process (default 5 ms)
     sighting_flush_seconds: float = 1.0  # a phone's boot files within it fold into one phone_state write
     support_job_seconds: float = 30.0
@@ -136,6 +139,9 @@ HELP = {
     "tftp_max_sessions_per_source": "concurrent TFTP transfers from one address (IPv6: one /64) before its new ones get 'server busy'",
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
     "cache_check_seconds": "how often a server process checks for config changes by others",
+    "db_timeout_seconds": "longest a phone's request waits for the database (a tenant key not in memory yet; then 404) and /readyz for its ping; also PostgreSQL's connect timeout (at least 2 s)",
+    "db_statement_timeout_seconds": "PostgreSQL statement_timeout of the server's database sessions, sent as a connection option (0: none, e.g. behind a PgBouncer that refuses startup options)",
+    "negative_cache_seconds": "how long an unknown tenant key is answered 404 from memory before the database is asked again",
     "gil_switch_ms": "GIL switch interval: how long the event loop can wait for the background writers' thread",
     "sighting_flush_seconds": "how often each server process writes its batch of sightings (and phone_state)",
     "support_job_seconds": "how often tickets are auto-closed and SLA states refreshed",

@@ -25,6 +25,7 @@ PURE_MODULES = [
     "provisioner.masking",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
+    "provisioner.negative_cache",
     "firmware_catalog",
     "support_link.calendar",
     "support_link.sla",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,10 +13,17 @@ from sqlalchemy.orm import sessionmaker
 from dbkit import migrations
 
 MIGRATIONS = "provisioner.db:migrations"
+CONNECT_TIMEOUT_SECONDS = 10  # libpq waits forever by default; it takes whole seconds, 2 at least
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so the server and CLI can share a file."""
+def make_engine(url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, statement_timeout: float = 0) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so the server and CLI can share a file.
+
+    PostgreSQL gets a connect timeout, and with `statement_timeout` (seconds; the server's)
+    a statement_timeout for its sessions, so no pooled connection waits forever on a query.
+    A database that accepts connections and never answers is beyond both: the server reads
+    off its event loop and never waits longer than PROVISIONER_DB_TIMEOUT_SECONDS for it
+    (provisioner.directory). Values given in the URL win."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -24,7 +33,18 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args=postgres_timeouts(parsed.query, connect_timeout, statement_timeout))
+
+
+def postgres_timeouts(query: Mapping[str, object], connect_timeout: float, statement_timeout: float) -> dict[str, object]:
+    """libpq connection parameters for the timeouts, leaving alone those the URL sets."""
+    timeouts: dict[str, object] = {}
+    if "connect_timeout" not in query:
+        timeouts["connect_timeout"] = max(2, math.ceil(connect_timeout))
+    if statement_timeout > 0 and "options" not in query:
+        timeouts["options"] = f"-c statement_timeout={math.ceil(statement_timeout * 1000)}"
+    return timeouts
 
 
 def can_share(url: str) -> bool:
