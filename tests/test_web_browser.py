@@ -184,4 +184,4 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     assert "Importación aplicada" in page.inner_text("#preview")
     page.close()
     status, devices = api(server, installer["api_token"], "GET", "/api/v1/devices?tenant=importadora")
-    assert status == 200 and [d["mac"] for d in devices] == ["001565abcd01"]
+    assert status == 200 and [d["mac"] for d in devices["devices"]] == ["001565abcd01"] and devices["next_cursor"] is None
