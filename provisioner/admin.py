@@ -23,8 +23,8 @@ from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
 from provisioner.accounts import ROLES, hash_password, new_token, token_digest
 from provisioner.errors import ConflictError, InputError, NotFoundError
-from support_link.store import affected_devices
 from support_link.store.models import AffectedDeviceRecord, TicketRecord
+from support_link.store.tickets import OPEN as OPEN_STATUSES
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -285,7 +285,7 @@ def _open_tickets_of(session: Session, macs: Sequence[str]) -> dict[tuple[str, s
         select(TicketRecord.account, AffectedDeviceRecord.device, TicketRecord.id)
         .join(TicketRecord, TicketRecord.id == AffectedDeviceRecord.ticket_id)
         .where(AffectedDeviceRecord.device.in_(macs), AffectedDeviceRecord.recovered_at.is_(None),
-               TicketRecord.status.in_([str(status) for status in affected_devices.OPEN]))
+               TicketRecord.status.in_([str(status) for status in OPEN_STATUSES]))
         .order_by(TicketRecord.id)
     )
     found: dict[tuple[str, str], list[int]] = {}

@@ -58,13 +58,13 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-def log_in(page, server: RunningServer, user: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, server: RunningServer, user: dict[str, str], lands: str = "**/tickets") -> None:  # type: ignore[no-untyped-def]
     page.goto(server.base + "/tickets")
     assert "/login" in page.url
     page.fill("input[name=username]", user["username"])
     page.fill("input[name=password]", user["password"])
     page.click("button[type=submit]")
-    page.wait_for_url("**/tickets")
+    page.wait_for_url(lands)
 
 
 def test_agent_sees_a_new_ticket_live_and_works_it(web, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +166,7 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     bad = tmp_path / "extensiones.csv"
     bad.write_text("extensión;nombre;departamento;mac;modelo;línea\n301;Ana Gómez;Ventas;00:15:65:AB:CD:01;T21P;1\n3x2;Bo;Ventas;;;\n", encoding="utf-8")
     page = browser.new_page()
-    log_in(page, server, {"username": "ivan", "password": "clave-ivan-1"})
+    log_in(page, server, {"username": "ivan", "password": "clave-ivan-1"}, lands="**/imports")  # installers see no tickets
     page.goto(server.base + "/imports")
     page.select_option("select[name=tenant]", "importadora")
     page.set_input_files("input[name=file]", str(bad))
@@ -185,3 +185,24 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     page.close()
     status, devices = api(server, installer["api_token"], "GET", "/api/v1/devices?tenant=importadora")
     assert status == 200 and [d["mac"] for d in devices["devices"]] == ["001565abcd01"] and devices["next_cursor"] is None
+
+
+def test_login_with_a_hostile_next_stays_on_this_site(web, browser) -> None:  # type: ignore[no-untyped-def]
+    """Finding 7: next=/%09/evil.example once sent a real login to http://evil.example/. Any
+    request to evil.example is answered here by Playwright, so nothing leaves the machine."""
+    from urllib.parse import urlsplit
+
+    server, user = web
+    page = browser.new_page()
+    left = []
+    page.route(lambda url: urlsplit(url).hostname == "evil.example", lambda route: (left.append(route.request.url), route.fulfill(body="evil")))
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(server.base + "/login?next=/%09/evil.example")
+    page.fill("input[name=username]", user["username"])
+    page.fill("input[name=password]", user["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert left == [] and page.url == server.base + "/tickets"
+    assert blocked == []  # the queue's script comes from /static: the policy lets it run
+    page.close()
