@@ -8,6 +8,7 @@ are random; only their SHA-256 digests are stored, so a database dump reveals no
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -33,6 +34,21 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(candidate, _unb64(digest))
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    """verify_password, as slow when there is no such user (stored is None): the time of
+    the answer must not tell an existing user name from an unknown one."""
+    if stored is None:
+        verify_password(password, _stand_in_hash())
+        return False
+    return verify_password(password, stored)
+
+
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash of a password nobody knows, with today's scrypt cost, made once per process."""
+    return hash_password(new_token())
 
 
 def new_token() -> str:

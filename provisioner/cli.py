@@ -89,6 +89,8 @@ def _session(ctx: click.Context) -> Iterator[Session]:
 @click.option("--tftp-port", type=int, help="TFTP port (default 6969; 69 needs root). -1 disables TFTP.")
 @click.option("--public-url", help="Base URL phones use to reach this server (written into configs).")
 @click.option("--firmware-dir", help="Folder of firmware images to serve (default ./firmware).")
+@click.option("--cookie-secure/--no-cookie-secure", default=None,
+              help="Session cookie over HTTPS only (on by itself when serving TLS; behind a TLS proxy, turn it on).")
 @click.option("--demo", is_flag=True, help="Create a demo tenant with a few extensions if the database has none.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="HTTP worker processes sharing the port (SO_REUSEPORT); TFTP runs in the first.")

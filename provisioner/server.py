@@ -54,6 +54,7 @@ from provisioner.values import ConfigRequest, Protocol, RenderedFile
 from provisioner.verification import SnmpVerification
 from provisioner.vendors import VENDORS
 from provisioner.web.app import setup_web
+from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
@@ -225,7 +226,7 @@ def _not_found() -> web.Response:
 
 def create_app(settings: Settings, core: Core) -> web.Application:
     """The app, with everything it runs built in order: no part is rewired afterwards."""
-    app = web.Application(handler_args={"max_field_size": 16384})
+    app = web.Application(handler_args={"max_field_size": 16384}, client_max_size=MAX_BODY)  # one body limit: web.limits
     app[SETTINGS] = settings
     app[CORE] = core
     # Per-device URLs (issue 20): registered first, routes match in order ("d" is never a tenant key).

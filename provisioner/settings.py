@@ -55,6 +55,7 @@ class Settings:
     smtp_starttls: int = 0
     smtp_user: str = ""
     smtp_password: str = ""
+    cookie_secure: int = 0  # 1: the session cookie only travels over HTTPS (on by itself with TLS)
     log_level: str = "INFO"
     # Miss budget and bans (provisioner.bans), and what requests from unknown phones may record
     miss_limit: int = 50  # misses from one address within the window; the next one bans it
@@ -97,6 +98,14 @@ class Settings:
             host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
             starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
         )
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        """Send the session cookie over HTTPS only: asked for, or this server itself speaks TLS.
+
+        `tls_cert` is the setting of `serve --tls-cert` (issue 20, another branch); until it
+        exists here, only cookie_secure switches this on."""
+        return bool(self.cookie_secure) or bool(getattr(self, "tls_cert", ""))
 
     @property
     def firmware_path(self) -> Path:
@@ -164,6 +173,7 @@ HELP = {
     "smtp_starttls": "1 to use STARTTLS",
     "smtp_user": "SMTP login (optional)",
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
+    "cookie_secure": "1 to mark the web app's session cookie Secure (HTTPS only); on by itself when serving TLS",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
     "miss_limit": "misses (unknown tenant key, MAC the tenant does not have, name no vendor uses) one address may make within the miss window; the next bans it (a tenant's declared networks are never banned)",
     "miss_window_seconds": "the window misses are counted in, per address",

@@ -32,6 +32,9 @@ PURE_MODULES = [
     "support_link.priority",
     "support_link.lifecycle",
     "support_link.billing",
+    "provisioner.web.access",
+    "provisioner.web.limits",
+    "provisioner.web.login_rules",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.

@@ -52,19 +52,20 @@ def browser() -> Iterator[object]:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no name resolves: nothing leaves the machine
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
         yield instance
         instance.close()
 
 
-def log_in(page, server: RunningServer, user: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, server: RunningServer, user: dict[str, str], lands: str = "**/tickets") -> None:  # type: ignore[no-untyped-def]
     page.goto(server.base + "/tickets")
     assert "/login" in page.url
     page.fill("input[name=username]", user["username"])
     page.fill("input[name=password]", user["password"])
     page.click("button[type=submit]")
-    page.wait_for_url("**/tickets")
+    page.wait_for_url(lands)
 
 
 def test_agent_sees_a_new_ticket_live_and_works_it(web, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +167,7 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     bad = tmp_path / "extensiones.csv"
     bad.write_text("extensión;nombre;departamento;mac;modelo;línea\n301;Ana Gómez;Ventas;00:15:65:AB:CD:01;T21P;1\n3x2;Bo;Ventas;;;\n", encoding="utf-8")
     page = browser.new_page()
-    log_in(page, server, {"username": "ivan", "password": "clave-ivan-1"})
+    log_in(page, server, {"username": "ivan", "password": "clave-ivan-1"}, lands="**/imports")  # installers see no tickets
     page.goto(server.base + "/imports")
     page.select_option("select[name=tenant]", "importadora")
     page.set_input_files("input[name=file]", str(bad))
@@ -184,4 +185,25 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     assert "Importación aplicada" in page.inner_text("#preview")
     page.close()
     status, devices = api(server, installer["api_token"], "GET", "/api/v1/devices?tenant=importadora")
-    assert status == 200 and [d["mac"] for d in devices] == ["001565abcd01"]
+    assert status == 200 and [d["mac"] for d in devices["devices"]] == ["001565abcd01"] and devices["next_cursor"] is None
+
+
+def test_login_with_a_hostile_next_stays_on_this_site(web, browser) -> None:  # type: ignore[no-untyped-def]
+    """Finding 7: next=/%09/evil.example once sent a real login to http://evil.example/ (here
+    the browser resolves no name, so such a login ends on Chromium's error page instead)."""
+    from urllib.parse import urlsplit
+
+    server, user = web
+    page = browser.new_page()
+    hosts: set[str | None] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(server.base + "/login?next=/%09/evil.example")
+    page.fill("input[name=username]", user["username"])
+    page.fill("input[name=password]", user["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == server.base + "/tickets" and hosts == {"127.0.0.1"}
+    assert blocked == []  # the queue's script comes from /static: the policy lets it run
+    page.close()

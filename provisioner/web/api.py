@@ -14,9 +14,10 @@ from aiohttp import web
 
 from provisioner.errors import InputError, MalformedInput
 from provisioner.ticket_queue import queue_filters
-from provisioner.web.app import in_thread, now, protected
+from provisioner.web.access import DEVICES, PUBLIC, TICKETS
+from provisioner.web.app import Route, in_thread, now, register
 from provisioner.web.pages import USER
-from provisioner.web.installers import device_rows
+from provisioner.web.installers import device_page
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
     act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
@@ -68,21 +69,26 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
-    rows = await in_thread(request, device_rows, request.query.get("tenant"))
-    return web.json_response([row.as_json() for row in rows])
+    page = await in_thread(request, device_page, request.query.get("tenant"), request.query.get("cursor") or None)
+    return web.json_response({"devices": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor})
 
 
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI)
 
 
+ROUTES = (  # POST /api/v1/imports: provisioner.web.installers
+    Route("GET", "/api/v1/openapi.json", openapi, PUBLIC),
+    Route("GET", "/api/v1/tickets", list_tickets, TICKETS),
+    Route("POST", "/api/v1/tickets", create, TICKETS),
+    Route("GET", "/api/v1/tickets/{id}", show_ticket, TICKETS),
+    Route("POST", "/api/v1/tickets/{id}/actions", act, TICKETS),
+    Route("GET", "/api/v1/devices", list_devices, DEVICES),
+)
+
+
 def setup_api(app: web.Application) -> None:
-    app.router.add_get("/api/v1/openapi.json", openapi)
-    app.router.add_get("/api/v1/tickets", protected(list_tickets))
-    app.router.add_post("/api/v1/tickets", protected(create))
-    app.router.add_get("/api/v1/tickets/{id}", protected(show_ticket))
-    app.router.add_post("/api/v1/tickets/{id}/actions", protected(act))
-    app.router.add_get("/api/v1/devices", protected(list_devices))
+    register(app, ROUTES)
 
 
 _TICKET = {
@@ -182,9 +188,20 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/devices": {
             "get": {
-                "summary": "Assigned devices and phones waiting for an extension, with compliance",
-                "parameters": [{"name": "tenant", "in": "query", "required": False, "schema": {"type": "string"}}],
-                "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors()},
+                "summary": "Assigned devices and phones waiting for an extension, with compliance; 100 a page, "
+                           "assigned ones by MAC first. Ask again with cursor=<next_cursor> until next_cursor is null.",
+                "parameters": [
+                    {"name": "tenant", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "next_cursor of the previous page; absent for the first page"},
+                ],
+                "responses": {"200": _json({
+                    "type": "object", "required": ["devices", "next_cursor"],
+                    "properties": {
+                        "devices": {"type": "array", "maxItems": 100, "items": {"type": "object"}},
+                        "next_cursor": {"type": ["string", "null"], "description": "where the next page starts; null on the last page"},
+                    },
+                }), **_errors("422")},
             }
         },
     },

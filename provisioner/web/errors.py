@@ -10,6 +10,10 @@ middleware, answers:
     the rest     a Spanish page in the app's look (error.html), or the form the handler
                  named with `show_on_error`, shown again with the message
 
+Every answer but the phones' also gets SECURITY_HEADERS (the page may run scripts of this
+site only, never in a frame, no referrer to other sites, no content sniffing); a stream
+that starts before the middleware sees it (the live queue) sets them itself.
+
 Anything unexpected is logged with its traceback and answered 500, in Spanish, without
 details. Messages here are for the person in front of the page; `detail` keeps the lower
 layers' own wording (the importer's and support_link's, written for operators).
@@ -86,6 +90,13 @@ HTTP_ANSWERS: Mapping[int, tuple[str, str]] = {
     413: ("too_large", "Lo enviado es demasiado grande."),
 }
 
+SECURITY_HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
 INTERNAL = Answer(500, "internal", "Error interno del servidor. Quedó registrado para el equipo técnico.")
 
 
@@ -141,16 +152,19 @@ async def answer_errors(request: web.Request, handler: Callable[[web.Request], A
     if request.path.startswith("/prov/"):  # the phones' path: untouched, and nothing more paid
         return await handler(request)
     try:
-        return await handler(request)
+        response = await handler(request)
     except Exception as exc:  # noqa: BLE001 - every error gets a Spanish answer; unknown ones are logged
         answer = answer_for(exc)
         if answer is None:
             if isinstance(exc, web.HTTPException):
+                exc.headers.update(SECURITY_HEADERS)
                 raise  # redirects and the like are answers already
             log.exception("%s %s failed", request.method, request.path)
             answer = INTERNAL
         allow = exc.headers.get("Allow") if isinstance(exc, web.HTTPException) else None
-    response = json_answer(answer) if request.path.startswith("/api/") else await _html_answer(request, answer)
-    if allow is not None:  # a 405 says which methods the address takes
-        response.headers["Allow"] = allow
+        response = json_answer(answer) if request.path.startswith("/api/") else await _html_answer(request, answer)
+        if allow is not None:  # a 405 says which methods the address takes
+            response.headers["Allow"] = allow
+    if not response.prepared:  # else its headers are sent already (and set by it)
+        response.headers.update(SECURITY_HEADERS)
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import urlencode
 from typing import Any
 
 from aiohttp import web
@@ -14,15 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from firmware_catalog import load_catalog
 from provisioner import admin
 from provisioner.db.models import Tenant
-from provisioner.errors import AccessDenied
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
-from provisioner.web.app import in_thread, protected, read_form
-from provisioner.web.pages import USER, render
+from provisioner.web.access import DEVICES, IMPORTS
+from provisioner.web.app import Route, in_thread, read_form, register
+from provisioner.web.limits import MAX_BODY
+from provisioner.web.pages import render
 from provisioner.web.errors import show_on_error
 
-MAX_UPLOAD = 25 * 1024 * 1024
-IMPORT_ROLES = ("installer", "admin")
+MAX_UPLOAD = MAX_BODY  # a file can be no larger than the body that carries it
 
 
 def _tenants(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:
@@ -30,13 +31,7 @@ def _tenants(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:
         return [(t.slug, t.name) for t in session.scalars(select(Tenant).order_by(Tenant.name))]
 
 
-def _require_installer(request: web.Request) -> None:
-    if request[USER].role not in IMPORT_ROLES:
-        raise AccessDenied("Solo instaladores y administradores importan extensiones.")
-
-
 async def imports_page(request: web.Request) -> web.Response:
-    _require_installer(request)
     return render(request, "imports.html", tenants=await in_thread(request, _tenants), result=None, error=None, form={})
 
 
@@ -58,7 +53,6 @@ async def _upload(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
 
 
 async def imports_submit(request: web.Request) -> web.Response:
-    _require_installer(request)
     tenants = await in_thread(request, _tenants)
     show_on_error(request, "imports.html", tenants=tenants, result=None, form={})
     fields, data, name = await _upload(request)
@@ -83,7 +77,6 @@ def _confirm(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
 
 async def api_import(request: web.Request) -> web.Response:
     """POST /api/v1/imports (multipart: file, tenant, dry_run=1|0, replace=1|0)."""
-    _require_installer(request)
     fields, data, name = await _upload(request)
     dry_run = (fields["dry_run"] or "1") != "0"
     result = await in_thread(request, _run_api, fields["tenant"], data, name, dry_run, fields["replace"] == "1")
@@ -94,18 +87,26 @@ def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
     return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
 
 
-def device_rows(sessions: sessionmaker[Session], tenant: str | None) -> list[admin.DeviceRow]:
+def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None) -> admin.DevicePage:
+    """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries."""
     with sessions() as session:
-        return admin.list_devices(session, load_catalog(), tenant_slug=tenant)
+        return admin.device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor)
 
 
 async def devices_page(request: web.Request) -> web.Response:
-    rows = await in_thread(request, device_rows, request.query.get("tenant") or None)
-    return render(request, "devices.html", rows=rows)
+    tenant = request.query.get("tenant") or None
+    page = await in_thread(request, device_page, tenant, request.query.get("cursor") or None)
+    following = urlencode({**({"tenant": tenant} if tenant else {}), "cursor": page.next_cursor}) if page.next_cursor else None
+    return render(request, "devices.html", rows=page.rows, next_query=following)
+
+
+ROUTES = (
+    Route("GET", "/imports", imports_page, IMPORTS),
+    Route("POST", "/imports", imports_submit, IMPORTS),
+    Route("POST", "/api/v1/imports", api_import, IMPORTS),
+    Route("GET", "/devices", devices_page, DEVICES),
+)
 
 
 def setup_installers(app: web.Application) -> None:
-    app.router.add_get("/imports", protected(imports_page))
-    app.router.add_post("/imports", protected(imports_submit))
-    app.router.add_post("/api/v1/imports", protected(api_import))
-    app.router.add_get("/devices", protected(devices_page))
+    register(app, ROUTES)

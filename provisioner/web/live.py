@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from provisioner.web.errors import SECURITY_HEADERS
 from support_link.store.models import TicketRecord
 
 log = logging.getLogger("provisioner.web.live")
@@ -88,7 +89,7 @@ LIVE = web.AppKey("live", LiveQueue)
 async def queue_events(request: web.Request) -> web.StreamResponse:
     """text/event-stream: one `queue` event whenever the tickets change."""
     live = request.app[LIVE]
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", **SECURITY_HEADERS})
     await response.prepare(request)
     queue = live.subscribe()
     try:

@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from provisioner import labels
+from provisioner.web import access
 from provisioner.web.sessions import CurrentUser
 
 HTML = web.AppKey("html", jinja2.Environment)
@@ -31,6 +32,7 @@ def html_environment() -> jinja2.Environment:
     )
     env.filters["bogota"] = bogota_time
     env.globals["labels"] = labels
+    env.globals["access"] = access  # who sees which links
     return env
 
 

@@ -6,6 +6,7 @@ rules (priority, SLA, transitions) all live in support_link.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,9 @@ from support_link.store import tickets, work_logs
 from support_link.store.values import StoredTicket, TicketRow
 from provisioner.errors import InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
-from provisioner.web.app import in_thread, now, protected, read_form
+from provisioner.web.access import TICKETS
+from provisioner.web.app import Route, in_thread, now, read_form, register
+from provisioner.web.limits import too_long
 from provisioner.web.pages import USER, render
 from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
@@ -74,6 +77,7 @@ def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
     """The lifecycle action a form asks for, and its note text (pure)."""
     name = str(form.get("action", ""))
     note = str(form.get("note", "")).strip() or None
+    check_lengths({"note": note})
     actions: dict[str, Any] = {
         "respond": lambda: lifecycle.Respond(public=True),
         "note": lambda: lifecycle.Respond(public=False),
@@ -91,7 +95,15 @@ def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Ac
         tickets.act(session, ticket_id, action, actor, moment, note)
 
 
+def check_lengths(fields: Mapping[str, object]) -> None:
+    """Refuse text past its limit (limits.TEXT_LIMITS) before it reaches the database."""
+    message = too_long(fields)
+    if message is not None:
+        raise InputError(message)
+
+
 def log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, started: datetime, ended: datetime, note: str) -> None:
+    check_lengths({"note": note})
     with sessions.begin() as session:
         work_logs.log_work(session, ticket_id, agent, started, ended, note)
 
@@ -128,6 +140,7 @@ def work_minutes(value: object) -> int:
 
 
 def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor: Actor, moment: datetime) -> int:
+    check_lengths(fields)
     ticket, event = lifecycle.new_ticket(
         ticket_type=fields.get("type", "incident"), urgency=fields.get("urgency", "medium"),
         impact=fields.get("impact", "individual"), subject=fields.get("subject"), detail=fields.get("detail"),
@@ -160,12 +173,17 @@ def ticket_id_of(request: web.Request) -> int:
     return int(text)
 
 
+ROUTES = (
+    Route("GET", "/tickets", queue_page, TICKETS),
+    Route("GET", "/tickets/events", queue_events, TICKETS),
+    Route("GET", "/tickets/new", new_ticket_page, TICKETS),
+    Route("POST", "/tickets/new", new_ticket_submit, TICKETS),
+    Route("GET", "/tickets/{id}", ticket_page, TICKETS),
+    Route("POST", "/tickets/{id}/act", ticket_action, TICKETS),
+)
+
+
 def setup_tickets(app: web.Application, sessions: sessionmaker[Session]) -> None:
     app[LIVE] = LiveQueue(sessions)
     app.cleanup_ctx.append(app[LIVE].context)
-    app.router.add_get("/tickets", protected(queue_page))
-    app.router.add_get("/tickets/events", protected(queue_events))
-    app.router.add_get("/tickets/new", protected(new_ticket_page))
-    app.router.add_post("/tickets/new", protected(new_ticket_submit))
-    app.router.add_get("/tickets/{id}", protected(ticket_page))
-    app.router.add_post("/tickets/{id}/act", protected(ticket_action))
+    register(app, ROUTES)

@@ -1,0 +1,39 @@
+"""Who may use which part of the web app and the API (pure: no I/O).
+
+Every route is registered from a table of `Route`s (provisioner.web.app.register), each
+naming one of the groups below; a route outside the tables does not exist, and
+tests/test_web_roles.py checks every route for every role through a real server.
+
+    admin                 everything
+    agent, specialist     tickets (read and act), devices (read)
+    installer             extension imports, devices (read); no tickets at all
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provisioner.accounts import ROLES
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str]
+    refusal: str  # Spanish, shown with the 403 to everyone else
+
+
+TICKETS = Access(frozenset({"agent", "specialist", "admin"}),
+                 "Solo agentes, especialistas y administradores ven y atienden casos.")
+IMPORTS = Access(frozenset({"installer", "admin"}), "Solo instaladores y administradores importan extensiones.")
+DEVICES = Access(frozenset(ROLES), "")  # read only: nothing in the app changes a device
+SIGNED_IN = Access(frozenset(ROLES), "")  # logging out, the start page
+PUBLIC = None  # no login: the login form, the OpenAPI document
+
+
+def allowed(access: Access, role: str) -> bool:
+    return role in access.roles
+
+
+def home_for(role: str) -> str:
+    """Where a person lands after login when no page was asked for."""
+    return "/tickets" if allowed(TICKETS, role) else "/imports" if allowed(IMPORTS, role) else "/devices"

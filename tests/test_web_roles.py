@@ -1,0 +1,152 @@
+"""Who may use what: every route of the web app and the API, for every role, through a real
+server (issue 20, finding 8: installers could act on tickets, every role saw everything).
+
+MATRIX is written out by hand from the rule, not derived from the code's tables:
+
+    admin                 everything
+    agent, specialist     tickets (read and act), devices (read)
+    installer             extension imports, devices (read); no tickets at all
+
+Each request is harmless when allowed (an empty form, an unknown action: 422), so the
+status tells the role check apart from the work. A route missing from MATRIX, or one
+registered without the role tables, fails test_every_route_is_in_the_tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.conftest import RunningServer, cli_json, start_server, stop_server
+
+ROLES = ("anonymous", "agent", "specialist", "installer", "admin")
+
+# method, path ({id}: a real ticket), what is sent, then the status for each of ROLES.
+# Anonymous: the app sends the browser to /login (303), the API answers 401.
+MATRIX = [
+    ("GET", "/", None, 303, 303, 303, 303, 303),
+    ("GET", "/login", None, 200, 200, 200, 200, 200),
+    ("POST", "/login", "own password", 401, 303, 303, 303, 303),
+    ("POST", "/logout", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/static/app.css", None, 200, 200, 200, 200, 200),
+    ("GET", "/tickets", None, 303, 200, 200, 403, 200),
+    ("GET", "/tickets/events", None, 303, 200, 200, 403, 200),
+    ("GET", "/tickets/new", None, 303, 200, 200, 403, 200),
+    ("POST", "/tickets/new", "csrf", 303, 422, 422, 403, 422),
+    ("GET", "/tickets/{id}", None, 303, 200, 200, 403, 200),
+    ("POST", "/tickets/{id}/act", "csrf action=bailar", 303, 422, 422, 403, 422),
+    ("GET", "/imports", None, 303, 403, 403, 200, 200),
+    ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
+    ("GET", "/devices", None, 303, 200, 200, 200, 200),
+    ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
+    ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
+    ("GET", "/api/v1/tickets/{id}", None, 401, 200, 200, 403, 200),
+    ("POST", "/api/v1/tickets/{id}/actions", "json action=bailar", 401, 422, 422, 403, 422),
+    ("GET", "/api/v1/devices", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/v1/imports", "multipart without a file", 401, 403, 403, 422, 422),
+]
+
+CASES = [
+    pytest.param(method, path, sent, role, expected, id=f"{role}-{method}-{path}")
+    for method, path, sent, *statuses in MATRIX
+    for role, expected in zip(ROLES, statuses, strict=True)
+]
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, dict[str, dict[str, str]], int]]:
+    people = {}
+    for role in ROLES[1:]:
+        made = cli_json(module_database_url, "user", "add", f"{role}1", "--role", role, "--password", f"clave-{role}-1")
+        people[role] = {"username": f"{role}1", "password": f"clave-{role}-1", "token": made["api_token"]}
+    cli_json(module_database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")
+    running = start_server(module_database_url, tmp_path_factory.mktemp("roles"))
+    try:
+        ticket_id = _create_ticket(running, people["admin"]["token"])
+        yield running, people, ticket_id
+    finally:
+        stop_server(running)
+
+
+def _create_ticket(running: RunningServer, token: str) -> int:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        running.base + "/api/v1/tickets", method="POST", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        data=json.dumps({"subject": "Sin tono", "detail": "x", "requester_name": "Ana", "requester_contact": "ana@acme.co"}).encode(),
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(json.loads(response.read())["id"])
+
+
+async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str:
+    """Log in; return the CSRF token of the page the person lands on."""
+    async with session.post("/login", data={"username": person["username"], "password": person["password"]}) as response:
+        page = await response.text()
+    assert response.status == 200, page
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found is not None and found[1]
+    return found[1]
+
+
+@pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
+async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+    running, people, ticket_id = server
+    path = path.replace("{id}", str(ticket_id))
+    person = people.get(role)
+    async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
+        headers = {"Authorization": f"Bearer {person['token']}"} if person and path.startswith("/api/") else {}
+        kwargs: dict[str, object] = {"headers": headers, "allow_redirects": False}
+        if sent == "own password":
+            kwargs["data"] = {"username": person["username"], "password": person["password"]} if person else {"username": "nadie", "password": "x"}
+        elif sent == "csrf":
+            kwargs["data"] = {"csrf_token": csrf}
+        elif sent == "csrf action=bailar":
+            kwargs["data"] = {"csrf_token": csrf, "action": "bailar"}
+        elif sent == "json {}":
+            kwargs["json"] = {}
+        elif sent == "json action=bailar":
+            kwargs["json"] = {"action": "bailar"}
+        elif sent == "multipart without a file":
+            form = aiohttp.FormData()
+            form.add_field("tenant", "acme")
+            kwargs["data"] = form
+        async with session.request(method, path, **kwargs) as response:  # type: ignore[arg-type]
+            streaming = path == "/tickets/events" and response.status == 200  # never ends by itself
+            body = b"" if streaming else await response.read()
+            status, location = response.status, response.headers.get("Location", "")
+    assert status == expected, body[:500]
+    if status == 303 and role == "anonymous" and path != "/logout":
+        assert location.startswith("/login")
+    if status == 403:
+        assert "Solo" in body.decode()  # the Spanish refusal of that part of the app
+
+
+def test_every_route_is_in_the_tables() -> None:
+    """Every registered route comes from a role table (app.register) and is in MATRIX."""
+    from provisioner.web import api, app as web_app, installers, tickets
+    from provisioner.web.app import setup_web
+    from provisioner.web.api import setup_api
+    from provisioner.web.installers import setup_installers
+    from provisioner.web.tickets import setup_tickets
+
+    application = web.Application()
+    setup_web(application, None)  # type: ignore[arg-type] - registering routes touches no database
+    setup_tickets(application, None)  # type: ignore[arg-type]
+    setup_api(application)
+    setup_installers(application)
+    registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
+    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES)}
+    tested = {(method, path) for method, path, *_ in MATRIX}
+    registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files
+    tested.discard(("GET", "/static/app.css"))
+    assert registered - tables == set(), "registered without a role (use app.register and a ROUTES table)"
+    assert registered == tested, "every route needs a row in MATRIX"
+
