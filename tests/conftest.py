@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -170,7 +171,8 @@ class RunningServer:
 
 
 def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> RunningServer:
+                 args: tuple[str, ...] = (), open_file_limit: int | None = None) -> RunningServer:
+    """`provisioner serve` in a child process; `open_file_limit` caps its descriptors (soft and hard)."""
     http_port, tftp_port = free_port_pair()
     firmware_dir = firmware_dir or (workdir / "firmware")
     firmware_dir.mkdir(parents=True, exist_ok=True)
@@ -186,8 +188,14 @@ def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = N
         **(extra_env or {}),
     }
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+
+    def limit_descriptors() -> None:
+        if open_file_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_file_limit, open_file_limit))
+
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "provisioner"), "serve", *args], stdout=log_file, stderr=subprocess.STDOUT, env=env,
+        preexec_fn=limit_descriptors if open_file_limit is not None else None,
     )
     server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir)
     deadline = time.monotonic() + 30

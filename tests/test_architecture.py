@@ -24,7 +24,7 @@ STRICT = (
     "provisioner/vendors", "provisioner/errors.py", "provisioner/labels.py", "provisioner/bans.py",
     "provisioner/tftp_wire.py", "provisioner/snmp/parse.py", "provisioner/snmp/reading.py",
     "provisioner/web/login_rules.py", "provisioner/lifeline.py", "provisioner/findings.py", "provisioner/lookups.py",
-    "provisioner/service.py", "provisioner/incidents.py",
+    "provisioner/service.py", "provisioner/incidents.py", "provisioner/forwarded.py",
 )
 
 
