@@ -211,8 +211,8 @@ class GuardedConnection(asyncio.Protocol):
                 self.guard.release(self)
                 raw.abort()
         if tls is not None:
-            self.transport = tls  # type: ignore[assignment]
-            self._speak_http(tls)  # type: ignore[arg-type]
+            self.transport = tls
+            self._speak_http(tls)
             early, self.early = self.early, []
             for data in early:
                 self.data_received(data)
