@@ -364,8 +364,11 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[Base
     # Young collections every 20,000 new objects instead of 700, and a full one after 50
     # middle ones instead of 10: a 2-worker storm had 9 full collections, now 3.
     gc.set_threshold(20_000, 20, 50)
-    log.info("%s listening on %s:%d (pid %d; %d connections, %d per address)", "HTTPS" if ssl_context else "HTTP",
-             settings.host, settings.http_port, os.getpid(), limits.max_connections, limits.per_source)
+    log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid())
+    log.info("HTTP %s, at most %d connections, %d per address (trusted proxies exempt: %s); head within %g s, "
+             "bodies stalled %g s and idle keep-alive %g s are cut", "over TLS" if ssl_context else "in the clear",
+             limits.max_connections, limits.per_source, settings.trusted_proxies or "none", limits.head_timeout,
+             limits.body_timeout, settings.http_keepalive_seconds)
     # web.run_app's life cycle (signals, the graceful shutdown above, no access log) on a
     # site whose connections are guarded: one client cannot hold every socket (issue 20).
     run_guarded_app(
