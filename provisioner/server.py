@@ -161,7 +161,7 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
             tenant_key=request.match_info["key"],
             filename=filename,
             user_agent=request.headers.get("User-Agent"),
-            source_ip=request.remote or "",
+            source_ip=request.remote or "",  # behind a trusted proxy, its client (http_guard.believe_forwarded_for)
             received_at=datetime.now(UTC),
             request_id=request_id,
         )
