@@ -94,6 +94,10 @@ def _session(ctx: click.Context) -> Iterator[Session]:
 @click.option("--demo", is_flag=True, help="Create a demo tenant with a few extensions if the database has none.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="HTTP worker processes sharing the port (SO_REUSEPORT); TFTP runs in the first.")
+@click.option("--tls-cert", help="PEM certificate (with its chain): serve HTTPS instead of HTTP (with --tls-key).")
+@click.option("--tls-key", help="PEM private key of --tls-cert.")
+@click.option("--trusted-proxy", "trusted_proxies", metavar="CIDR[,CIDR]",
+              help="Reverse proxies whose X-Forwarded-For names the client (exempt from the per-address cap).")
 @click.pass_context
 def serve(ctx: click.Context, demo: bool, workers: int, **overrides: Any) -> None:
     """Run the HTTP and TFTP provisioning servers."""

@@ -41,6 +41,10 @@ from provisioner.directory import Directory
 from provisioner.errors import RenderError
 from provisioner.fanout import Fanout
 from provisioner.firmware_store import FirmwareStore
+from provisioner.forwarded import Network
+from provisioner.http_guard import (
+    DESCRIPTOR_RESERVE, GuardLimits, connection_budget, raise_open_file_limit, run_guarded_app,
+)
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
 from provisioner.readiness import Probe, Readiness
@@ -50,6 +54,7 @@ from provisioner.sightings import SightingRecorder
 from provisioner.ticket_writer import IntakeRules
 from provisioner.tftp import TftpServer
 from provisioner.tftp_wire import split_request_path
+from provisioner.tls import tls_context
 from provisioner.values import ConfigRequest, Protocol, RenderedFile
 from provisioner.verification import SnmpVerification
 from provisioner.vendors import VENDORS
@@ -175,7 +180,7 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
             tenant_key=request.match_info.get("key", ""),
             filename=filename,
             user_agent=request.headers.get("User-Agent"),
-            source_ip=request.remote or "",
+            source_ip=request.remote or "",  # behind a trusted proxy, its client (http_guard.believe_forwarded_for)
             received_at=datetime.now(UTC),
             request_id=request_id,
             device_token=request.match_info.get("token"),
@@ -337,6 +342,8 @@ def serve(settings: Settings, workers: int = 1) -> None:
     own caches, sighting writer and ticket intake; they agree through the database
     (config_version for caches, uq_open_ticket_key for tickets).
     """
+    tls_context(settings)  # bad certificate or key files, or proxies: one line, before anything starts
+    settings.trusted_proxy_networks()
     migrate_once(settings)
     children = [_start_worker(settings, index) for index in range(1, workers)]
     try:
@@ -398,6 +405,9 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[Base
     # switch interval for it: at CPython's 5 ms a storm stalled the loop behind them
     # (5,000-5,500 configs/s with 2 workers; 7,300-8,200 at 0.5 ms, bench/README.md).
     sys.setswitchinterval(settings.gil_switch_ms / 1000)
+    ssl_context = tls_context(settings)
+    trusted = settings.trusted_proxy_networks()
+    limits = guard_limits(settings, trusted)
     app = create_app(settings, build_core(settings, migrate=False))
     app.on_shutdown.append(_ignore_further_sigterm)
     if children:
@@ -411,7 +421,29 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[Base
     # middle ones instead of 10: a 2-worker storm had 9 full collections, now 3.
     gc.set_threshold(20_000, 20, 50)
     log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid())
-    web.run_app(
-        app, host=settings.host, port=settings.http_port, backlog=4096, reuse_port=reuse_port or None,
-        print=None, access_log=None, handle_signals=True,
+    log.info("HTTP %s, at most %d connections, %d per address (trusted proxies exempt: %s); head within %g s, "
+             "bodies stalled %g s and idle keep-alive %g s are cut", "over TLS" if ssl_context else "in the clear",
+             limits.max_connections, limits.per_source, settings.trusted_proxies or "none", limits.head_timeout,
+             limits.body_timeout, settings.http_keepalive_seconds)
+    # web.run_app's life cycle (signals, the graceful shutdown above, no access log) on a
+    # site whose connections are guarded: one client cannot hold every socket (issue 20).
+    run_guarded_app(
+        app, host=settings.host, port=settings.http_port, limits=limits, ssl_context=ssl_context, backlog=4096,
+        reuse_port=reuse_port or None, keepalive_timeout=settings.http_keepalive_seconds, trusted_proxies=trusted,
+    )
+
+
+def guard_limits(settings: Settings, trusted: tuple[Network, ...]) -> GuardLimits:
+    """This process's connection limits, after raising its descriptor limit as far as allowed.
+    The process that runs TFTP leaves its session cap's descriptors to it."""
+    open_files = raise_open_file_limit()
+    tftp_share = settings.tftp_max_sessions if settings.tftp_port >= 0 else 0
+    budget = connection_budget(settings.http_max_connections, open_files, shared_with=tftp_share)
+    if tftp_share and budget > open_files - DESCRIPTOR_RESERVE - tftp_share:
+        log.warning("descriptor limit %d is too low for %d TFTP sessions and HTTP: HTTP keeps %d connections; "
+                    "raise the limit (systemd LimitNOFILE)", open_files, tftp_share, budget)
+    return GuardLimits(
+        per_source=settings.http_max_connections_per_source, max_connections=budget,
+        head_timeout=settings.http_head_timeout_seconds, body_timeout=settings.http_body_timeout_seconds,
+        exempt=trusted,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from provisioner.errors import SettingsError
+from provisioner.forwarded import Network, parse_networks
 from support_link.adapters.mail_settings import MailSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
@@ -29,6 +30,14 @@ class Settings:
     tftp_max_sessions: int = 10000  # a site of thousands of phones after a power cut; needs ~10,256 descriptors
     tftp_max_sessions_per_source: int = 512  # a few hundred phones behind one NAT address boot at once
     tftp_max_blksize: int = 1468
+    http_max_connections: int = 20000  # per server process; lowered to fit its descriptor limit
+    http_max_connections_per_source: int = 256  # a NAT address with a few hundred phones booting at once
+    http_head_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_keepalive_seconds: float = 15.0  # a phone's boot files come within seconds; idle sockets are descriptors
+    tls_cert: str = ""  # PEM certificate (chain) file: HTTPS instead of HTTP when given with tls_key
+    tls_key: str = ""
+    trusted_proxies: str = ""  # comma-separated addresses or CIDR networks of reverse proxies
     cache_check_seconds: float = 0.25  # how often a process looks for changes made by others
     db_timeout_seconds: float = 2.0  # longest a phone's request or /readyz waits for the database
     db_statement_timeout_seconds: float = 30.0  # PostgreSQL statement_timeout of the server's sessions
@@ -66,7 +75,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.http_port}").rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.http_port}").rstrip("/")
 
     def tenant_base_url(self, key: str) -> str:
         return f"{self.base_url}/prov/{key}/"
@@ -99,13 +109,16 @@ class Settings:
             starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
         )
 
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        try:
+            return parse_networks(self.trusted_proxies)
+        except ValueError as error:
+            raise SettingsError(f"{environment_name('trusted_proxies')}: {error}") from None
+
     @property
     def session_cookie_secure(self) -> bool:
-        """Send the session cookie over HTTPS only: asked for, or this server itself speaks TLS.
-
-        `tls_cert` is the setting of `serve --tls-cert` (issue 20, another branch); until it
-        exists here, only cookie_secure switches this on."""
-        return bool(self.cookie_secure) or bool(getattr(self, "tls_cert", ""))
+        """Send the session cookie over HTTPS only: asked for, or this server itself speaks TLS."""
+        return bool(self.cookie_secure) or bool(self.tls_cert)
 
     @property
     def firmware_path(self) -> Path:
@@ -147,6 +160,14 @@ HELP = {
     "tftp_max_sessions": "concurrent TFTP transfers before new ones get 'server busy'",
     "tftp_max_sessions_per_source": "concurrent TFTP transfers from one address (IPv6: one /64) before its new ones get 'server busy'",
     "tftp_max_blksize": "largest TFTP blksize granted (RFC 2348)",
+    "http_max_connections": "most HTTP connections one server process holds (lowered to fit its descriptor limit, less TFTP's share)",
+    "http_max_connections_per_source": "open HTTP connections from one address (IPv6: one /64) before its new ones are reset; trusted proxies are exempt",
+    "http_head_timeout_seconds": "time a client has to send a whole request head (and finish the TLS handshake) before the connection is cut",
+    "http_body_timeout_seconds": "longest a request body may stand still, or a response go unread, before the connection is cut",
+    "http_keepalive_seconds": "how long an idle kept-alive HTTP connection stays open (aiohttp's default is 75)",
+    "tls_cert": "PEM certificate (with its chain) for HTTPS; with tls_key, configs and the web app are served over HTTPS only",
+    "tls_key": "PEM private key of tls_cert",
+    "trusted_proxies": "reverse proxies (addresses or CIDR, comma separated) whose X-Forwarded-For names the client; exempt from the per-address cap",
     "cache_check_seconds": "how often a server process checks for config changes by others",
     "db_timeout_seconds": "longest a phone's request waits for the database (a tenant key not in memory yet; then 404) and /readyz for its ping; also PostgreSQL's connect timeout (at least 2 s)",
     "db_statement_timeout_seconds": "PostgreSQL statement_timeout of the server's database sessions, sent as a connection option (0: none, e.g. behind a PgBouncer that refuses startup options)",

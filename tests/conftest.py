@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -157,10 +159,11 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     log_path: Path
     firmware_dir: Path
+    cafile: Path | None = None  # the certificate that proves an HTTPS server
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{'https' if self.cafile else 'http'}://127.0.0.1:{self.http_port}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -170,7 +173,9 @@ class RunningServer:
 
 
 def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> RunningServer:
+                 args: tuple[str, ...] = (), open_file_limit: int | None = None, cafile: Path | None = None) -> RunningServer:
+    """`provisioner serve` in a child process; `open_file_limit` caps its descriptors (soft and
+    hard); `cafile`, the certificate of a server started with TLS, checks its HTTPS."""
     http_port, tftp_port = free_port_pair()
     firmware_dir = firmware_dir or (workdir / "firmware")
     firmware_dir.mkdir(parents=True, exist_ok=True)
@@ -186,16 +191,23 @@ def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = N
         **(extra_env or {}),
     }
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+
+    def limit_descriptors() -> None:
+        if open_file_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_file_limit, open_file_limit))
+
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "provisioner"), "serve", *args], stdout=log_file, stderr=subprocess.STDOUT, env=env,
+        preexec_fn=limit_descriptors if open_file_limit is not None else None,
     )
-    server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir)
+    server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir, cafile)
+    context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited early:\n{server.log()}")
         try:
-            with urllib.request.urlopen(f"{server.base}/healthz", timeout=1) as response:
+            with urllib.request.urlopen(f"{server.base}/healthz", timeout=1, context=context) as response:
                 if response.status == 200:
                     return server
         except OSError:

@@ -17,6 +17,7 @@ PURE_MODULES = [
     "provisioner.snmp.parse",
     "provisioner.snmp.reachability",
     "provisioner.tftp_wire",
+    "provisioner.forwarded",
     "provisioner.identification",
     "provisioner.mac",
     "provisioner.permissions",
