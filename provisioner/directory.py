@@ -51,6 +51,7 @@ log = logging.getLogger("provisioner.directory")
 _T = TypeVar("_T")
 
 NEGATIVE_CACHE_LIMIT = 50_000  # unknown keys remembered; a flood pushes out the oldest
+FIRMWARE_MEMORY_LIMIT = 500_000  # phones whose reported firmware is remembered (a few sites' worth)
 LOAD_BATCH = 256  # keys read in one round: one query for all of them
 LOAD_WAITING_LIMIT = 1024  # keys waiting for a round; more in a flood are answered 404 at once
 LOAD_ROUND_SECONDS = 0.05  # at least this between two rounds: misses cost at most 20 queries a second
@@ -286,7 +287,11 @@ class Directory:
         return self._firmware[cache_key]
 
     def note_firmware(self, tenant_id: int, mac: str, firmware: str) -> None:
-        self._firmware[(tenant_id, mac)] = firmware
+        """Remember the firmware a phone reported. Bounded: made-up MACs from anyone holding a
+        key must not grow it forever; past the bound only phones already known are updated."""
+        phone = (tenant_id, mac)
+        if phone in self._firmware or len(self._firmware) < FIRMWARE_MEMORY_LIMIT:
+            self._firmware[phone] = firmware
 
     # -- serving: misses are read off the event loop -----------------------------------------
     def knows(self, key: str) -> bool:
