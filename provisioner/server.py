@@ -47,6 +47,7 @@ from provisioner.http_guard import (
 )
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
+from provisioner.operator_catalog import install_operator_catalog
 from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
@@ -107,6 +108,7 @@ def build_core(settings: Settings, *, migrate: bool = True) -> Core:
     if migrate:
         upgrade_all(engine)
     sessions = session_factory(engine)
+    install_operator_catalog(settings)  # PROVISIONER_CATALOG, in every process (workers are spawned)
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
