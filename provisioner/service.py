@@ -166,8 +166,8 @@ class ProvisioningService:
             tenant = self.directory.tenant_by_key(request.tenant_key)
             if tenant is None:
                 return refused("unknown tenant key")
-            if name is None:
-                return refused("not an upload name", tenant)
+            if name is None:  # a known phone's other names (its -web.cfg) are no miss, as for a GET
+                return refused("not an upload name", tenant, self.directory.device(tenant.id, ident.mac) if ident.mac else None)
             device = self.directory.device(tenant.id, name.mac)
             if device is None:
                 return refused("MAC not assigned to this tenant", tenant)
