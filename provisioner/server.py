@@ -193,7 +193,7 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
         pipeline, directory = request.app[PIPELINE], request.app[CORE].directory
         token = config_request.device_token
         uploads = request.app[UPLOADS]
-        if uploads.reads_back(filename) and (stored := await uploads.override(config_request, pipeline, directory)):
+        if uploads.reads_back(filename) and (stored := await uploads.override(config_request, pipeline.service, pipeline.guard, directory)):
             return web.Response(body=stored, headers={"Content-Type": "application/xml", "Cache-Control": "no-store"})
         if directory.knows(config_request.tenant_key) if token is None else directory.knows_token(token):
             file = answer(pipeline, config_request)  # the hot path: from memory
@@ -213,7 +213,8 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
     request_id = next(_request_ids)
     try:
         config_request = config_request_of(request, request_id)
-        return await request.app[UPLOADS].receive(request, config_request, request.app[PIPELINE],
+        pipeline = request.app[PIPELINE]
+        return await request.app[UPLOADS].receive(request, config_request, pipeline.service, pipeline.guard,
                                                   request.app[CORE].directory)
     except Exception:
         log.exception("req=%d upload %r failed", request_id, request.match_info.get("filename"))

@@ -163,16 +163,17 @@ class ProvisioningService:
             if name is None or name.mac != device.mac:
                 return refused("not an upload of this device", tenant)
         else:
-            tenant = self.directory.tenant_by_key(request.tenant_key)
-            if tenant is None:
+            keyed = self.directory.tenant_by_key(request.tenant_key)
+            if keyed is None:
                 return refused("unknown tenant key")
             if name is None:  # a known phone's other names (its -web.cfg) are no miss, as for a GET
-                return refused("not an upload name", tenant, self.directory.device(tenant.id, ident.mac) if ident.mac else None)
-            device = self.directory.device(tenant.id, name.mac)
-            if device is None:
-                return refused("MAC not assigned to this tenant", tenant)
-            if not tenant_key_serves(tenant, device, request.received_at):
-                return refused("upload at the phone's own URL only", tenant, device)
+                return refused("not an upload name", keyed, self.directory.device(keyed.id, ident.mac) if ident.mac else None)
+            assigned = self.directory.device(keyed.id, name.mac)
+            if assigned is None:
+                return refused("MAC not assigned to this tenant", keyed)
+            if not tenant_key_serves(keyed, assigned, request.received_at):
+                return refused("upload at the phone's own URL only", keyed, assigned)
+            tenant, device = keyed, assigned
         entry = self.catalog.get(device.model_key) if device.model_key in self._catalog_keys else None
         if entry is None or entry.vendor != name.vendor:
             return refused("not an upload of this phone's vendor", tenant, device)

@@ -37,8 +37,9 @@ from provisioner.values import ConfigRequest, Protocol, UploadKind
 from provisioner.vendors import VENDORS
 
 if TYPE_CHECKING:
+    from provisioner.ban_sync import BanGuard
     from provisioner.directory import Directory
-    from provisioner.server import Pipeline
+    from provisioner.service import ProvisioningService
 
 log = logging.getLogger("provisioner.uploads")
 security_log = logging.getLogger("provisioner.security")
@@ -64,16 +65,16 @@ class Uploads:
         return await asyncio.wait_for(asyncio.to_thread(partial(function, *args)), self.db_timeout * 5)
 
     # -- PUT ----------------------------------------------------------------------------------
-    async def receive(self, request: web.Request, config_request: ConfigRequest, pipeline: Pipeline,
-                      directory: Directory) -> web.Response:
+    async def receive(self, request: web.Request, config_request: ConfigRequest, service: ProvisioningService,
+                      guard: BanGuard, directory: Directory) -> web.Response:
         rid, filename = config_request.request_id, config_request.filename
-        if pipeline.guard.banned(config_request.source_ip):
+        if guard.banned(config_request.source_ip):
             return not_found()
         await _loaded(directory, config_request)
-        decision = pipeline.service.upload_target(config_request)
+        decision = service.upload_target(config_request)
         if decision.name is None or decision.outcome.device is None:
             log.info("req=%d PUT %s %r -> 404 (%s)", rid, config_request.source_ip, filename, decision.outcome.reason)
-            pipeline.guard.missed(config_request, decision.outcome)
+            guard.missed(config_request, decision.outcome)
             return not_found()
         name, device = decision.name, decision.outcome.device
         body = await read_capped(request, self.max_bytes)
@@ -106,12 +107,13 @@ class Uploads:
             )
 
     # -- GET of an override file --------------------------------------------------------------
-    async def override(self, config_request: ConfigRequest, pipeline: Pipeline, directory: Directory) -> bytes | None:
+    async def override(self, config_request: ConfigRequest, service: ProvisioningService, guard: BanGuard,
+                       directory: Directory) -> bytes | None:
         """The phone's stored override file, or None (then the pipeline answers as usual)."""
-        if pipeline.guard.banned(config_request.source_ip):
+        if guard.banned(config_request.source_ip):
             return None
         await _loaded(directory, config_request)
-        decision = pipeline.service.upload_target(config_request)
+        decision = service.upload_target(config_request)
         device = decision.outcome.device
         if decision.name is None or device is None:
             return None
