@@ -270,7 +270,9 @@ def test_a_bad_row_is_refused_naming_row_and_field(tmp_path: Path, change: tuple
     with pytest.raises(CatalogError) as caught:
         load_catalog(write(tmp_path, GOOD_ROW + SECOND_ROW.replace(*change)))
     assert (caught.value.row, caught.value.field) == (2, field)
-    assert message in str(caught.value)
+    assert caught.value.line is not None  # the field's line, else its row's [[model]] line
+    assert f", line {caught.value.line}: " in str(caught.value)
+    assert message in str(caught.value).replace(f", line {caught.value.line}", "")
     assert str(caught.value).startswith(f"{tmp_path / 'catalog.toml'}: row 2")
 
 

@@ -108,7 +108,7 @@ def test_a_bad_operators_file_stops_every_command_with_its_line(tmp_path: Path, 
 
 
 def test_the_server_judges_phones_by_the_operators_catalog(database_url: str, tmp_path: Path) -> None:
-    """An IP 550 on 4.0.15.1009: firmware_older by the built-in row, compliant by the operator's."""
+    """An IP 550 on 4.0.15.1009: firmware_newer by the built-in row, compliant by the operator's."""
     path = corrected(tmp_path)
     tenant = cli_json(database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example")
     phone = SimPhone("polycom-ip550", "IP550", "0004f2550550", "4.0.15.1009", 1)
@@ -133,8 +133,8 @@ def test_the_server_judges_phones_by_the_operators_catalog(database_url: str, tm
 
         row = wait_for(seen)
         assert row["compliant"] is True and row["findings"] == []
-        # The built-in table judges the same report older than its 4.0.13.1445.
+        # The built-in table judges the same report newer than its 4.0.13.1445.
         builtin_rows = {r["mac"]: r for r in cli_json(database_url, "devices")}
-        assert builtin_rows[phone.mac]["findings"] == ["firmware_older"]
+        assert builtin_rows[phone.mac]["findings"] == ["firmware_newer"]
     finally:
         stop_server(server)
