@@ -107,6 +107,22 @@ def test_a_bad_operators_file_stops_every_command_with_its_line(tmp_path: Path, 
     assert missing.returncode == 1 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_every_server_process_builds_on_the_operators_catalog(tmp_path: Path) -> None:
+    """build_core is what each (spawned) worker process runs first: it reads the setting itself."""
+    from provisioner.server import build_core
+    from provisioner.settings import Settings
+
+    path = corrected(tmp_path)
+    try:
+        core = build_core(Settings(database_url="sqlite:///" + str(tmp_path / "core.sqlite3"), catalog=str(path)))
+        assert core.catalog.get("polycom-ip550").firmware == "4.0.15.1009"
+        assert core.service.catalog is core.catalog and load_catalog() is core.catalog
+        core = build_core(Settings(database_url="sqlite:///" + str(tmp_path / "core.sqlite3")))
+        assert core.catalog is builtin_catalog()
+    finally:
+        use_catalog(None)
+
+
 def test_the_server_judges_phones_by_the_operators_catalog(database_url: str, tmp_path: Path) -> None:
     """An IP 550 on 4.0.15.1009: firmware_newer by the built-in row, compliant by the operator's."""
     path = corrected(tmp_path)
@@ -119,10 +135,9 @@ def test_the_server_judges_phones_by_the_operators_catalog(database_url: str, tm
     finally:
         use_catalog(None)
     assert load_catalog() is builtin_catalog()
-    server = start_server(database_url, tmp_path / "server", args=("--workers", "2"),
-                          extra_env={"PROVISIONER_CATALOG": str(path)})
+    server = start_server(database_url, tmp_path / "server", extra_env={"PROVISIONER_CATALOG": str(path)})
     try:
-        for _ in range(4):  # both workers (SO_REUSEPORT spreads the connections)
+        for _ in range(2):
             assert http_get(f"{server.base}/prov/{tenant['key']}/{phone.device_file()}", phone.user_agent())[0] == 200
 
         def seen() -> dict[str, object] | None:
