@@ -20,6 +20,7 @@ the body (an override file may carry a password the user typed on the phone).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -57,9 +58,9 @@ class Uploads:
         self.sessions = sessions
 
     def reads_back(self, filename: str) -> bool:
-        """Whether a GET of this name may be a phone's stored override file (cheap, no lookups)."""
-        name = upload_name(filename, VENDORS.values())
-        return name is not None and name.kind is UploadKind.OVERRIDE
+        """Whether a GET of this name may be a phone's stored override file (no lookups; asked
+        on every config GET, so remembered like the pipeline's identification)."""
+        return _is_override_name(filename)
 
     async def _in_thread(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.wait_for(asyncio.to_thread(partial(function, *args)), self.db_timeout * 5)
@@ -165,6 +166,12 @@ def config_request_of(request: web.Request, request_id: int) -> ConfigRequest:
         user_agent=request.headers.get("User-Agent"), source_ip=request.remote or "",
         received_at=datetime.now(UTC), request_id=request_id, device_token=request.match_info.get("token"),
     )
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_override_name(filename: str) -> bool:
+    name = upload_name(filename, VENDORS.values())
+    return name is not None and name.kind is UploadKind.OVERRIDE
 
 
 def not_found() -> web.Response:
