@@ -3,7 +3,8 @@
 Pure: no I/O except reading the packaged data file. Knows nothing of provisioner.
 
     homologated.toml  the reviewed table (service-model.md §9 + vendor facts)
-    catalog.py        load_catalog() -> Catalog: get / find / by_part_number / ...
+    catalog.py        load_catalog() -> Catalog: get / find / by_part_number / ...;
+                      use_catalog(): the operator's table instead of the built-in one
     versions.py       parse_version, compare_versions
     check.py          check_catalog: rows that contradict vendor facts
     compliance.py     check_compliance: catalog row + phone report -> findings
@@ -16,7 +17,7 @@ Exceptions (errors.py):
      └── VersionError          not a dotted numeric version (also a ValueError)
 """
 
-from firmware_catalog.catalog import Catalog, load_catalog, parse_catalog
+from firmware_catalog.catalog import Catalog, builtin_catalog, load_catalog, parse_catalog, use_catalog
 from firmware_catalog.check import CatalogProblem, check_catalog, suspicious_keys
 from firmware_catalog.compliance import Finding, FindingKind, check_compliance
 from firmware_catalog.entry import CatalogEntry
@@ -25,6 +26,8 @@ from firmware_catalog.versions import compare_versions, parse_version
 
 __all__ = [
     "Catalog",
+    "builtin_catalog",
+    "use_catalog",
     "CatalogEntry",
     "CatalogError",
     "CatalogProblem",

@@ -2,7 +2,11 @@
 
 `load_catalog()` reads the packaged homologated.toml through importlib.resources (so it works
 from an installed wheel) and caches it; `load_catalog(path)` reads another file. Every row is
-validated: a bad file raises CatalogError naming the row and the field.
+validated: a bad file raises CatalogError naming the row, the field and the file's line.
+
+The operator may replace the built-in table with a file of their own (provisioner's
+PROVISIONER_CATALOG): whoever reads that setting parses and checks the file and passes the
+result to `use_catalog`; from then on `load_catalog()` answers it in that process.
 """
 
 from __future__ import annotations
@@ -61,10 +65,16 @@ def entry_tokens(entry: CatalogEntry) -> frozenset[str]:
 
 
 class Catalog:
-    """The homologated rows, in the rulebook's order, with look-ups by every name phones use."""
+    """The homologated rows, in the rulebook's order, with look-ups by every name phones use.
 
-    def __init__(self, entries: Iterable[CatalogEntry]) -> None:
+    A catalog read from TOML keeps its text and where each row and field is written in it
+    (`text`, `line_of`), so that a problem found later can point at the file's line."""
+
+    def __init__(self, entries: Iterable[CatalogEntry], *, text: str | None = None,
+                 lines: Mapping[tuple[str, str | None], int] | None = None) -> None:
         self.entries: tuple[CatalogEntry, ...] = tuple(entries)
+        self.text = text
+        self._lines = dict(lines or {})
         self._by_key: dict[str, CatalogEntry] = {}
         self._by_token: dict[str, list[CatalogEntry]] = {}
         for entry in self.entries:
@@ -73,6 +83,10 @@ class Catalog:
             self._by_key[entry.key] = entry
             for token in entry_tokens(entry):
                 self._by_token.setdefault(token, []).append(entry)
+
+    def line_of(self, key: str, field: str | None = None) -> int | None:
+        """The line of the file where the row's field is written (else the row's [[model]] line)."""
+        return self._lines.get((key, field)) or self._lines.get((key, None))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -119,11 +133,26 @@ class Catalog:
 
 
 # -- loading ---------------------------------------------------------------------------------
+_chosen: Catalog | None = None  # the operator's table, once use_catalog() was given one
+
+
+def use_catalog(catalog: Catalog | None) -> None:
+    """Make `catalog` the one `load_catalog()` answers in this process (None: the built-in one)."""
+    global _chosen
+    _chosen = catalog
+
+
 def load_catalog(path: Path | None = None) -> Catalog:
-    """The packaged catalog (read once, cached), or the catalog in the TOML file at path."""
+    """The catalog in use (the operator's, else the packaged one, read once), or the catalog
+    in the TOML file at path."""
     if path is None:
-        return _packaged_catalog()
+        return _chosen if _chosen is not None else _packaged_catalog()
     return parse_catalog(Path(path).read_bytes(), source=str(path))
+
+
+def builtin_catalog() -> Catalog:
+    """The packaged homologated table, whatever use_catalog() was given."""
+    return _packaged_catalog()
 
 
 @cache
@@ -133,68 +162,122 @@ def _packaged_catalog() -> Catalog:
 
 
 def parse_catalog(data: bytes, *, source: str = "catalog") -> Catalog:
-    """Validate TOML text of [[model]] tables into a Catalog (pure)."""
+    """Validate TOML text of [[model]] tables into a Catalog (pure). Syntax errors carry
+    tomllib's line and column; a bad row names the row, the field and its line."""
     try:
-        document = tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        document = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(f"{source}: not a readable TOML file: {exc}", source=source) from None
+        line = _syntax_error_line(exc)
+        if line is None and "end of document" in str(exc) and isinstance(data, bytes):
+            line = data.count(b"\n") + 1
+        raise CatalogError(f"{source}: not a readable TOML file: {exc}", source=source, line=line) from None
+    starts = _row_starts(text)
     extra = sorted(set(document) - {"model"})
     if extra:
         raise CatalogError(f"{source}: unexpected top-level entry {extra[0]!r}: rows are [[model]] tables", source=source)
     rows = document.get("model")
     if not isinstance(rows, list) or not rows:
         raise CatalogError(f"{source}: no [[model]] tables", source=source)
-    entries = [_entry(row, number, source) for number, row in enumerate(rows, start=1)]
+    finder = _LineFinder(text, starts if len(starts) == len(rows) else [])
+    entries = [_entry(row, number, source, finder) for number, row in enumerate(rows, start=1)]
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
         if entry.key in seen:
-            _fail(source, number, entry.key, "key", f"duplicates row {seen[entry.key]}")
+            _fail(source, number, entry.key, "key", f"duplicates row {seen[entry.key]}", finder)
         seen[entry.key] = number
-    return Catalog(entries)
+    lines: dict[tuple[str, str | None], int] = {}
+    for number, entry in enumerate(entries, start=1):
+        for name in (None, *_FIELD_TYPES):
+            found = finder.line(number, name)
+            if found is not None:
+                lines[(entry.key, name)] = found
+    return Catalog(entries, text=text, lines=lines)
 
 
-def _entry(row: object, number: int, source: str) -> CatalogEntry:
+_ROW_HEADER = re.compile(r"^\s*\[\[\s*model\s*\]\]", re.MULTILINE)
+_SYNTAX_LINE = re.compile(r"at line (\d+)")
+
+
+def _row_starts(text: str) -> list[int]:
+    """The 1-based line of every [[model]] header, in order."""
+    return [text.count("\n", 0, found.start()) + 1 for found in _ROW_HEADER.finditer(text)]
+
+
+def _syntax_error_line(exc: Exception) -> int | None:
+    found = _SYNTAX_LINE.search(str(exc))
+    return int(found[1]) if found else None
+
+
+class _LineFinder:
+    """Where row N (1-based) and its fields are written; None when the file does not say
+    (rows not written as [[model]] headers)."""
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        self._lines = text.splitlines()
+        self._starts = starts
+
+    def line(self, number: int, field: str | None) -> int | None:
+        if not 1 <= number <= len(self._starts):
+            return None
+        start = self._starts[number - 1]
+        if field is None:
+            return start
+        end = self._starts[number] if number < len(self._starts) else len(self._lines) + 1
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(field)}[\"']?\s*=")
+        for line_number in range(start + 1, end):
+            if pattern.match(self._lines[line_number - 1]):
+                return line_number
+        return None
+
+
+def _entry(row: object, number: int, source: str, finder: _LineFinder) -> CatalogEntry:
     if not isinstance(row, dict):
-        _fail(source, number, None, "model", "each row must be a [[model]] table")
+        _fail(source, number, None, "model", "each row must be a [[model]] table", finder)
     key = row.get("key") if isinstance(row.get("key"), str) else None
     for name in row:
         if name not in _FIELD_TYPES:
-            _fail(source, number, key, name, f"unknown field (known: {', '.join(_FIELD_TYPES)})")
-    values = {name: _value(row, name, kind, number, key, source) for name, kind in _FIELD_TYPES.items()}
-    _check_formats(values, number, key, source)
+            _fail(source, number, key, name, f"unknown field (known: {', '.join(_FIELD_TYPES)})", finder)
+    values = {name: _value(row, name, kind, number, key, source, finder) for name, kind in _FIELD_TYPES.items()}
+    _check_formats(values, number, key, source, finder)
     return CatalogEntry(**values)
 
 
-def _value(row: dict[str, Any], name: str, kind: str, number: int, key: str | None, source: str) -> Any:
+def _value(row: dict[str, Any], name: str, kind: str, number: int, key: str | None, source: str,
+           finder: _LineFinder) -> Any:
+    def fail(problem: str) -> NoReturn:
+        _fail(source, number, key, name, problem, finder)
+
     value = row.get(name)
     if value is None:
         if kind in (_TEXT, _COUNT):
-            _fail(source, number, key, name, "is missing")
+            fail("is missing")
         return () if kind == _TOKENS else ("" if name == "notes" else None)
     if kind in (_TEXT, _OPTIONAL_TEXT):
         if not isinstance(value, str) or (not value.strip() and name != "notes"):
-            _fail(source, number, key, name, f"must be non-empty text, not {value!r}")
+            fail(f"must be non-empty text, not {value!r}")
         return value
     if kind in (_COUNT, _OPTIONAL_COUNT):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            _fail(source, number, key, name, f"must be a whole number of 1 or more, not {value!r}")
+            fail(f"must be a whole number of 1 or more, not {value!r}")
         return value
     if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
-        _fail(source, number, key, name, f"must be a list of non-empty text, not {value!r}")
+        fail(f"must be a list of non-empty text, not {value!r}")
     return tuple(value)
 
 
-def _check_formats(values: dict[str, Any], number: int, key: str | None, source: str) -> None:
+def _check_formats(values: dict[str, Any], number: int, key: str | None, source: str, finder: _LineFinder) -> None:
     for name, choices in _CHOICES.items():
         if values[name] not in choices:
-            _fail(source, number, key, name, f"{values[name]!r} is not one of {', '.join(choices)}")
+            _fail(source, number, key, name, f"{values[name]!r} is not one of {', '.join(choices)}", finder)
     for name, (pattern, wanted) in _FORMATS.items():
         if values[name] is not None and not pattern.fullmatch(values[name]):
-            _fail(source, number, key, name, f"{values[name]!r} is not {wanted}")
+            _fail(source, number, key, name, f"{values[name]!r} is not {wanted}", finder)
     if not values["key"].startswith(values["vendor"] + "-"):
-        _fail(source, number, key, "key", f"{values['key']!r} must start with its vendor, {values['vendor']!r}-")
+        _fail(source, number, key, "key", f"{values['key']!r} must start with its vendor, {values['vendor']!r}-", finder)
 
 
-def _fail(source: str, number: int, key: str | None, field: str, problem: str) -> NoReturn:
-    row = f"row {number}" + (f" ({key})" if key else "")
-    raise CatalogError(f"{source}: {row}: field {field!r} {problem}", source=source, row=number, field=field)
+def _fail(source: str, number: int, key: str | None, field: str, problem: str, finder: _LineFinder) -> NoReturn:
+    line = finder.line(number, field) or finder.line(number, None)
+    row = f"row {number}" + (f" ({key})" if key else "") + (f", line {line}" if line else "")
+    raise CatalogError(f"{source}: {row}: field {field!r} {problem}", source=source, row=number, field=field, line=line)

@@ -14,10 +14,12 @@ class FirmwareCatalogError(Exception):
 
 
 class CatalogError(FirmwareCatalogError):
-    """The catalog data is unusable; `row` (1-based) and `field` say where, when known."""
+    """The catalog data is unusable; `row` (1-based), `field` and `line` (of the file) say
+    where, when known."""
 
-    def __init__(self, message: str, *, source: str = "", row: int | None = None, field: str | None = None) -> None:
-        self.source, self.row, self.field = source, row, field
+    def __init__(self, message: str, *, source: str = "", row: int | None = None, field: str | None = None,
+                 line: int | None = None) -> None:
+        self.source, self.row, self.field, self.line = source, row, field, line
         super().__init__(message)
 
 

@@ -13,13 +13,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firmware_catalog import check_catalog, load_catalog
+from firmware_catalog import load_catalog
 from provisioner import admin
 from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
@@ -27,6 +28,7 @@ from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
 from provisioner.errors import ProvisionerError
+from provisioner.operator_catalog import install_operator_catalog, read_catalog, review, where
 from provisioner.settings import Settings, settings_table, settings_text
 from provisioner.ticket_queue import MAX_TICKET_ID
 
@@ -68,6 +70,10 @@ def main(ctx: click.Context) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if ctx.invoked_subcommand != "settings":  # the settings stay readable whatever the file holds
+        # The operator's table (PROVISIONER_CATALOG) for every command; `catalog` reads one
+        # that contradicts vendor facts, to list the problems.
+        install_operator_catalog(ctx.obj, refuse_errors=ctx.invoked_subcommand != "catalog")
 
 
 @contextmanager
@@ -363,9 +369,14 @@ def catalog() -> None:
 
 
 @catalog.command("list")
+@click.option("--toml", "as_toml", is_flag=True,
+              help="Print the table in use as a TOML file (comments and sources kept), to start an operator's catalog.")
 @json_option
-def catalog_list(as_json: bool) -> None:
+def catalog_list(as_json: bool, as_toml: bool) -> None:
     """List homologated models with supported firmware and lines."""
+    if as_toml:
+        click.echo(load_catalog().text or "", nl=False)
+        return
     entries = load_catalog().entries
     data = [
         {"key": e.key, "vendor": e.vendor, "model": e.model, "kind": e.kind, "firmware": e.firmware,
@@ -379,16 +390,19 @@ def catalog_list(as_json: bool) -> None:
 
 
 @catalog.command("check")
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any row contradicts vendor facts.")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Check this TOML file instead of the table in use (before setting PROVISIONER_CATALOG to it).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 on warnings too.")
 @json_option
-def catalog_check(as_json: bool, strict: bool) -> None:
-    """Report catalog rows that contradict vendor facts."""
-    from provisioner.vendors import firmware_file_names
-
-    problems = check_catalog(load_catalog(), firmware_file_names())
-    data = [{"key": p.key, "field": p.field, "severity": p.severity, "message": p.message} for p in problems]
-    _emit(as_json, data, "\n".join(f"{p['severity']:<8} {p['key']:<24} {p['field']:<16} {p['message']}" for p in data) or "catalog OK")
-    if strict and any(p.severity == "error" for p in problems):
+def catalog_check(as_json: bool, strict: bool, path: Path | None) -> None:
+    """Report catalog rows that contradict vendor facts; exit status 1 when any is an error."""
+    table = read_catalog(path) if path is not None else load_catalog()
+    problems = review(table)
+    data = [{"key": p.key, "field": p.field, "severity": p.severity, "line": table.line_of(p.key, p.field),
+             "message": p.message} for p in problems]
+    _emit(as_json, data, "\n".join(
+        f"{p.severity:<8} {p.key:<24} {p.field:<16} {where(table, p)}{p.message}" for p in problems) or "catalog OK")
+    if any(p.severity == "error" or strict for p in problems):
         sys.exit(1)
 
 

@@ -33,8 +33,19 @@ ROLES = {
     "admin": "Administrador",
 }
 VENDORS = {"polycom": "Polycom", "grandstream": "Grandstream", "yealink": "Yealink", "jitsi": "Jitsi", "wekall": "WeKall"}
+# The device page: what a phone wrote back (provisioner.uploads).
+UPLOADS = {
+    "app_log": "Registro de la aplicación", "boot_log": "Registro de arranque",
+    "override": "Ajustes locales del usuario (archivo de anulación)",
+}
+DEVICE_PAGE = {
+    "title": "Equipo", "tenant": "Cliente", "model": "Modelo", "override": "Ajustes locales del usuario",
+    "no_override": "El teléfono no ha enviado ajustes locales.", "logs": "Registros enviados por el teléfono",
+    "no_logs": "El teléfono no ha enviado registros.", "received": "Recibido", "from": "desde", "bytes": "bytes",
+    "masked": "Las contraseñas se muestran ocultas.", "back": "Volver a equipos",
+}
 ALL = {
     "types": TYPES, "priorities": PRIORITIES, "urgencies": URGENCIES, "impacts": IMPACTS,
     "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,
-    "finding_subjects": FINDING_SUBJECTS, "roles": ROLES, "vendors": VENDORS,
+    "finding_subjects": FINDING_SUBJECTS, "roles": ROLES, "vendors": VENDORS, "uploads": UPLOADS,
 }

@@ -47,6 +47,7 @@ from provisioner.http_guard import (
 )
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
+from provisioner.operator_catalog import install_operator_catalog
 from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
 from provisioner.settings import Settings
@@ -55,6 +56,7 @@ from provisioner.ticket_writer import IntakeRules
 from provisioner.tftp import TftpServer
 from provisioner.tftp_wire import split_request_path
 from provisioner.tls import tls_context
+from provisioner.upload_http import Uploads, config_request_of
 from provisioner.values import ConfigRequest, Protocol, RenderedFile
 from provisioner.verification import SnmpVerification
 from provisioner.vendors import VENDORS
@@ -62,6 +64,7 @@ from provisioner.web.app import setup_web
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
+from provisioner.web.device_files import setup_device_files
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
 from support_link.adapters.jobs import SupportJobs
@@ -95,6 +98,7 @@ CORE = web.AppKey("core", Core)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 TFTP = web.AppKey("tftp", TftpServer)
 READINESS = web.AppKey("readiness", Readiness)
+UPLOADS = web.AppKey("uploads", Uploads)
 MIN_WATCH_SECONDS = 0.05  # a server always watches for config changes: lookups never read on the loop
 
 
@@ -104,6 +108,7 @@ def build_core(settings: Settings, *, migrate: bool = True) -> Core:
     if migrate:
         upgrade_all(engine)
     sessions = session_factory(engine)
+    install_operator_catalog(settings)  # PROVISIONER_CATALOG, in every process (workers are spawned)
     catalog = load_catalog()
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
@@ -187,6 +192,9 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
         )
         pipeline, directory = request.app[PIPELINE], request.app[CORE].directory
         token = config_request.device_token
+        uploads = request.app[UPLOADS]
+        if uploads.reads_back(filename) and (stored := await uploads.override(config_request, pipeline.service, pipeline.guard, directory)):
+            return web.Response(body=stored, headers={"Content-Type": "application/xml", "Cache-Control": "no-store"})
         if directory.knows(config_request.tenant_key) if token is None else directory.knows_token(token):
             file = answer(pipeline, config_request)  # the hot path: from memory
         else:
@@ -197,6 +205,20 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
     if file is None:
         return _not_found()
     return web.Response(body=file.body, headers={"Content-Type": file.content_type, "Cache-Control": "no-store"})
+
+
+async def handle_upload(request: web.Request) -> web.StreamResponse:
+    """PUT /prov/<key>/<file>, /prov/d/<device token>/<file>: a phone writes back a log or its
+    override file (provisioner.upload_http). Like handle_config: no traceback to a phone."""
+    request_id = next(_request_ids)
+    try:
+        config_request = config_request_of(request, request_id)
+        pipeline = request.app[PIPELINE]
+        return await request.app[UPLOADS].receive(request, config_request, pipeline.service, pipeline.guard,
+                                                  request.app[CORE].directory)
+    except Exception:
+        log.exception("req=%d upload %r failed", request_id, request.match_info.get("filename"))
+        return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
 
 
 async def answer_after_load(directory: Directory, pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
@@ -237,6 +259,9 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     # Per-device URLs (issue 20): registered first, routes match in order ("d" is never a tenant key).
     app.router.add_get("/prov/d/{token}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
+    app.router.add_put("/prov/d/{token}/{filename:.+}", handle_upload)  # phones' logs and override files
+    app.router.add_put("/prov/{key}/{filename:.+}", handle_upload)
+    app[UPLOADS] = Uploads(settings, core.sessions)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get("/readyz", handle_ready)
     app.cleanup_ctx.append(_sighting_writer)
@@ -246,6 +271,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_tickets(app, core.sessions)
     setup_api(app)
     setup_installers(app)
+    setup_device_files(app)  # a device's page: its override file and logs
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

@@ -28,6 +28,7 @@ from provisioner.enrollment import device_url_serves, enrolls, tenant_key_serves
 from provisioner.findings import NOT_JUDGED, FindingKind, Judgement, Scope, about_a_phone, assess, judge_contact
 from provisioner.identification import identify, normalize_filename
 from provisioner.lookups import FirmwareImages, PhoneDirectory
+from provisioner.uploads import UploadName, upload_name
 from provisioner.vendors.vendor import Vendor
 from provisioner.values import (
     ConfigRequest,
@@ -60,6 +61,17 @@ class Outcome(NamedTuple):
     @property
     def findings(self) -> tuple[FindingKind, ...]:
         return self.judgement.kinds
+
+
+class UploadDecision(NamedTuple):
+    """Whose file an upload (or the read-back of an override file) is.
+
+    `name` is set only when the phone may write (and read) this name here; `outcome` (its
+    file always None) says why not, with the tenant and device known so far, for the log
+    line and the miss count."""
+
+    outcome: Outcome
+    name: UploadName | None
 
 
 class ProvisioningService:
@@ -130,6 +142,46 @@ class ProvisioningService:
         if ident.firmware and ident.mac:
             self.directory.note_firmware(tenant.id, ident.mac, ident.firmware)
         return Outcome(file, reason, ident, tenant, device, entry, judgement)
+
+    # -- uploads (provisioner.uploads) -------------------------------------------------------
+    def upload_target(self, request: ConfigRequest) -> UploadDecision:
+        """Whether the phone whose MAC the name carries may write it here: an assigned phone,
+        below its tenant's key (while that key still serves its MAC file) or its own URL;
+        never another tenant's MAC, never another phone's name below a device URL."""
+        self.directory.refresh_if_changed()
+        ident = self.identify(request.filename, request.user_agent)
+        name = upload_name(request.filename, self.vendors.values())
+
+        def refused(reason: str, tenant: TenantRecord | None = None, device: DeviceRecord | None = None) -> UploadDecision:
+            return UploadDecision(Outcome(None, reason, ident, tenant, device, None, NOT_JUDGED), None)
+
+        if request.device_token is not None:
+            found = self.directory.device_by_token(request.device_token)
+            if found is None:
+                return refused("unknown device token")
+            tenant, device = found
+            if name is None or name.mac != device.mac:
+                return refused("not an upload of this device", tenant)
+        else:
+            keyed = self.directory.tenant_by_key(request.tenant_key)
+            if keyed is None:
+                return refused("unknown tenant key")
+            if name is None:  # a known phone's other names (its -web.cfg) are no miss, as for a GET
+                return refused("not an upload name", keyed, self.directory.device(keyed.id, ident.mac) if ident.mac else None)
+            assigned = self.directory.device(keyed.id, name.mac)
+            if assigned is None:
+                return refused("MAC not assigned to this tenant", keyed)
+            if not tenant_key_serves(keyed, assigned, request.received_at):
+                return refused("upload at the phone's own URL only", keyed, assigned)
+            tenant, device = keyed, assigned
+        entry = self.catalog.get(device.model_key) if device.model_key in self._catalog_keys else None
+        if entry is None or entry.vendor != name.vendor:
+            return refused("not an upload of this phone's vendor", tenant, device)
+        return UploadDecision(Outcome(None, f"{name.kind.value} upload", ident, tenant, device, entry, NOT_JUDGED), name)
+
+    @functools.cached_property
+    def _catalog_keys(self) -> frozenset[str]:
+        return frozenset(entry.key for entry in self.catalog.entries)
 
     # -- compliance ------------------------------------------------------------------------
     def _judge(

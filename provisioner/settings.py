@@ -72,6 +72,12 @@ class Settings:
     ban_seconds: float = 900.0
     ban_sync_seconds: float = 2.0  # how often a process stores its bans and reads everyone's
     waiting_phones_per_hour: int = 200  # unknown phones recorded as waiting, per tenant and process
+    # Files phones write back (provisioner.uploads): Polycom logs and override files
+    upload_max_bytes: int = 262144  # not a vendor figure (none found): room for a log; raise it if phones get 413
+    upload_logs_kept: int = 5  # newest logs of each kind kept per phone
+    uploads_per_hour: int = 30  # uploads of one kind one phone may make per hour (each process)
+    # The operator's homologated table (firmware_catalog), replacing the built-in one
+    catalog: str = ""
 
     @property
     def base_url(self) -> str:
@@ -200,6 +206,13 @@ HELP = {
     "miss_window_seconds": "the window misses are counted in, per address",
     "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
     "ban_sync_seconds": "how often each server process stores its new bans and reads every process's (and lifted ones, declared networks)",
+    "upload_max_bytes": "largest log or override file a phone may PUT (Polycom <mac>-app.log, <mac>-boot.log, <mac>-phone.cfg); larger ones get 413",
+    "upload_logs_kept": "newest logs of each kind (app, boot) kept per phone; older ones are deleted (one override file is kept)",
+    "uploads_per_hour": "uploads of one kind one phone may make in an hour, per server process; more get 429",
+    "catalog": "the operator's homologated table: a TOML file of [[model]] rows with the built-in table's fields "
+               "(`provisioner catalog list --toml` prints it to start from), used instead of the built-in one by every "
+               "command and server; checked when read: a file that does not parse, a bad row or a row that contradicts "
+               "vendor facts (`provisioner catalog check`) stops the command with the file's line",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 

@@ -49,6 +49,14 @@ class Role(StrEnum):
     UNKNOWN = "unknown"  # a name no homologated vendor uses
 
 
+class UploadKind(StrEnum):
+    """A file a phone writes back to its provisioning server (HTTP PUT), e.g. Polycom's."""
+
+    APP_LOG = "app_log"  # the application's log (<mac>-app.log)
+    BOOT_LOG = "boot_log"  # the boot loader's / Updater's log (<mac>-boot.log)
+    OVERRIDE = "override"  # the user's local settings (<mac>-phone.cfg), read back at every boot
+
+
 class Certainty(IntEnum):
     """How sure an identification is (graded like wazo's DeviceSupport)."""
 

@@ -65,7 +65,7 @@ class SimPhone:
 
 DESK_PHONES = [
     SimPhone("polycom-ip331", "IP331", "0004f2000331", "4.0.13.1445", 2),
-    SimPhone("polycom-ip550", "IP550", "0004f2000550", "5.0.13.0881", 1),
+    SimPhone("polycom-ip550", "IP550", "0004f2000550", "4.0.13.1445", 1),
     SimPhone("polycom-vvx600", "VVX600", "64167f000600", "5.8.1.7278", 1),
     SimPhone("grandstream-gxp1610", "GXP1610", "000b82001610", "1.0.4.106", 2),
     SimPhone("grandstream-gxp1620", "GXP1620", "000b82001620", "1.0.4.106", 2),

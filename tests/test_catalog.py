@@ -47,6 +47,9 @@ RULEBOOK = """
 | Jitsi | Windows | 2.11.5608 | 1 |
 | Jitsi | MacOS | 2.11.5608 | 1 |
 """
+# Where the built-in table departs from the rulebook, and why (homologated.toml's header): the
+# IP 550's 5.0.13.0881 never shipped for it (issue 15) [WZ-PHIST] [PPT].
+CORRECTED = {"polycom-ip550": "4.0.13.1445"}
 # The rulebook row each catalog key stands for.
 KEYS = {
     ("WeKall", "WeKall APP Windows"): "wekall-app-windows",
@@ -86,6 +89,7 @@ def test_the_catalog_has_exactly_the_rulebook_rows_in_its_order() -> None:
 @pytest.mark.parametrize(("vendor", "model", "firmware", "lines"), rulebook_rows(), ids=lambda v: str(v))
 def test_each_row_matches_the_rulebook(vendor: str, model: str, firmware: str, lines: int) -> None:
     entry = CATALOG.get(KEYS[(vendor, model)])
+    firmware = CORRECTED.get(entry.key, firmware)
     assert (entry.vendor, entry.model, entry.firmware, entry.lines) == (vendor.lower(), model, firmware, lines)
 
 
@@ -266,7 +270,9 @@ def test_a_bad_row_is_refused_naming_row_and_field(tmp_path: Path, change: tuple
     with pytest.raises(CatalogError) as caught:
         load_catalog(write(tmp_path, GOOD_ROW + SECOND_ROW.replace(*change)))
     assert (caught.value.row, caught.value.field) == (2, field)
-    assert message in str(caught.value)
+    assert caught.value.line is not None  # the field's line, else its row's [[model]] line
+    assert f", line {caught.value.line}: " in str(caught.value)
+    assert message in str(caught.value).replace(f", line {caught.value.line}", "")
     assert str(caught.value).startswith(f"{tmp_path / 'catalog.toml'}: row 2")
 
 
@@ -291,17 +297,21 @@ def test_a_catalog_refuses_two_rows_with_one_key() -> None:
 
 
 # -- the review against vendor facts -----------------------------------------------------------
-def test_the_review_finds_exactly_the_gxp1610_lines_and_the_ip550_firmware() -> None:
+def test_the_review_finds_exactly_the_gxp1610_lines() -> None:
     problems = check_catalog(CATALOG, IMAGE_NAMES)
     assert problems == check_catalog(CATALOG)  # the shipped rows name every image as the phones ask
-    assert [(p.key, p.field, p.severity) for p in problems] == [
-        ("grandstream-gxp1610", "lines", ERROR),
-        ("polycom-ip550", "firmware", ERROR),
-    ]
-    lines, firmware = problems
-    assert lines.message.startswith("contradicts vendor facts: homologated for 2 lines but the GXP1610 has 1 SIP account")
+    assert [(p.key, p.field, p.severity) for p in problems] == [("grandstream-gxp1610", "lines", ERROR)]
+    assert problems[0].message.startswith("contradicts vendor facts: homologated for 2 lines but the GXP1610 has 1 SIP account")
+    assert suspicious_keys(CATALOG) == frozenset({"grandstream-gxp1610"})
+
+
+def test_the_rulebooks_ip550_firmware_is_the_contradiction_the_review_reports() -> None:
+    """The row as the rulebook wrote it (before issue 15's correction) is an error, naming the
+    newest public build."""
+    problems = check_catalog(variant("polycom-ip550", firmware="5.0.13.0881"), IMAGE_NAMES)
+    firmware = next(p for p in problems if p.key == "polycom-ip550")
+    assert (firmware.field, firmware.severity) == ("firmware", ERROR)
     assert "5.0.13.0881" in firmware.message and "4.0.15.1009" in firmware.message
-    assert suspicious_keys(CATALOG) == frozenset({"grandstream-gxp1610", "polycom-ip550"})
 
 
 def variant(key: str, **changes: object) -> Catalog:
@@ -371,10 +381,11 @@ def test_provisioner_catalog_check_reviews_with_the_vendor_packages_facts(monkey
         seen.append(firmware_file_names)
         return real(catalog, firmware_file_names)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("provisioner.cli.check_catalog", spy)
+    monkeypatch.setattr("provisioner.operator_catalog.check_catalog", spy)
     result = CliRunner().invoke(main, ["catalog", "check", "--json"])
-    assert result.exit_code == 0, result.output
-    assert [(p["key"], p["field"]) for p in json.loads(result.output)] == [
-        ("grandstream-gxp1610", "lines"), ("polycom-ip550", "firmware"),
+    assert result.exit_code == 1, result.output  # an error is a failed check
+    assert [(p["key"], p["field"], p["line"]) for p in json.loads(result.output)] == [
+        ("grandstream-gxp1610", "lines", CATALOG.line_of("grandstream-gxp1610", "lines")),
     ]
+    assert DATA.read_text().splitlines()[CATALOG.line_of("grandstream-gxp1610", "lines") - 1].startswith("lines = 2")
     assert seen == [IMAGE_NAMES]

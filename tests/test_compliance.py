@@ -10,7 +10,7 @@ CATALOG = load_catalog()
 T21P = CATALOG.get("yealink-t21p")  # 34.72.0.75, 1 line
 GXP1630 = CATALOG.get("grandstream-gxp1630")  # 1.0.4.106, 3 lines
 VVX600 = CATALOG.get("polycom-vvx600")  # 5.8.1.7278, 1 line
-IP550 = CATALOG.get("polycom-ip550")  # 5.0.13.0881, 1 line
+IP550 = CATALOG.get("polycom-ip550")  # 4.0.13.1445 (the rulebook's 5.0.13.0881 never shipped), 1 line
 
 OLDER, NEWER, UNKNOWN = FindingKind.FIRMWARE_OLDER, FindingKind.FIRMWARE_NEWER, FindingKind.FIRMWARE_UNKNOWN
 NOT_HOMOLOGATED, LINES = FindingKind.MODEL_NOT_HOMOLOGATED, FindingKind.LINES_EXCEEDED
@@ -33,7 +33,8 @@ NOT_HOMOLOGATED, LINES = FindingKind.MODEL_NOT_HOMOLOGATED, FindingKind.LINES_EX
         (VVX600, "5.8.1.7278", 1, []),
         (VVX600, "5.8.1.800", 1, [OLDER]),  # 800 < 7278 numerically
         (VVX600, "5.9.7.4477", 1, [NEWER]),
-        (IP550, "5.0.13.881", 1, []),  # leading zeros do not matter
+        (IP550, "4.0.13.1445", 1, []),
+        (IP550, "5.0.13.0881", 1, [NEWER]),  # the rulebook's typo: no IP 550 reports it
         (None, "34.72.0.75", 1, [NOT_HOMOLOGATED]),
         (None, None, 5, [NOT_HOMOLOGATED]),  # nothing else can be judged without a row
     ],

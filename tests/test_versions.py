@@ -10,7 +10,7 @@ from firmware_catalog import VersionError, compare_versions, parse_version
 @pytest.mark.parametrize(
     ("text", "parsed"),
     [
-        ("5.0.13.0881", (5, 0, 13, 881)),  # the IP 550 row: leading zeros allowed
+        ("5.0.13.0881", (5, 0, 13, 881)),  # the rulebook's IP 550 cell: leading zeros allowed
         ("4.0.13.1445", (4, 0, 13, 1445)),
         ("5.8.1.7278", (5, 8, 1, 7278)),
         ("34.72.0.75", (34, 72, 0, 75)),

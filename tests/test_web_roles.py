@@ -23,6 +23,7 @@ from aiohttp import web
 
 from tests.conftest import RunningServer, cli_json, start_server, stop_server
 
+PHONE_MAC = "0004f2a1b2c3"  # the device whose page /devices/{mac} is
 ROLES = ("anonymous", "agent", "specialist", "installer", "admin")
 
 # method, path ({id}: a real ticket), what is sent, then the status for each of ROLES.
@@ -42,6 +43,7 @@ MATRIX = [
     ("GET", "/imports", None, 303, 403, 403, 200, 200),
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
+    ("GET", "/devices/{mac}", None, 303, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -65,6 +67,8 @@ def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         made = cli_json(module_database_url, "user", "add", f"{role}1", "--role", role, "--password", f"clave-{role}-1")
         people[role] = {"username": f"{role}1", "password": f"clave-{role}-1", "token": made["api_token"]}
     cli_json(module_database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")
+    cli_json(module_database_url, "extension", "add", "--tenant", "acme", "--extension", "101", "--name", "Ana",
+             "--mac", PHONE_MAC, "--model", "VVX600", "--line", "1")
     running = start_server(module_database_url, tmp_path_factory.mktemp("roles"))
     try:
         ticket_id = _create_ticket(running, people["admin"]["token"])
@@ -98,7 +102,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 @pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
-    path = path.replace("{id}", str(ticket_id))
+    path = path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC)
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
@@ -131,7 +135,7 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, installers, tickets
+    from provisioner.web import api, app as web_app, device_files, installers, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
@@ -142,8 +146,9 @@ def test_every_route_is_in_the_tables() -> None:
     setup_tickets(application, None)  # type: ignore[arg-type]
     setup_api(application)
     setup_installers(application)
+    device_files.setup_device_files(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
-    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES)}
+    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES)}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files
     tested.discard(("GET", "/static/app.css"))

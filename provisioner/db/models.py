@@ -6,6 +6,7 @@ tenant 1--* sighting                       (every config fetch, append-only)
 tenant 1--* phone_state                    (latest knowledge per MAC seen, assigned or not)
 config_version                             (one row; bumped by every change that alters a config)
 security_ban                               (addresses banned for guessing, shared by every process)
+device 1--* phone_upload                   (logs and override files the phone wrote back, bounded)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -224,3 +226,26 @@ class SecurityBan(Base):
     misses: Mapped[int] = mapped_column(Integer)
     banned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PhoneUpload(Base):
+    """A file a phone wrote back with HTTP PUT (provisioner.uploads): a log or its override file.
+
+    Bounded per phone: the newest PROVISIONER_UPLOAD_LOGS_KEPT of each log kind, one override
+    file; each at most PROVISIONER_UPLOAD_MAX_BYTES. Goes with its device."""
+
+    __tablename__ = "phone_upload"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # provisioner.values.UploadKind
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    source_ip: Mapped[str] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_phone_upload_device_kind", "device_id", "kind", "id"),
+        CheckConstraint("kind in ('app_log', 'boot_log', 'override')", name="kind"),
+    )

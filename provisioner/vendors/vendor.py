@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from firmware_catalog import Catalog
 from provisioner.mac import normalize_mac
 from provisioner.snmp.reading import SnmpReading
-from provisioner.values import Certainty, Identification, RenderContext, RenderedFile, Role
+from provisioner.values import Certainty, Identification, RenderContext, RenderedFile, Role, UploadKind
 
 NO_MAC = "000000000000"  # Polycom's "any phone" name, not a MAC
 MAC = r"(?P<mac>[0-9a-f]{12})"  # a MAC in a normalised (lower-case) file name
@@ -116,6 +116,9 @@ class Vendor:
     parse_snmp: Callable[[Mapping[str, str]], SnmpReading] | None = None
     snmp_samples: tuple[SnmpSample, ...] = ()
     secret_parameters: re.Pattern[str] | None = None
+    # Names its phones write back with HTTP PUT (logs, override files): (pattern with a `mac`
+    # group, kind), matched against the normalised name; () when its phones upload nothing.
+    uploads: tuple[tuple[re.Pattern[str], UploadKind], ...] = ()
 
 
 # -- building blocks for name rules and User-Agent parsers -------------------------------------

@@ -13,6 +13,7 @@ VENDOR = Vendor(
     parse_user_agent=user_agent.parse, ua_samples=samples.UA_SAMPLES,
     snmp_oids=snmp.OIDS, parse_snmp=snmp.parse, snmp_samples=samples.SNMP_SAMPLES,
     secret_parameters=renderer.SECRET_PARAMETERS,
+    uploads=files.UPLOADS,  # logs and the user's override file, written back with HTTP PUT
     # MAC prefixes from wazo's DHCP classes (phones.md §1 [WZ-DHCP])
     ouis=("0004f2", "64167f", "482567"),
 )

@@ -9,7 +9,9 @@ Names are normalised (no leading "/", lower case); phones.md §2.1, §2.2.
     <mac>-user.cfg            DEVICE  served: registrations and passwords (sensitive)
     <mac>-phone/-web/-license.cfg, -directory.xml, -calls.xml, -app.log, -boot.log,
     sip.cfg, phone1.cfg       OTHER   asked for, answered 404 on purpose: overrides and logs the
-                                      phone writes back, stock CONFIG_FILES [WZ-PC] [ORYK]
+                                      phone writes back, stock CONFIG_FILES [WZ-PC] [ORYK];
+                                      <mac>-phone.cfg is answered from the upload store once the
+                                      phone has written it (provisioner.uploads)
     <part>.sip.ld, sip.ld     FIRMWARE images, served from the firmware folder
 
 Only the application (not the Updater, the boot loader) asks for the names marked `app` below:
@@ -22,7 +24,7 @@ import re
 from collections.abc import Callable
 
 from firmware_catalog import Catalog
-from provisioner.values import Role
+from provisioner.values import Role, UploadKind
 from provisioner.vendors.vendor import MAC, FileInfo, NameRule, group_mac, image_rule
 
 NAME = "polycom"
@@ -52,4 +54,16 @@ RULES: tuple[NameRule, ...] = (
     (re.compile(r"(?P<part>" + _PART + r")(?:\." + _PART + r")?\.sip\.ld"), _image_by_part),
     (re.compile(r"sip\.ld"), image_rule(NAME)),
     (MASTER_CFG, _named(Role.MASTER, app=False, shared=True)),  # or Yealink's <mac>.cfg
+)
+
+
+# What the phones write back with HTTP PUT to the directory they provision from (the master's
+# LOG_FILE_DIRECTORY and OVERRIDES_DIRECTORY, empty: that same directory) [POLY-AG31] [ORYK]:
+# the Updater's boot log, the application's log, and the user's override file (settings
+# changed on the phone; created since UCS 3.3.0 and read back at every boot) [POLY-FAQ].
+# <mac>-web.cfg (changes made in the phone's web UI) is not accepted: nothing here needs it.
+UPLOADS: tuple[tuple[re.Pattern[str], UploadKind], ...] = (
+    (re.compile(MAC + r"-app\.log"), UploadKind.APP_LOG),
+    (re.compile(MAC + r"-boot\.log"), UploadKind.BOOT_LOG),
+    (re.compile(MAC + r"-phone\.cfg"), UploadKind.OVERRIDE),
 )

@@ -59,9 +59,9 @@ REALISTIC: tuple[UaSample, ...] = (
              identified(Role.OTHER, P, "SPIP_331", "polycom-ip331", "4.0.13.1445", "0004f2aabbcc"), "pattern [WZ-PC]"),
     UaSample(IP331_UA, "0004f2aabbcc-boot.log",
              identified(Role.OTHER, P, "SPIP_331", "polycom-ip331", None, "0004f2aabbcc", reported="4.0.13.1445"), "pattern [ORYK]"),
-    # SoundPoint IP 550: the catalog's 5.0.13.0881 (doubtful) and the newest public 4.0.15.1009 [PPT].
-    UaSample("FileTransport PolycomSoundPointIP-SPIP_550-UA/5.0.13.0881 (SN:0004f2bbccdd) Type/Application",
-             "0004f2bbccdd-user.cfg", identified(Role.DEVICE, P, "SPIP_550", "polycom-ip550", "5.0.13.0881", "0004f2bbccdd"),
+    # SoundPoint IP 550: the catalog's 4.0.13.1445 and the newest public 4.0.15.1009 [PPT].
+    UaSample("FileTransport PolycomSoundPointIP-SPIP_550-UA/4.0.13.1445 (SN:0004f2bbccdd) Type/Application",
+             "0004f2bbccdd-user.cfg", identified(Role.DEVICE, P, "SPIP_550", "polycom-ip550", "4.0.13.1445", "0004f2bbccdd"),
              "pattern [UA-SN]"),
     UaSample("FileTransport PolycomSoundPointIP-SPIP_550-UA/4.0.15.1009 (SN:0004f2bbccdd) Type/Application",
              "0004f2bbccdd-license.cfg", identified(Role.OTHER, P, "SPIP_550", "polycom-ip550", "4.0.15.1009", "0004f2bbccdd"),
