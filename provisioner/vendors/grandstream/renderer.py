@@ -129,13 +129,16 @@ def device_values(ctx: RenderContext) -> dict[str, object]:
 
 
 def account_slots(entry: CatalogEntry | None, lines: tuple[LineView, ...]) -> int:
-    """Account slots to write: every line given, and every other slot the device may hold
-    (written disabled, so an extension that moved away does not linger). The model template
-    caps this at the accounts it knows."""
+    """Account slots to write: every slot the device has (unused ones written disabled, so an
+    extension that moved away does not linger), and never one it does not have: a GXP1610 gets
+    account 1 only (its P401.. block would be an account it lacks). The caller gives only the
+    lines firmware_catalog.lines allows; the model template caps this at the accounts it knows."""
     used = max((line.number for line in lines), default=0)
     if entry is None:
         return used
-    return max(used, entry.lines, entry.device_max_lines or 0)
+    if entry.device_max_lines is not None:
+        return entry.device_max_lines
+    return max(used, entry.lines)
 
 
 def server_address(host: str, port: int) -> str:
