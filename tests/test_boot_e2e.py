@@ -143,6 +143,25 @@ def test_boot_over_tftp_with_curl_and_tftp_hpa(deployed, phone: SimPhone, tmp_pa
     assert_device_config(phone, curl_dest.read_bytes())
 
 
+@pytest.mark.skipif(shutil.which("tftp") is None, reason="tftp-hpa not installed")
+@pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
+def test_common_files_are_the_same_bytes_over_tftp_and_http(deployed, phone: SimPhone, tmp_path: Path) -> None:
+    """Issue 15 item 8b: over TFTP (no User-Agent) a common file answers what HTTP answers the
+    same phone (with its User-Agent): cfg.xml is generic for every Grandstream, cfg<model>.xml
+    and the other vendors' common files are the model's own either way."""
+    server, tenant = deployed
+    names = [phone.common_file()]
+    if phone.vendor == "grandstream":
+        names.append(f"cfg{phone.model_arg.lower()}.xml")
+    for name in names:
+        status, over_http = http_get(f"{server.base}/prov/{tenant['key']}/{name}", phone.user_agent())
+        assert status == 200, name
+        dest = tmp_path / name
+        hpa = tftp_hpa(server, f"{tenant['key']}/{name}", dest)
+        assert hpa.returncode == 0 and dest.exists(), hpa.stderr + hpa.stdout
+        assert dest.read_bytes() == over_http, f"{phone.catalog_key} {name}"
+
+
 def wait_for(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:

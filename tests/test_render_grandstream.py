@@ -376,13 +376,28 @@ def test_common_files_carry_tenant_settings_only(filename: str, model: str | Non
     assert root.find("mac") is None
     assert params["P47"] == SERVER and params["P130"] == "0"
     assert params["P237"] == "prov.example.net:8080/prov/Kq3v9x"
-    assert params["P30"] == "ntp.acme.example.net" and params["P64"] == TIME_ZONES[model or "GXP1620"]
+    assert params["P30"] == "ntp.acme.example.net"
+    if model is None:  # cfg.xml: any model may read it, so the self-defined zone every model offers
+        assert (params["P64"], params["P246"]) == ("customize", "COT+5")
+    else:
+        assert params["P64"] == TIME_ZONES[model] and "P246" not in params
     assert params["P238"] == "2"  # a common file never offers firmware: the check stays off
     assert "P193" in params and "P194" in params
     secrets = [ADMIN_PW, TENANT.snmp_community, line(1).password, line(2).password,
                line(1).auth_user, line(1).display_name]
     assert not [s for s in secrets if s.encode() in rendered.body]
     assert not {"P2", "P34", "P35", "P36", "P271", "P406", "P4120", "P21902", "P192"} & set(params)
+
+
+@pytest.mark.parametrize("model", sorted(ENTRIES))
+def test_cfg_xml_is_the_same_bytes_whatever_model_asks(model: str) -> None:
+    """cfg.xml names no model, and over TFTP no User-Agent does either: whoever asks gets the
+    same generic file (issue 15 item 8b), while cfg<model>.xml stays the model's own."""
+    generic = grandstream.render("cfg.xml", RenderContext(tenant=TENANT, entry=None))
+    asked = grandstream.render("cfg.xml", RenderContext(tenant=TENANT, entry=ENTRIES[model]))
+    assert generic is not None and asked is not None and asked.body == generic.body
+    own = grandstream.render(f"cfg{model.lower()}.xml", RenderContext(tenant=TENANT, entry=ENTRIES[model]))
+    assert own is not None and parse(own.body)[1]["P64"] == TIME_ZONES[model]
 
 
 def test_device_file_of_each_model_holds_the_admin_password_and_the_common_file_does_not() -> None:

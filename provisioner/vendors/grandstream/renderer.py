@@ -27,7 +27,7 @@ Grandstream encoding.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
@@ -73,6 +73,11 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
     if wanted.role is Role.DEVICE and (ctx.mac is None or ctx.mac.lower() != wanted.mac):
         return None  # never hand one phone's credentials to a name that is not its own
     device = wanted.role is Role.DEVICE
+    if filename == "cfg.xml":
+        # The family's generic file names no model, and over TFTP nothing else does (no
+        # User-Agent): it must be the same bytes whoever asks and however, so it is written
+        # for no model in particular, with values every model accepts.
+        ctx = replace(ctx, entry=None)
     text = render_config(ctx, device=device)
     return RenderedFile(text.encode("utf-8"), CONTENT_TYPE, sensitive=device)
 
@@ -99,6 +104,7 @@ def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
     config_method, config_path = method_and_path(own_url or tenant.base_url)
     values: dict[str, object] = {
         "device": device,
+        "generic": ctx.entry is None,  # no model known: only values every model accepts
         "tenant": tenant,
         "admin_password": ctx.admin_password if device else "",
         "own_url": own_url is not None,
