@@ -8,6 +8,7 @@ Pure: no I/O except reading the packaged data file. Knows nothing of provisioner
     versions.py       parse_version, compare_versions
     check.py          check_catalog: rows that contradict vendor facts
     compliance.py     check_compliance: catalog row + phone report -> findings
+    lines.py          allowed_lines / line_refusal: the one rule of how many lines a phone holds
 
 Exceptions (errors.py):
 
@@ -21,6 +22,7 @@ from firmware_catalog.catalog import Catalog, builtin_catalog, load_catalog, par
 from firmware_catalog.check import CatalogProblem, check_catalog, suspicious_keys
 from firmware_catalog.compliance import Finding, FindingKind, check_compliance
 from firmware_catalog.entry import CatalogEntry
+from firmware_catalog.lines import allowed_lines, line_allowed, line_refusal, lines_beyond, lines_limit_text
 from firmware_catalog.errors import CatalogError, FirmwareCatalogError, UnknownModelError, VersionError
 from firmware_catalog.versions import compare_versions, parse_version
 
@@ -36,9 +38,14 @@ __all__ = [
     "FirmwareCatalogError",
     "UnknownModelError",
     "VersionError",
+    "allowed_lines",
     "check_catalog",
     "check_compliance",
     "compare_versions",
+    "line_allowed",
+    "line_refusal",
+    "lines_beyond",
+    "lines_limit_text",
     "load_catalog",
     "parse_catalog",
     "parse_version",

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from firmware_catalog.entry import CatalogEntry
 from firmware_catalog.errors import VersionError
+from firmware_catalog.lines import allowed_lines, lines_limit_text
 from firmware_catalog.versions import compare_versions
 
 
@@ -29,19 +30,20 @@ class Finding:
 def check_compliance(
     entry: CatalogEntry | None,
     firmware: str | None,
-    lines_assigned: int,
+    highest_line: int,
     *,
     model_seen: str | None = None,
 ) -> tuple[Finding, ...]:
     """Findings for one phone; an empty tuple means compliant. Never raises on bad input text.
 
     entry is the catalog row of the phone's model (None: not homologated); firmware is the
-    application version the phone reported (None: not known); lines_assigned counts the
-    accounts assigned to it.
+    application version the phone reported (None: not known); highest_line is the highest line
+    number assigned to it (0: none), judged by firmware_catalog.lines (homologated lines and
+    the device's own accounts, the smaller wins).
     """
     if entry is None:
         return (_not_homologated(model_seen),)
-    found = [_firmware_finding(entry, firmware), _lines_finding(entry, lines_assigned)]
+    found = [_firmware_finding(entry, firmware), _lines_finding(entry, highest_line)]
     return tuple(f for f in found if f is not None)
 
 
@@ -68,12 +70,12 @@ def _firmware_finding(entry: CatalogEntry, firmware: str | None) -> Finding | No
     return None
 
 
-def _lines_finding(entry: CatalogEntry, lines_assigned: int) -> Finding | None:
-    if lines_assigned <= entry.lines:
+def _lines_finding(entry: CatalogEntry, highest_line: int) -> Finding | None:
+    allowed = allowed_lines(entry)
+    if highest_line <= allowed:
         return None
-    plural = "s" if entry.lines != 1 else ""
     return Finding(
         FindingKind.LINES_EXCEEDED,
-        f"{lines_assigned} lines assigned, but the {entry.model} is homologated for {entry.lines} line{plural}",
-        str(entry.lines), str(lines_assigned),
+        f"line {highest_line} assigned, but {lines_limit_text(entry)}",
+        str(allowed), str(highest_line),
     )

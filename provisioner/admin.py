@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from firmware_catalog import Catalog, check_compliance
+from firmware_catalog import Catalog, FindingKind, check_compliance, line_allowed, line_refusal
 from provisioner import ban_store, credentials
 from provisioner.bans import Network, in_networks, parse_networks
 from provisioner.db.changes import bump_config_version
@@ -130,14 +130,11 @@ def _place_on_device(
     entry = catalog.find(assignment.model)
     if entry is None:
         raise InputError(f"--model {assignment.model!r} is not a homologated model (see `provisioner catalog list`)")
-    if assignment.line < 1:
-        raise InputError("--line must be 1 or more")
-    warnings = []
-    if assignment.line > entry.lines:
-        warnings.append(
-            f"line {assignment.line} exceeds the {entry.lines} line(s) homologated for {entry.model}: "
-            "it will not be rendered and the phone will be reported as lines_exceeded"
-        )
+    # The same rule and words as the import (firmware_catalog.lines): what is accepted here
+    # exports and imports back, and is a line the phone is really sent.
+    if refusal := line_refusal(entry, assignment.line):
+        raise InputError(refusal)
+    warnings: list[str] = []
     device = session.scalar(select(Device).where(Device.mac == mac))
     if device is None:
         device = Device(
@@ -266,19 +263,21 @@ def _rows_of(session: Session, catalog: Catalog, assigned: Sequence[Device], wai
     tenants = {t.id: t.slug for t in session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))} if tenant_ids else {}
     macs = [d.mac for d in assigned]
     states = {(s.tenant_id, s.mac): s for s in session.scalars(select(PhoneState).where(PhoneState.mac.in_(macs)))} if macs else {}
-    line_counts = dict(
-        session.execute(
-            select(Extension.device_id, func.count()).where(Extension.device_id.in_([d.id for d in assigned]))
+    line_stats = {
+        device_id: (count, highest)
+        for device_id, count, highest in session.execute(
+            select(Extension.device_id, func.count(), func.max(Extension.line))
+            .where(Extension.device_id.in_([d.id for d in assigned]))
             .group_by(Extension.device_id)
         ).all()
-    ) if assigned else {}
+    } if assigned else {}
     tickets = _open_tickets_of(session, macs + [s.mac for s in waiting])
     rows = [
-        _device_row(catalog, tenants[d.tenant_id], d.mac, d.model_key, line_counts.get(d.id, 0),
+        _device_row(catalog, tenants[d.tenant_id], d.mac, d.model_key, *line_stats.get(d.id, (0, 0)),
                     states.get((d.tenant_id, d.mac)), tickets, d.tenant_id)
         for d in assigned
     ]
-    rows += [_device_row(catalog, tenants[s.tenant_id], s.mac, None, 0, s, tickets, s.tenant_id) for s in waiting]
+    rows += [_device_row(catalog, tenants[s.tenant_id], s.mac, None, 0, 0, s, tickets, s.tenant_id) for s in waiting]
     return rows
 
 
@@ -300,7 +299,8 @@ def _open_tickets_of(session: Session, macs: Sequence[str]) -> dict[tuple[str, s
 
 
 def _device_row(
-    catalog: Catalog, tenant: str, mac: str, model_key: str | None, lines: int, state: PhoneState | None,
+    catalog: Catalog, tenant: str, mac: str, model_key: str | None, lines: int, highest_line: int,
+    state: PhoneState | None,
     tickets: Mapping[tuple[str, str], Sequence[int]], tenant_id: int,
 ) -> DeviceRow:
     assigned_entry = catalog.get(model_key) if model_key else None
@@ -312,7 +312,10 @@ def _device_row(
         else:
             entry = assigned_entry
         if state.model or assigned_entry:
-            findings = [f.kind.value for f in check_compliance(entry, state.firmware, lines, model_seen=state.model)]
+            findings = [f.kind.value for f in check_compliance(entry, state.firmware, highest_line, model_seen=state.model)]
+    elif assigned_entry is not None and not line_allowed(assigned_entry, max(highest_line, 1)):
+        # Not seen yet, but its lines are already wrong (data from before the rule): say so now.
+        findings = [FindingKind.LINES_EXCEEDED.value]
     vendor = state.vendor if state and state.vendor else (assigned_entry.vendor if assigned_entry else None)
     model = assigned_entry.model if assigned_entry else (state.model if state else None)
     return DeviceRow(

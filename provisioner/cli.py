@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import select
@@ -167,11 +168,17 @@ def tenant() -> None:
 @click.option("--ntp-server", default="pool.ntp.org", show_default=True)
 @click.option("--contact-name", default="", help="Requester for tickets opened on this tenant's behalf.")
 @click.option("--contact-email", default="")
+@click.option("--public-url", metavar="URL",
+              help="Base URL phones reach this server at, for the option-66 strings (default: PROVISIONER_PUBLIC_URL).")
 @json_option
 @click.pass_context
-def tenant_create(ctx: click.Context, name: str, as_json: bool, **options: Any) -> None:
+def tenant_create(ctx: click.Context, name: str, as_json: bool, public_url: str | None, **options: Any) -> None:
     """Create a tenant; prints its provisioning key and option-66 strings."""
     settings: Settings = ctx.obj
+    if public_url is not None:
+        if urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname:
+            raise click.UsageError(f"--public-url {public_url!r} is not an http:// or https:// URL with a host")
+        settings = settings.with_overrides(public_url=public_url)
     with _session(ctx) as session:
         created = admin.create_tenant(session, name, **options)
         data = {
@@ -181,7 +188,17 @@ def tenant_create(ctx: click.Context, name: str, as_json: bool, **options: Any) 
             "option66_http": settings.option66_http(created.provisioning_key),
             "option66_tftp": settings.option66_tftp(created.provisioning_key),
             "snmp_community": created.snmp_community,
+            "option66_local_only": settings.public_host_is_local,
         }
+    if settings.public_host_is_local:
+        # The tenant is made either way (the key is what matters); the strings are only right
+        # for a phone on this very machine, which no installer wants to type into a DHCP server.
+        click.echo(
+            f"WARNING: local only: these option-66 strings point at {urlsplit(settings.base_url).hostname}, which "
+            "no phone on the network can reach; set PROVISIONER_PUBLIC_URL=https://prov.example.net (or pass "
+            "--public-url) and read them again with `provisioner tenant list`",
+            err=True,
+        )
     _emit(
         as_json, data,
         f"tenant {data['slug']} created\n  key: {data['key']}\n"

@@ -67,7 +67,7 @@ def about_a_phone(ident: Identification, device: DeviceRecord | None) -> bool:
     return ident.mac is not None and (bool(ident.model) or device is not None)
 
 
-def assess(entry: CatalogEntry | None, firmware: str | None, lines: int, model_seen: str | None, scope: Scope) -> Judgement:
+def assess(entry: CatalogEntry | None, firmware: str | None, highest_line: int, model_seen: str | None, scope: Scope) -> Judgement:
     """Compliance of one phone within `scope`: the catalog's findings, as a judged contact."""
     raises, covers = scope
     if firmware is None:
@@ -76,7 +76,7 @@ def assess(entry: CatalogEntry | None, firmware: str | None, lines: int, model_s
         # cannot judge the firmware, so it neither raises "not verifiable" nor clears a
         # firmware incident. Every boot storm opened, then resolved, such tickets.
         raises, covers = raises - FIRMWARE_KINDS, covers - FIRMWARE_KINDS
-    found = [(FindingKind(f.kind.value), f) for f in check_compliance(entry, firmware, lines, model_seen=model_seen)]
+    found = [(FindingKind(f.kind.value), f) for f in check_compliance(entry, firmware, highest_line, model_seen=model_seen)]
     kept = [(kind, finding) for kind, finding in found if kind in raises]
     return Judgement(tuple(finding for _, finding in kept), tuple(kind for kind, _ in kept), True, covers)
 
@@ -99,5 +99,5 @@ def judge_contact(
     if not about_a_phone(ident, device):
         return NOT_JUDGED
     firmware = ident.firmware if ident.firmware is not None else known_firmware
-    lines = len(device.lines) if device is not None else 0
-    return assessor(entry, firmware, lines, ident.model, scope)
+    highest_line = max((line.number for line in device.lines), default=0) if device is not None else 0
+    return assessor(entry, firmware, highest_line, ident.model, scope)

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from firmware_catalog import Catalog, CatalogEntry
+from firmware_catalog import Catalog, CatalogEntry, line_allowed
 from provisioner.enrollment import device_url_serves, enrolls, tenant_key_serves
 from provisioner.findings import NOT_JUDGED, FindingKind, Judgement, Scope, about_a_phone, assess, judge_contact
 from provisioner.identification import identify, normalize_filename
@@ -279,7 +279,9 @@ class ProvisioningService:
     ) -> RenderContext:
         lines: tuple[LineView, ...] = ()
         if with_lines and device is not None and entry is not None:
-            lines = tuple(line for line in device.lines if line.number <= entry.lines)
+            # Only the lines the model may hold (homologated AND on the device): a line beyond is
+            # never sent, and compliance flags it as lines_exceeded.
+            lines = tuple(line for line in device.lines if line_allowed(entry, line.number))
         own = device if with_lines else None  # only a DEVICE file carries what is the device's own
         return RenderContext(
             tenant=tenant.view,

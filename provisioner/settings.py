@@ -6,11 +6,13 @@ a Settings value. `settings_table` is what `provisioner settings` and `serve --h
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from provisioner.errors import SettingsError
 from provisioner.forwarded import Network, parse_networks
@@ -89,6 +91,19 @@ class Settings:
 
     def option66_http(self, key: str) -> str:
         return self.tenant_base_url(key)
+
+    @property
+    def public_host_is_local(self) -> bool:
+        """Whether the host phones are told to use is one no phone on the network can reach
+        (loopback, "localhost", the bind-all address): option-66 strings built on it are local only."""
+        host = urlsplit(self.base_url).hostname or ""
+        if host in ("localhost", "") or host.endswith(".localhost"):
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False  # a DNS name: the installer's to vouch for
+        return address.is_loopback or address.is_unspecified
 
     def option66_tftp(self, key: str) -> str:
         host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]

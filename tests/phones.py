@@ -14,7 +14,7 @@ class SimPhone:
     model_arg: str  # what an installer types for --model
     mac: str
     firmware: str  # the firmware this simulated phone runs
-    lines: int  # homologated lines
+    lines: int  # lines it may hold: firmware_catalog.allowed_lines (homologated AND on the device)
 
     @property
     def vendor(self) -> str:
@@ -67,14 +67,14 @@ DESK_PHONES = [
     SimPhone("polycom-ip331", "IP331", "0004f2000331", "4.0.13.1445", 2),
     SimPhone("polycom-ip550", "IP550", "0004f2000550", "4.0.13.1445", 1),
     SimPhone("polycom-vvx600", "VVX600", "64167f000600", "5.8.1.7278", 1),
-    SimPhone("grandstream-gxp1610", "GXP1610", "000b82001610", "1.0.4.106", 2),
+    SimPhone("grandstream-gxp1610", "GXP1610", "000b82001610", "1.0.4.106", 1),  # homologated 2, device 1
     SimPhone("grandstream-gxp1620", "GXP1620", "000b82001620", "1.0.4.106", 2),
     SimPhone("grandstream-gxp1628", "GXP1628", "c074ad001628", "1.0.4.106", 2),
     SimPhone("grandstream-gxp1630", "GXP1630", "000b82001630", "1.0.4.106", 3),
     SimPhone("grandstream-gxv3275", "GXV3275", "000b82003275", "1.0.3.198", 6),
-    SimPhone("grandstream-dp750", "DP750", "000b82000750", "1.0.4.2", 5),
+    SimPhone("grandstream-dp750", "DP750", "000b82000750", "1.0.4.2", 5),  # homologated 5, base 10
     SimPhone("yealink-t19p", "T19P", "001565000019", "31.72.0.75", 1),
-    SimPhone("yealink-t20p", "T20P", "001565000020", "9.73.0.50", 1),
+    SimPhone("yealink-t20p", "T20P", "001565000020", "9.73.0.50", 1),  # homologated 1, device 2
     SimPhone("yealink-t21p", "T21P", "001565000021", "34.72.0.75", 1),
 ]
 
@@ -142,11 +142,18 @@ def accounts(vendor: str, catalog_key: str, params: dict[str, str]) -> dict[int,
     return found
 
 
-def time_zone_ok(vendor: str, params: dict[str, str]) -> bool:
+# Bogota (UTC-5, no DST) in each Grandstream model's own time zone list (issue 15 item 3).
+GRANDSTREAM_TIME_ZONES = {"grandstream-gxv3275": "COT5", "grandstream-dp750": "TZH+5"}  # else GXP16xx "EST5"
+
+
+def time_zone_ok(vendor: str, params: dict[str, str], catalog_key: str = "") -> bool:
     if vendor == "polycom":
         return params.get("tcpIpApp.sntp.gmtOffset") == "-18000"
     if vendor == "grandstream":
-        return "COT+5" in params.get("P64", "") or params.get("P64", "").startswith("COT")
+        zone = params.get("P64", "")
+        if zone == "customize":
+            return params.get("P246") == "COT+5"
+        return zone == GRANDSTREAM_TIME_ZONES.get(catalog_key, "EST5")
     return params.get("local_time.time_zone") == "-5"
 
 

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from firmware_catalog import load_catalog
+from sqlalchemy import select
+
+from firmware_catalog import allowed_lines, load_catalog
 from provisioner import admin
 from provisioner.db.engine import make_engine, session_factory
+from provisioner.db.models import Device, Extension
 from tests.conftest import RunningServer, cli_json, run_cli, start_server, stop_server
 from tests.phones import DESK_PHONES, SimPhone, accounts, parse, secret_values, time_zone_ok
 
@@ -100,7 +103,7 @@ def assert_device_config(phone: SimPhone, body: bytes) -> None:
     for user, server in found.values():
         assert user.startswith("acme-colombia-s-a-s-2"), user
         assert SIP_SERVER in server, server
-    assert time_zone_ok(phone.vendor, params), f"{phone.catalog_key}: time zone"
+    assert time_zone_ok(phone.vendor, params, phone.catalog_key), f"{phone.catalog_key}: time zone"
 
 
 @pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
@@ -138,6 +141,25 @@ def test_boot_over_tftp_with_curl_and_tftp_hpa(deployed, phone: SimPhone, tmp_pa
     # Same bytes over both protocols and both clients.
     assert curl_dest.read_bytes() == hpa_dest.read_bytes() == http_body
     assert_device_config(phone, curl_dest.read_bytes())
+
+
+@pytest.mark.skipif(shutil.which("tftp") is None, reason="tftp-hpa not installed")
+@pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
+def test_common_files_are_the_same_bytes_over_tftp_and_http(deployed, phone: SimPhone, tmp_path: Path) -> None:
+    """Issue 15 item 8b: over TFTP (no User-Agent) a common file answers what HTTP answers the
+    same phone (with its User-Agent): cfg.xml is generic for every Grandstream, cfg<model>.xml
+    and the other vendors' common files are the model's own either way."""
+    server, tenant = deployed
+    names = [phone.common_file()]
+    if phone.vendor == "grandstream":
+        names.append(f"cfg{phone.model_arg.lower()}.xml")
+    for name in names:
+        status, over_http = http_get(f"{server.base}/prov/{tenant['key']}/{name}", phone.user_agent())
+        assert status == 200, name
+        dest = tmp_path / name
+        hpa = tftp_hpa(server, f"{tenant['key']}/{name}", dest)
+        assert hpa.returncode == 0 and dest.exists(), hpa.stderr + hpa.stdout
+        assert dest.read_bytes() == over_http, f"{phone.catalog_key} {name}"
 
 
 def wait_for(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
@@ -232,20 +254,66 @@ def test_unassigned_phone_is_recorded_as_waiting_and_gets_no_credentials(deploye
     assert rows and rows[0]["assigned"] is False and rows[0]["model"] == "T21P", server.log()[-3000:]
 
 
-def test_lines_beyond_the_catalog_are_not_rendered_and_are_a_finding(database_url: str, tmp_path: Path) -> None:
+def test_every_desk_row_of_the_catalog_is_replayed_with_its_allowed_lines() -> None:
+    """The done-when of issue 15: the boot replays above cover every desk/DECT/video row, each
+    with the maximum it may hold (homologated AND on the device), and nothing more."""
+    catalog = load_catalog()
+    desk_rows = {e.key for e in catalog.entries if e.kind in ("desk", "dect", "video")}
+    assert {p.catalog_key for p in DESK_PHONES} == desk_rows
+    for phone in DESK_PHONES:
+        assert phone.lines == allowed_lines(catalog.get(phone.catalog_key)), phone.catalog_key
+
+
+@pytest.mark.parametrize("phone", DESK_PHONES, ids=lambda p: p.catalog_key)
+def test_a_line_beyond_what_the_phone_may_hold_is_refused_at_entry(deployed, phone: SimPhone) -> None:
+    server, tenant = deployed
+    entry = load_catalog().get(phone.catalog_key)
+    beyond = str(allowed_lines(entry) + 1)
+    number = f"9{DESK_PHONES.index(phone):02d}{beyond}"
+    result = run_cli(server.database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", number,
+                     "--name", "Sobra", "--mac", phone.mac, "--model", phone.model_arg, "--line", beyond, check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"line {beyond} is not available: the {entry.model} may hold" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    engine = make_engine(server.database_url)
+    with session_factory(engine)() as session:  # nothing was half-created
+        assert session.scalar(select(Extension).where(Extension.number == number)) is None
+    engine.dispose()
+
+
+def test_gxp1610_line_2_is_refused_with_the_reason(deployed) -> None:
+    """Issue 15 item 1: homologated for 2, but the device has one account; say so at entry."""
+    server, tenant = deployed
+    result = run_cli(server.database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "131", "--name",
+                     "Ciento treinta y uno", "--mac", "000b8200aa10", "--model", "GXP1610", "--line", "2", check=False)
+    assert result.returncode != 0
+    assert "(homologated for 2 lines, but the device has 1 SIP account)" in result.stderr
+
+
+def test_lines_beyond_the_rule_in_existing_data_are_not_rendered_and_are_a_finding(database_url: str, tmp_path: Path) -> None:
+    """A phone that already carries a line it may not hold (data from before the rule): the line
+    is never sent to it and `devices` flags it lines_exceeded, before and after it boots."""
     tenant = cli_json(database_url, "tenant", "create", "Lines S.A.S.", "--sip-server", SIP_SERVER)
-    mac = "001565112233"
-    run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "301", "--name", "Uno", "--mac", mac, "--model", "T21P", "--line", "1")
-    added = run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "302", "--name", "Dos", "--mac", mac, "--model", "T21P", "--line", "2")
-    assert "exceeds" in added.stderr
+    mac = "000b82112233"
+    run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "301", "--name", "Uno",
+            "--mac", mac, "--model", "GXP1610", "--line", "1")
+    run_cli(database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "302", "--name", "Dos")
+    engine = make_engine(database_url)
+    with session_factory(engine).begin() as session:  # what an older release let in
+        device = session.scalar(select(Device).where(Device.mac == mac))
+        extension = session.scalar(select(Extension).where(Extension.number == "302"))
+        extension.device_id, extension.line = device.id, 2
+    engine.dispose()
+    before = {r["mac"]: r for r in cli_json(database_url, "devices")}
+    assert before[mac]["findings"] == ["lines_exceeded"] and before[mac]["compliant"] is False
     server = start_server(database_url, tmp_path)
     try:
-        ua = "Yealink SIP-T21P 34.72.0.75 00:15:65:11:22:33"
-        status, body = http_get(f"{server.base}/prov/{tenant['key']}/{mac}.cfg", ua)
+        phone = SimPhone("grandstream-gxp1610", "GXP1610", mac, "1.0.4.106", 1)
+        status, body = http_get(f"{server.base}/prov/{tenant['key']}/cfg{mac}.xml", phone.user_agent())
         assert status == 200
-        params = parse("yealink", body)
-        assert params["account.1.enable"] == "1" and params.get("account.2.enable", "0") == "0"
-        assert "302" not in params.get("account.2.user_name", "")
+        params = parse("grandstream", body)
+        assert accounts("grandstream", phone.catalog_key, params) == {1: (params["P36"], params["P47"])}
+        assert "P404" not in params and b"-302" not in body
         rows = wait_for(lambda: [r for r in cli_json(database_url, "devices", "--noncompliant") if r["mac"] == mac])
         assert rows[0]["findings"] == ["lines_exceeded"]
     finally:

@@ -11,6 +11,8 @@ T21P = CATALOG.get("yealink-t21p")  # 34.72.0.75, 1 line
 GXP1630 = CATALOG.get("grandstream-gxp1630")  # 1.0.4.106, 3 lines
 VVX600 = CATALOG.get("polycom-vvx600")  # 5.8.1.7278, 1 line
 IP550 = CATALOG.get("polycom-ip550")  # 4.0.13.1445 (the rulebook's 5.0.13.0881 never shipped), 1 line
+GXP1610 = CATALOG.get("grandstream-gxp1610")  # homologated 2 lines, the device has 1
+DP750 = CATALOG.get("grandstream-dp750")  # homologated 5, the base has 10
 
 OLDER, NEWER, UNKNOWN = FindingKind.FIRMWARE_OLDER, FindingKind.FIRMWARE_NEWER, FindingKind.FIRMWARE_UNKNOWN
 NOT_HOMOLOGATED, LINES = FindingKind.MODEL_NOT_HOMOLOGATED, FindingKind.LINES_EXCEEDED
@@ -29,6 +31,10 @@ NOT_HOMOLOGATED, LINES = FindingKind.MODEL_NOT_HOMOLOGATED, FindingKind.LINES_EX
         (T21P, "", 1, [UNKNOWN]),
         (T21P, "34.72.0.75-beta", 1, [UNKNOWN]),  # never raises on what a phone says
         (GXP1630, "1.0.4.106", 3, []),
+        (GXP1610, "1.0.4.106", 1, []),
+        (GXP1610, "1.0.4.106", 2, [LINES]),  # homologated for 2, but the device has 1 account
+        (DP750, "1.0.4.2", 5, []),
+        (DP750, "1.0.4.2", 6, [LINES]),  # the base has 10 accounts, the operator supports 5
         (GXP1630, "1.0.4.138", 4, [NEWER, LINES]),
         (VVX600, "5.8.1.7278", 1, []),
         (VVX600, "5.8.1.800", 1, [OLDER]),  # 800 < 7278 numerically
@@ -46,11 +52,11 @@ def test_findings(entry: object, firmware: str | None, lines: int, kinds: list[F
 def test_findings_speak_plain_english_with_expected_and_observed() -> None:
     assert check_compliance(T21P, "34.72.0.60", 3, model_seen="T21P") == (
         Finding(OLDER, "firmware 34.72.0.60 is older than the supported 34.72.0.75", "34.72.0.75", "34.72.0.60"),
-        Finding(LINES, "3 lines assigned, but the T21P is homologated for 1 line", "1", "3"),
+        Finding(LINES, "line 3 assigned, but the T21P may hold line 1 only (homologated for 1 line)", "1", "3"),
     )
     assert check_compliance(GXP1630, "1.0.4.138", 4) == (
         Finding(NEWER, "firmware 1.0.4.138 is newer than the supported 1.0.4.106", "1.0.4.106", "1.0.4.138"),
-        Finding(LINES, "4 lines assigned, but the GXP1630 is homologated for 3 lines", "3", "4"),
+        Finding(LINES, "line 4 assigned, but the GXP1630 may hold lines 1 to 3 (homologated for 3 lines)", "3", "4"),
     )
     assert check_compliance(T21P, None, 1) == (
         Finding(UNKNOWN, "firmware not reported (supported: 34.72.0.75)", "34.72.0.75", None),

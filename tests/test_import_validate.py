@@ -124,11 +124,14 @@ def test_a_good_row_is_stored_in_canonical_form() -> None:
         (row(model="Jitsi Windows"), "row 2, column model (G2): Jitsi Windows is a softphone app, not provisioned by MAC: "
                                      "leave mac, model and line empty for this user"),
         (row(model=""), "row 2, column model (G2): model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)"),
-        (row(line="0"), "row 2, column line (H2): '0' is not a line number: use 1 to 1 (T21P has 1 homologated line)"),
-        (row(line="uno"), "row 2, column line (H2): 'uno' is not a line number: use 1 to 1 (T21P has 1 homologated line)"),
-        (row(line="2"), "row 2, column line (H2): line 2 is beyond the phone's lines: T21P has 1 homologated line"),
+        (row(line="0"), "row 2, column line (H2): '0' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),
+        (row(line="uno"), "row 2, column line (H2): 'uno' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),
+        (row(line="2"), "row 2, column line (H2): line 2 is not available: the T21P may hold line 1 only (homologated for 1 line)"),
         (row(mac="000b82aabb02", model="GXP1620", line="3"),
-         "row 2, column line (H2): line 3 is beyond the phone's lines: GXP1620 has 2 homologated lines"),
+         "row 2, column line (H2): line 3 is not available: the GXP1620 may hold lines 1 to 2 (homologated for 2 lines)"),
+        (row(mac="000b82aabb02", model="GXP1610", line="2"),  # the device has 1 account (issue 15 item 1)
+         "row 2, column line (H2): line 2 is not available: the GXP1610 may hold line 1 only "
+         "(homologated for 2 lines, but the device has 1 SIP account)"),
         (row(sip_password="corta"), "row 2, column sip_password (I2): sip_password must be 8 to 128 printable characters without spaces"),
         (row(sip_password="con espacio 123"), "row 2, column sip_password (I2): sip_password must be 8 to 128 printable characters without spaces"),
     ],

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_catalog import CatalogEntry
+from firmware_catalog import CatalogEntry, allowed_lines
 from provisioner.errors import UnsupportedSetting
 from provisioner.rendering import template_chain
 from provisioner.values import LineView, RenderContext, RenderedFile, Role, TenantView
@@ -96,7 +96,7 @@ def lines(*numbers: int) -> tuple[LineView, ...]:
 
 def device_ctx(model: str, line_views: tuple[LineView, ...] | None = None, **changes: object) -> RenderContext:
     e = ENTRIES[model]
-    given_lines = line_views if line_views is not None else lines(*range(1, e.lines + 1))
+    given_lines = line_views if line_views is not None else lines(*range(1, allowed_lines(e) + 1))
     ctx = RenderContext(tenant=TENANT, entry=e, mac=MAC, lines=given_lines, admin_password=ADMIN_PW)
     return replace(ctx, **changes) if changes else ctx
 
@@ -179,11 +179,11 @@ def test_device_file_shape_encoding_and_flags() -> None:
 
 # -- accounts per model ----------------------------------------------------------------------------
 @pytest.mark.parametrize("model", sorted(ACCOUNT_TABLES))
-def test_every_homologated_line_becomes_an_account(model: str) -> None:
+def test_every_allowed_line_becomes_an_account(model: str) -> None:
     e = ENTRIES[model]
     params = params_of(device_ctx(model))
     table = ACCOUNT_TABLES[model]
-    for n in range(1, e.lines + 1):
+    for n in range(1, allowed_lines(e) + 1):
         given = line(n)
         assert account(params, table[n]) == {
             "active": "1", "name": given.label, "server": SERVER, "user": given.auth_user,
@@ -192,14 +192,20 @@ def test_every_homologated_line_becomes_an_account(model: str) -> None:
         }, f"{model} account {n}"
 
 
+def test_a_gxp1610_is_never_written_an_account_it_lacks() -> None:
+    """Homologated for 2, the device has 1 account: even handed line 2, no P401.. block is written."""
+    params = params_of(device_ctx("GXP1610", lines(1, 2)))
+    assert params["P271"] == "1" and not {"P401", "P404", "P405", "P406"} & set(params)
+
+
 @pytest.mark.parametrize("model", sorted(ACCOUNT_TABLES))
 def test_nothing_beyond_the_lines_given(model: str) -> None:
     e = ENTRIES[model]
     params = params_of(device_ctx(model))
     table = ACCOUNT_TABLES[model]
-    known = max(e.lines, e.device_max_lines or 0)
+    known = e.device_max_lines or e.lines  # the slots the device has
     for n, keys in table.items():
-        if n <= e.lines:
+        if n <= allowed_lines(e):
             continue
         if n <= known:  # a slot the device has: written disabled and cleared
             got = account(params, keys)
@@ -208,14 +214,15 @@ def test_nothing_beyond_the_lines_given(model: str) -> None:
         else:  # a slot the device does not have: not written at all
             assert not set(keys) & set(params), f"{model} writes account {n}"
     passwords = {params[keys[FIELDS.index("password")]] for keys in table.values() if keys[5] in params}
-    assert passwords - {""} == {line(n).password for n in range(1, e.lines + 1)}
+    assert passwords - {""} == {line(n).password for n in range(1, allowed_lines(e) + 1)}
 
 
-def test_gxp1610_gets_its_two_homologated_lines_although_public_data_says_one() -> None:
+def test_gxp1610_gets_the_one_account_it_has_although_homologated_for_two() -> None:
+    """Issue 15 item 1: public data gives the GXP1610 one SIP account [WZ-GI]; line 2 was written
+    as P401..P407 for an account the phone lacks and never registered."""
     params = params_of(device_ctx("GXP1610"))
     assert params["P35"] == line(1).auth_user
-    assert params["P404"] == line(2).auth_user
-    assert "P501" not in params
+    assert not {"P401", "P404", "P501"} & set(params)
 
 
 def test_a_line_that_moved_away_is_disabled_and_cleared() -> None:
@@ -287,13 +294,20 @@ def test_dp750_handset_without_a_line_rings_nothing() -> None:
 def test_time_ntp_resync_and_config_server(model: str) -> None:
     params = params_of(device_ctx(model))
     assert params["P30"] == "ntp.acme.example.net"
-    assert params["P64"] == ("COT5" if model == "GXV3275" else "COT+5")
+    assert params["P64"] == TIME_ZONES[model]
+    assert "P246" not in params  # every model's own list has a UTC-5 entry: no custom string
     assert params["P193"] == "1440"  # 86400 s
     assert params["P212"] == "1"  # HTTP
     assert params["P237"] == "prov.example.net:8080/prov/Kq3v9x"
 
 
-@pytest.mark.parametrize("zone", ["COT+5", "COT5"])
+# Bogota (UTC-5, no DST) as each model's own time zone list names it (issue 15 item 3):
+# GXP16xx "EST5" (not "EST5EDT"), GXV3275 "COT5", DP750 "TZH+5" (GMT-05:00 of the DP/GXW list).
+TIME_ZONES = {"GXP1610": "EST5", "GXP1620": "EST5", "GXP1628": "EST5", "GXP1630": "EST5",
+              "GXV3275": "COT5", "DP750": "TZH+5"}
+
+
+@pytest.mark.parametrize("zone", ["COT+5", "COT5", "EST5"])
 def test_posix_time_zone_means_bogota(zone: str) -> None:
     """A real POSIX TZ parser (the C library) reads the string as UTC-5, like America/Bogota."""
     code = f"import os, time; os.environ['TZ'] = {zone!r}; time.tzset(); print(time.timezone, time.daylight)"
@@ -333,6 +347,18 @@ def test_firmware_path_only_when_an_image_is_offered(url: str, method: str, path
     assert (params["P6767"], params["P192"]) == (method, path)
 
 
+@pytest.mark.parametrize("model", sorted(ENTRIES))
+def test_firmware_check_is_on_only_together_with_our_firmware_server(model: str) -> None:
+    """P238 0 (always check) only in a file that also writes P192 (this server's folder); else 2
+    (always skip): a phone still pointed at the factory server never upgrades itself off the
+    homologated build. P194 stays on: on this firmware it also drives the config resync."""
+    without = params_of(device_ctx(model))
+    assert (without["P238"], "P192" in without) == ("2", False)
+    with_image = params_of(device_ctx(model, firmware_url="http://prov.example.net:8080/prov/Kq3v9x/x.bin"))
+    assert (with_image["P238"], with_image["P192"]) == ("0", "prov.example.net:8080/prov/Kq3v9x")
+    assert without["P194"] == with_image["P194"] != "0"
+
+
 # -- common files: no secrets -------------------------------------------------------------------------
 COMMON_CASES = [("cfg.xml", None), ("cfggxp1620.xml", "GXP1620"), ("cfggxv3275.xml", "GXV3275"), ("cfgdp750.xml", "DP750")]
 
@@ -350,12 +376,28 @@ def test_common_files_carry_tenant_settings_only(filename: str, model: str | Non
     assert root.find("mac") is None
     assert params["P47"] == SERVER and params["P130"] == "0"
     assert params["P237"] == "prov.example.net:8080/prov/Kq3v9x"
-    assert params["P30"] == "ntp.acme.example.net" and params["P64"].startswith("COT")
+    assert params["P30"] == "ntp.acme.example.net"
+    if model is None:  # cfg.xml: any model may read it, so the self-defined zone every model offers
+        assert (params["P64"], params["P246"]) == ("customize", "COT+5")
+    else:
+        assert params["P64"] == TIME_ZONES[model] and "P246" not in params
+    assert params["P238"] == "2"  # a common file never offers firmware: the check stays off
     assert "P193" in params and "P194" in params
     secrets = [ADMIN_PW, TENANT.snmp_community, line(1).password, line(2).password,
                line(1).auth_user, line(1).display_name]
     assert not [s for s in secrets if s.encode() in rendered.body]
     assert not {"P2", "P34", "P35", "P36", "P271", "P406", "P4120", "P21902", "P192"} & set(params)
+
+
+@pytest.mark.parametrize("model", sorted(ENTRIES))
+def test_cfg_xml_is_the_same_bytes_whatever_model_asks(model: str) -> None:
+    """cfg.xml names no model, and over TFTP no User-Agent does either: whoever asks gets the
+    same generic file (issue 15 item 8b), while cfg<model>.xml stays the model's own."""
+    generic = grandstream.render("cfg.xml", RenderContext(tenant=TENANT, entry=None))
+    asked = grandstream.render("cfg.xml", RenderContext(tenant=TENANT, entry=ENTRIES[model]))
+    assert generic is not None and asked is not None and asked.body == generic.body
+    own = grandstream.render(f"cfg{model.lower()}.xml", RenderContext(tenant=TENANT, entry=ENTRIES[model]))
+    assert own is not None and parse(own.body)[1]["P64"] == TIME_ZONES[model]
 
 
 def test_device_file_of_each_model_holds_the_admin_password_and_the_common_file_does_not() -> None:
@@ -379,18 +421,19 @@ HOSTILE = [
 @pytest.mark.parametrize("model", sorted(ENTRIES))
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_staff_names_keep_the_xml_well_formed(model: str, name: str) -> None:
-    hostile = tuple(replace(line(n), display_name=name, label=f"20{n} {name}") for n in (1, 2))
+    numbers = (1, 2) if allowed_lines(ENTRIES[model]) >= 2 else (1,)
+    hostile = tuple(replace(line(n), display_name=name, label=f"20{n} {name}") for n in numbers)
     params = params_of(device_ctx(model, hostile))
     if model == "DP750":
-        displays = [params[dp750_keys(n)["display"]] for n in (1, 2)]
-        labels = [params[DP750_HANDSETS[n][0]] for n in (1, 2)]
-        expected_labels = [as_phone_sees(f"20{n} {name}"[:10]) for n in (1, 2)]
+        displays = [params[dp750_keys(n)["display"]] for n in numbers]
+        labels = [params[DP750_HANDSETS[n][0]] for n in numbers]
+        expected_labels = [as_phone_sees(f"20{n} {name}"[:10]) for n in numbers]
     else:
         table = ACCOUNT_TABLES[model]
-        displays = [params[table[n][6]] for n in (1, 2)]
-        labels = [params[table[n][1]] for n in (1, 2)]
-        expected_labels = [as_phone_sees(f"20{n} {name}") for n in (1, 2)]
-    assert displays == [as_phone_sees(name)] * 2
+        displays = [params[table[n][6]] for n in numbers]
+        labels = [params[table[n][1]] for n in numbers]
+        expected_labels = [as_phone_sees(f"20{n} {name}") for n in numbers]
+    assert displays == [as_phone_sees(name)] * len(numbers)
     assert labels == expected_labels
     assert params["P2"] == ADMIN_PW  # nothing injected over the real values
     if model != "DP750":

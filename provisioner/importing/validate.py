@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from firmware_catalog import line_refusal, lines_limit_text
 from provisioner.importing.crossrows import CrossRows, MemoryIndex
 from provisioner.importing.values import (
     DEPARTMENT,
@@ -57,6 +58,7 @@ class Entry(Protocol):
     model: str
     kind: str
     lines: int
+    device_max_lines: int | None
 
 
 class CatalogLike(Protocol):
@@ -147,13 +149,13 @@ def check_mac(text: str, normalized: str | None = None) -> str:
 
 
 def check_line(text: str, entry: Entry) -> int:
+    """The same rule and words as `extension add` (firmware_catalog.lines), so every export imports back."""
     if not text:
         return 1
-    limits = f"{entry.model} has {entry.lines} homologated line{'s' if entry.lines != 1 else ''}"
     if not _LINE.fullmatch(text) or int(text) < 1:
-        raise _Bad(LINE, f"{text!r} is not a line number: use 1 to {entry.lines} ({limits})")
-    if int(text) > entry.lines:
-        raise _Bad(LINE, f"line {int(text)} is beyond the phone's lines: {limits}")
+        raise _Bad(LINE, f"{text!r} is not a line number: {lines_limit_text(entry)}")
+    if refusal := line_refusal(entry, int(text)):
+        raise _Bad(LINE, refusal)
     return int(text)
 
 

@@ -27,7 +27,7 @@ Grandstream encoding.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from firmware_catalog import CatalogEntry
@@ -73,6 +73,11 @@ def render(filename: str, ctx: RenderContext) -> RenderedFile | None:
     if wanted.role is Role.DEVICE and (ctx.mac is None or ctx.mac.lower() != wanted.mac):
         return None  # never hand one phone's credentials to a name that is not its own
     device = wanted.role is Role.DEVICE
+    if filename == "cfg.xml":
+        # The family's generic file names no model, and over TFTP nothing else does (no
+        # User-Agent): it must be the same bytes whoever asks and however, so it is written
+        # for no model in particular, with values every model accepts.
+        ctx = replace(ctx, entry=None)
     text = render_config(ctx, device=device)
     return RenderedFile(text.encode("utf-8"), CONTENT_TYPE, sensitive=device)
 
@@ -99,6 +104,7 @@ def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
     config_method, config_path = method_and_path(own_url or tenant.base_url)
     values: dict[str, object] = {
         "device": device,
+        "generic": ctx.entry is None,  # no model known: only values every model accepts
         "tenant": tenant,
         "admin_password": ctx.admin_password if device else "",
         "own_url": own_url is not None,
@@ -129,13 +135,16 @@ def device_values(ctx: RenderContext) -> dict[str, object]:
 
 
 def account_slots(entry: CatalogEntry | None, lines: tuple[LineView, ...]) -> int:
-    """Account slots to write: every line given, and every other slot the device may hold
-    (written disabled, so an extension that moved away does not linger). The model template
-    caps this at the accounts it knows."""
+    """Account slots to write: every slot the device has (unused ones written disabled, so an
+    extension that moved away does not linger), and never one it does not have: a GXP1610 gets
+    account 1 only (its P401.. block would be an account it lacks). The caller gives only the
+    lines firmware_catalog.lines allows; the model template caps this at the accounts it knows."""
     used = max((line.number for line in lines), default=0)
     if entry is None:
         return used
-    return max(used, entry.lines, entry.device_max_lines or 0)
+    if entry.device_max_lines is not None:
+        return entry.device_max_lines
+    return max(used, entry.lines)
 
 
 def server_address(host: str, port: int) -> str:
