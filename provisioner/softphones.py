@@ -136,7 +136,7 @@ def jitsi_properties(account: SoftphoneAccount) -> str:
         (".PROXY_AUTO_CONFIG", "true"),
         (".IS_ACCOUNT_DISABLED", "false"),
     ]
-    lines = ["# Cuenta SIP de la extensión, entregada por el servidor de aprovisionamiento"]
+    lines = ["# SIP account of this extension, from the provisioning server"]  # ASCII: Properties.load reads ISO-8859-1
     lines += [f"{prefix}{suffix}={property_value(value)}" for suffix, value in values]
     return "\n".join(lines) + "\n"
 
