@@ -227,7 +227,7 @@ def softphone_rows(session: Session, catalog: Catalog, *, tenant_slug: str | Non
         query = query.where(Tenant.slug == tenant_slug)
     rows = []
     for extension, slug in session.execute(query):
-        assigned = catalog.get(extension.softphone)
+        assigned = catalog.get(extension.softphone or "")
         reported = extension.softphone_reported_model
         entry = catalog.find(reported) if reported else assigned
         findings: list[str] = []

@@ -37,10 +37,14 @@ JITSI_ACCOUNT_PREFIX = "net.java.sip.communicator.impl.protocol.sip."
 
 
 class Entry(Protocol):
-    key: str
-    vendor: str
-    model: str
-    kind: str
+    @property
+    def key(self) -> str: ...
+    @property
+    def vendor(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 class Delivery(StrEnum):

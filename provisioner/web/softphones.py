@@ -111,7 +111,7 @@ async def link_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if not await asyncio.to_thread(_usable, request.app[SOFTPHONE_SESSIONS], token):
         raise NotFoundError(labels.SOFTPHONE_LINK_GONE)
-    response = render(request, "softphone_link.html", revealed=None, qr_svg="", token=token)
+    response = render(request, "softphone_link.html", revealed=None, qr_svg="", link_token=token)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -129,7 +129,7 @@ async def link_reveal(request: web.Request) -> web.Response:
         raise NotFoundError(labels.SOFTPHONE_LINK_GONE)
     log.info("softphone link used: ext=%s (%s)", revealed.account.extension, revealed.model)
     qr = segno.make(account_qr_text(revealed.account, revealed.delivery), error="m")
-    response = render(request, "softphone_link.html", revealed=revealed, token="",
+    response = render(request, "softphone_link.html", revealed=revealed, link_token=None,
                       settings_rows=account_settings(revealed.account),
                       qr_svg=qr.svg_inline(scale=4, dark="#000", light="#fff"))
     response.headers["Cache-Control"] = "no-store"
