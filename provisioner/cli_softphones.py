@@ -4,6 +4,7 @@ provisioner.softphone_store, mail through support_link's SMTP adapter)."""
 from __future__ import annotations
 
 import json
+import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -19,7 +20,7 @@ from provisioner.errors import InputError
 from provisioner.masking import mask_secrets
 from provisioner.settings import Settings
 from provisioner.softphone_store import (
-    DEFAULT_LINK_HOURS, MAX_LINK_HOURS, account_for, create_link, jitsi_url, link_url, softphone_extension,
+    DEFAULT_LINK_HOURS, MAX_LINK_HOURS, account_for, create_link, jitsi_url, jitsi_username, link_url, softphone_extension,
 )
 from provisioner.softphones import Delivery, account_settings, full_model, how_delivered, jitsi_properties, wave_account_xml
 from support_link.adapters.mail import SmtpConnection
@@ -92,7 +93,7 @@ def _mail(settings: Settings, to: str, number: str, name: str, model: str, url: 
     connection = SmtpConnection(mail)
     try:
         connection.send(message)
-    except OSError as exc:
+    except (OSError, smtplib.SMTPException) as exc:
         raise InputError(f"the mail server did not take the message ({type(exc).__name__}): no link was made") from None
     finally:
         connection.close()
@@ -117,7 +118,8 @@ def softphone_show(ctx: click.Context, tenant_slug: str, number: str, show_secre
             delivery = how_delivered(entry)
             header = f"# {full_model(entry)} - extension {number}"
             if delivery is Delivery.JITSI:
-                body = f"# provisioning URL: {jitsi_url(settings, owner)}\n# username: {number}\n" + jitsi_properties(account)
+                body = (f"# provisioning URL: {jitsi_url(settings)}\n# username: {jitsi_username(owner, extension)}\n"
+                        + jitsi_properties(account))
                 secrets = [owner.provisioning_key, account.password]
             elif delivery is Delivery.WAVE:
                 body, secrets = wave_account_xml(account) + "\n", [account.password]

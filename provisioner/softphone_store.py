@@ -52,9 +52,18 @@ def account_for(session: Session, settings: Settings, extension: Extension) -> S
     return SoftphoneAccount.of(tenant_view(tenant, settings), line_view(extension, number=1))
 
 
-def jitsi_url(settings: Settings, tenant: Tenant) -> str:
-    """The provisioning URL typed into Jitsi (Options > Advanced > Provisioning > custom URI)."""
-    return f"{settings.tenant_base_url(tenant.provisioning_key)}?{JITSI_QUERY}"
+APP_PATH = "/prov/app/"  # Jitsi's provisioning URL: no tenant key (end users never see one)
+
+
+def jitsi_url(settings: Settings) -> str:
+    """The provisioning URL typed into Jitsi (Options > Advanced > Provisioning > custom URI).
+    It names no tenant: the login does ("<extension>@<tenant slug>"), so a user who reads it
+    learns no tenant key (a key would open the tenant's phone configs)."""
+    return f"{settings.base_url}{APP_PATH}?{JITSI_QUERY}"
+
+
+def jitsi_username(tenant: Tenant, extension: Extension) -> str:
+    return f"{extension.number}@{tenant.slug}"
 
 
 # -- one-time links ----------------------------------------------------------------------------
@@ -118,20 +127,28 @@ def open_link(session: Session, catalog: Catalog, settings: Settings, token: str
         extension.softphone_secret_digest = digest(secret)
         tenant = session.get(Tenant, extension.tenant_id)
         assert tenant is not None
-        revealed = Revealed(revealed.model, revealed.delivery, revealed.account, jitsi_url(settings, tenant),
-                            extension.number, secret)
+        revealed = Revealed(revealed.model, revealed.delivery, revealed.account, jitsi_url(settings),
+                            jitsi_username(tenant, extension), secret)
     return revealed
 
 
 # -- Jitsi logins and what the apps report ------------------------------------------------------
-def jitsi_login(session: Session, catalog: Catalog, tenant_key: str, username: str, password: str) -> tuple[Tenant, Extension] | None:
+def jitsi_login(session: Session, catalog: Catalog, tenant_key: str | None, username: str, password: str) -> tuple[Tenant, Extension] | None:
     """The Jitsi extension whose provisioning login this is (None: no such tenant, extension,
-    app or password). The password's digest is compared in constant time."""
-    if not tenant_key or not username.isdigit() or len(username) > 6 or not password or len(password) > 128:
+    app or password). The login is "<extension>@<tenant slug>"; below a tenant key (`tenant_key`)
+    the bare extension number does too. The password's digest is compared in constant time."""
+    number, _, slug = username.strip().partition("@")
+    if not number.isdigit() or len(number) > 6 or not password or len(password) > 128 or len(slug) > 64:
         return None
-    tenant = session.scalar(select(Tenant).where(Tenant.provisioning_key == tenant_key))
+    if tenant_key:
+        tenant = session.scalar(select(Tenant).where(Tenant.provisioning_key == tenant_key))
+        if tenant is not None and slug and slug != tenant.slug:
+            return None
+    else:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug)) if slug else None
     if tenant is None:
         return None
+    username = number
     extension = session.scalar(select(Extension).where(Extension.tenant_id == tenant.id, Extension.number == username))
     if extension is None or extension.softphone is None or extension.softphone_secret_digest is None:
         same_secret(digest(password), digest(""))  # as long as a real comparison

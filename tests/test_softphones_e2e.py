@@ -111,10 +111,10 @@ def _field(page: str, name: str) -> str:
 def test_jitsi_provisions_after_login_and_its_version_is_judged(site: RunningServer) -> None:
     page = reveal(link_for(site, "301"))
     url, username, password = _field(page, "jitsi-url"), _field(page, "jitsi-username"), _field(page, "jitsi-password")
-    assert url.startswith(f"{site.base}/prov/") and "${build}" in url and username == "301"
+    assert url.startswith(f"{site.base}/prov/app/?") and "${build}" in url and username == "301@acme"
     # A wrong or missing login: 401 (Jitsi asks the user again), and nothing of the account.
-    assert jitsi_request(url, osname="Windows 10", build="2.11.5608", username="301", password="nope")[0] == 401
-    assert jitsi_request(url, osname="Windows 10", build="2.11.5608", username="302", password=password)[0] == 401
+    for login, secret in (("301@acme", "nope"), ("302@acme", password), ("301", password), ("301@beta", password), ("", "")):
+        assert jitsi_request(url, osname="Windows 10", build="2.11.5608", username=login, password=secret)[0] == 401
     status, body = jitsi_request(url, osname="Windows 10", build="2.10.5550", username=username, password=password)
     assert status == 200, body
     props = read_properties(body)
@@ -131,6 +131,11 @@ def test_jitsi_provisions_after_login_and_its_version_is_judged(site: RunningSer
     assert props[f"{PREFIX}301.ACCOUNT_UID"] == f"SIP:{line.auth_user}@{view.sip_server}"
     assert password != line.password  # the provisioning login is never the SIP password
     assert password not in site.log() and line.password not in site.log() and tenant.provisioning_key not in site.log()
+    assert tenant.provisioning_key not in page  # the user never learns the tenant key
+    # Jitsi set up with the tenant's option-66 URL instead: the bare extension number logs in there.
+    keyed = url.replace("/prov/app/", f"/prov/{tenant.provisioning_key}/")
+    status, again = jitsi_request(keyed, osname="Windows 10", build="2.10.5550", username="301", password=password)
+    assert status == 200 and read_properties(again) == props
     # Its version was older than homologated: one incident, on the device list too.
     ticket = _wait_for_ticket(site, "Jitsi Windows 2.10.5550")
     assert "1 equipo" in ticket["subject"]
@@ -154,12 +159,12 @@ def test_jitsi_provisions_after_login_and_its_version_is_judged(site: RunningSer
 def test_a_jitsi_on_another_os_or_with_an_old_secret_is_refused_or_flagged(site: RunningServer) -> None:
     page = reveal(link_for(site, "302"))
     url, password = _field(page, "jitsi-url"), _field(page, "jitsi-password")
-    status, _ = jitsi_request(url, osname="Linux", build="2.11.5608", username="302", password=password)
+    status, _ = jitsi_request(url, osname="Linux", build="2.11.5608", username="302@acme", password=password)
     assert status == 200  # the account is served; the app is flagged as not homologated
     _wait_for_ticket(site, "Modelo no homologado")
     newer = reveal(link_for(site, "302"))  # a new link: a new provisioning password, the old one stops
-    assert jitsi_request(url, osname="Mac OS X", build="2.11.5608", username="302", password=password)[0] == 401
-    assert jitsi_request(url, osname="Mac OS X", build="2.11.5608", username="302",
+    assert jitsi_request(url, osname="Mac OS X", build="2.11.5608", username="302@acme", password=password)[0] == 401
+    assert jitsi_request(url, osname="Mac OS X", build="2.11.5608", username="302@acme",
                          password=_field(newer, "jitsi-password"))[0] == 200
 
 

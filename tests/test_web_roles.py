@@ -150,7 +150,7 @@ def test_every_route_is_in_the_tables() -> None:
     tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *softphones.ROUTES)}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))
-    registered -= {("POST", "/prov/{key}/"), ("POST", "/prov/{key}/jitsi")}  # Jitsi's provisioning: the phones' path  # the style sheet and the queue's script: public files
+    registered -= {("POST", "/prov/app/"), ("POST", "/prov/{key}/"), ("POST", "/prov/{key}/jitsi")}  # Jitsi's provisioning: the phones' path  # the style sheet and the queue's script: public files
     tested.discard(("GET", "/static/app.css"))
     assert registered - tables == set(), "registered without a role (use app.register and a ROUTES table)"
     assert registered == tested, "every route needs a row in MATRIX"

@@ -1,7 +1,8 @@
 """Softphones over HTTP (adapter): Jitsi Desktop's provisioning request and the one-time link page.
 
-    POST /prov/<key>/ (or /prov/<key>/jitsi)   Jitsi's provisioning form: uuid, osname, build,
-        username, password -> 401, or the account as a Java properties file; what the app
+    POST /prov/app/ (also /prov/<key>/, /prov/<key>/jitsi)   Jitsi's provisioning form: uuid,
+        osname, build, username ("<extension>@<tenant slug>"), password -> 401, or the account
+        as a Java properties file; what the app
         reported (version, OS) is kept and judged, and a finding joins the usual incident
         through the ticket intake (the same Observation a desk phone's fetch makes).
     GET  /softphone/<token>   a page with one button (mail scanners that follow links use nothing)
@@ -28,7 +29,7 @@ from provisioner.incidents import device_findings
 from provisioner.settings import Settings
 from provisioner.softphone_store import found_entry, jitsi_login, link_is_usable, open_link, record_report
 from provisioner.softphones import account_qr_text, account_settings, device_name, jitsi_properties, jitsi_report, judge_app
-from provisioner.softphone_store import account_for
+from provisioner.softphone_store import APP_PATH, account_for
 from provisioner.ticket_writer import Observation
 from provisioner.values import UNASSIGNED_DEPARTMENT
 from provisioner.web.access import PUBLIC
@@ -49,7 +50,7 @@ class _Answer:
         self.status, self.body, self.observation, self.note = status, body, observation, note
 
 
-def _jitsi_answer(sessions: sessionmaker[Session], catalog: Catalog, settings: Settings, key: str,
+def _jitsi_answer(sessions: sessionmaker[Session], catalog: Catalog, settings: Settings, key: str | None,
                   form: dict[str, str], user_agent: str | None, source_ip: str) -> _Answer:
     """The provisioning request's work, in a worker thread (one transaction)."""
     now = datetime.now(UTC)
@@ -86,7 +87,7 @@ async def handle_jitsi(request: web.Request) -> web.StreamResponse:
         app = request.app
         answer = await asyncio.to_thread(
             _jitsi_answer, app[SOFTPHONE_SESSIONS], app[SOFTPHONE_CATALOG], app[SOFTPHONE_SETTINGS],
-            request.match_info["key"], form, request.headers.get("User-Agent"), request.remote or "",
+            request.match_info.get("key"), form, request.headers.get("User-Agent"), request.remote or "",
         )
     except Exception:
         log.exception("jitsi provisioning request failed")
@@ -151,5 +152,6 @@ def setup_softphones(app: web.Application, sessions: sessionmaker[Session], cata
     app[SOFTPHONE_INTAKE] = intake
     register(app, ROUTES)
     # The phones' path: no role check and no page (the error middleware leaves /prov/ alone).
+    app.router.add_post(APP_PATH, handle_jitsi)  # first: "app" is never a tenant key (32 characters)
     app.router.add_post("/prov/{key}/", handle_jitsi)
     app.router.add_post("/prov/{key}/jitsi", handle_jitsi)
