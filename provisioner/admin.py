@@ -207,14 +207,14 @@ class DeviceRow:
 
 def list_devices(session: Session, catalog: Catalog, *, tenant_slug: str | None = None) -> list[DeviceRow]:
     """Every assigned device and every phone seen but not assigned yet ("waiting"), then every
-    softphone extension, with status."""
+    softphone extension (device_page's last page), with status."""
     rows: list[DeviceRow] = []
     cursor: str | None = None
     while True:
         page = device_page(session, catalog, tenant_slug=tenant_slug, cursor=cursor, size=1000)
         rows += page.rows
         if page.next_cursor is None:
-            return rows + softphone_rows(session, catalog, tenant_slug=tenant_slug)
+            return rows
         cursor = page.next_cursor
 
 
@@ -290,8 +290,8 @@ def device_page(
         waiting = _waiting_phones(session, tenant_id, (after[2], int(after[3])) if after and after[2] else None,
                                   size + 1 - len(assigned))
     rows = _rows_of(session, catalog, assigned[:size], waiting[: size - len(assigned[:size])])
-    if len(assigned) + len(waiting) <= size:
-        return DevicePage(rows, None)
+    if len(assigned) + len(waiting) <= size:  # the last page also lists the softphone extensions
+        return DevicePage(rows + softphone_rows(session, catalog, tenant_slug=tenant_slug), None)
     last = rows[-1]
     return DevicePage(rows, f"a.{last.mac}" if last.assigned else f"w.{last.mac}.{last.tenant_id}")
 
