@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from firmware_catalog import Catalog, FindingKind, check_compliance, line_allowed, line_refusal
+from firmware_catalog import Catalog, CatalogEntry, FindingKind, check_compliance, line_allowed, line_refusal
 from provisioner import ban_store, credentials
 from provisioner.bans import Network, in_networks, parse_networks
 from provisioner.db.changes import bump_config_version
@@ -25,6 +25,8 @@ from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
 from provisioner.accounts import ROLES, hash_password, new_token, token_digest
 from provisioner.errors import ConflictError, InputError, NotFoundError
+from provisioner.labels import NOT_REPORTED
+from provisioner.softphones import device_name, full_model, is_softphone, mac_refusal
 from support_link.store.models import AffectedDeviceRecord, TicketRecord
 from support_link.store.tickets import OPEN as OPEN_STATUSES
 
@@ -94,9 +96,14 @@ def add_extension(
     department: str = "",
     permissions: str = "internal",
     assignment: Assignment | None = None,
+    softphone: str | None = None,
 ) -> tuple[Extension, list[str]]:
-    """Create an extension (optionally on a phone line). Returns it and any warnings."""
+    """Create an extension (optionally on a phone line, or on a softphone app: `softphone`
+    names its homologated model). Returns it and any warnings."""
     warnings: list[str] = []
+    if assignment is not None and softphone is not None:
+        raise InputError("an extension is on a phone line or on a softphone, not both")
+    softphone_key = softphone_model(catalog, softphone).key if softphone is not None else None
     if not number.isdigit() or not 2 <= len(number) <= 6:
         raise InputError(f"extension {number!r} must be 2 to 6 digits")
     if not name.strip():
@@ -110,7 +117,7 @@ def add_extension(
     extension = Extension(
         tenant_id=tenant.id, number=number, name=name.strip(), email=email, department=department,
         permissions=canonical_permissions, sip_auth_user=credentials.sip_auth_user(tenant.slug, number),
-        sip_password=credentials.sip_password(),
+        sip_password=credentials.sip_password(), softphone=softphone_key,
     )
     if assignment is not None:
         device, line, warnings = _place_on_device(session, catalog, tenant, assignment)
@@ -130,6 +137,8 @@ def _place_on_device(
     entry = catalog.find(assignment.model)
     if entry is None:
         raise InputError(f"--model {assignment.model!r} is not a homologated model (see `provisioner catalog list`)")
+    if is_softphone(entry):
+        raise InputError(mac_refusal(entry))
     # The same rule and words as the import (firmware_catalog.lines): what is accepted here
     # exports and imports back, and is a line the phone is really sent.
     if refusal := line_refusal(entry, assignment.line):
@@ -153,6 +162,16 @@ def _place_on_device(
     return device, assignment.line, warnings
 
 
+def softphone_model(catalog: Catalog, model: str) -> CatalogEntry:
+    """The homologated softphone app named `model` (refused: unknown, or a desk phone)."""
+    entry = catalog.find(model)
+    if entry is None:
+        raise InputError(f"--model {model!r} is not a homologated model (see `provisioner catalog list`)")
+    if not is_softphone(entry):
+        raise InputError(f"{entry.model} is a {entry.kind} phone: give its --mac (and --line)")
+    return entry
+
+
 @dataclass(frozen=True)
 class DeviceRow:
     """One line of the device list (CLI `devices`, the web page, the API): an assigned phone,
@@ -173,6 +192,8 @@ class DeviceRow:
     lines: int
     open_tickets: tuple[int, ...] = ()
     tenant_id: int = 0  # for the page cursor; not shown
+    softphone: bool = False  # an app on an extension: `mac` is its name, "ext-<number>"
+    status: str = ""  # what a person reads: "ok", the findings, "no reportado", "never seen"
 
     def as_json(self) -> dict[str, object]:
         """The row as the API and `devices --json` print it."""
@@ -182,7 +203,8 @@ class DeviceRow:
 
 
 def list_devices(session: Session, catalog: Catalog, *, tenant_slug: str | None = None) -> list[DeviceRow]:
-    """Every assigned device and every phone seen but not assigned yet ("waiting"), with status."""
+    """Every assigned device and every phone seen but not assigned yet ("waiting"), then every
+    softphone extension (device_page's last page), with status."""
     rows: list[DeviceRow] = []
     cursor: str | None = None
     while True:
@@ -191,6 +213,37 @@ def list_devices(session: Session, catalog: Catalog, *, tenant_slug: str | None 
         if page.next_cursor is None:
             return rows
         cursor = page.next_cursor
+
+
+def softphone_rows(session: Session, catalog: Catalog, *, tenant_slug: str | None = None) -> list[DeviceRow]:
+    """Softphone extensions as device rows: judged on what the app last reported; an app that
+    never reported a version is "no reportado" (Wave and WeKall never do), never compliant."""
+    query = (select(Extension, Tenant.slug).join(Tenant, Tenant.id == Extension.tenant_id)
+             .where(Extension.softphone.is_not(None)).order_by(Tenant.slug, func.length(Extension.number), Extension.number))
+    if tenant_slug is not None:
+        query = query.where(Tenant.slug == tenant_slug)
+    rows = []
+    for extension, slug in session.execute(query):
+        assigned = catalog.get(extension.softphone or "")
+        reported = extension.softphone_reported_model
+        entry = catalog.find(reported) if reported else assigned
+        findings: list[str] = []
+        if extension.softphone_version is not None:
+            findings = [f.kind.value for f in check_compliance(entry, extension.softphone_version, 1, model_seen=reported)]
+        elif reported and entry is None:
+            findings = ["model_not_homologated"]
+        reported_version = extension.softphone_version is not None
+        name = device_name(extension.number)
+        status = ",".join(findings) if findings else ("ok" if reported_version else NOT_REPORTED)
+        rows.append(DeviceRow(
+            mac=name, tenant=slug, vendor=assigned.vendor, model=full_model(assigned), model_key=assigned.key,
+            reported_model=reported, firmware=extension.softphone_version,
+            compliant=reported_version and not findings, findings=tuple(findings),
+            last_seen=_iso(extension.softphone_seen_at) if extension.softphone_seen_at else None, last_ip=None,
+            assigned=True, lines=1, open_tickets=tuple(_open_tickets_of(session, [name]).get((slug, name), ())),
+            tenant_id=extension.tenant_id, softphone=True, status=status,
+        ))
+    return rows
 
 
 DEVICE_PAGE_SIZE = 100
@@ -234,8 +287,8 @@ def device_page(
         waiting = _waiting_phones(session, tenant_id, (after[2], int(after[3])) if after and after[2] else None,
                                   size + 1 - len(assigned))
     rows = _rows_of(session, catalog, assigned[:size], waiting[: size - len(assigned[:size])])
-    if len(assigned) + len(waiting) <= size:
-        return DevicePage(rows, None)
+    if len(assigned) + len(waiting) <= size:  # the last page also lists the softphone extensions
+        return DevicePage(rows + softphone_rows(session, catalog, tenant_slug=tenant_slug), None)
     last = rows[-1]
     return DevicePage(rows, f"a.{last.mac}" if last.assigned else f"w.{last.mac}.{last.tenant_id}")
 

@@ -28,6 +28,7 @@ from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
+from provisioner.cli_softphones import softphone
 from provisioner.errors import ProvisionerError
 from provisioner.operator_catalog import install_operator_catalog, read_catalog, review, where
 from provisioner.settings import Settings, settings_table, settings_text
@@ -296,28 +297,32 @@ def extension() -> None:
               help="internal, local, national, mobile, international (';' ',' or '|' separated; Spanish names too).")
 @click.option("--mac", help="Phone MAC (any notation).")
 @click.option("--model", help="Homologated model, e.g. T21P, GXP1620, VVX600.")
-@click.option("--line", type=int, default=1, show_default=True)
+@click.option("--line", type=int, help="Line (account) of the phone (default 1; none for a softphone).")
 @json_option
 @click.pass_context
 def extension_add(
     ctx: click.Context, tenant_slug: str, number: str, name: str, mac: str | None, model: str | None,
-    line: int, as_json: bool, **options: str,
+    line: int | None, as_json: bool, **options: str,
 ) -> None:
-    """Add an extension, optionally on a line of a phone."""
-    if (mac is None) != (model is None):
-        raise click.UsageError("--mac and --model go together")
+    """Add an extension, optionally on a line of a phone or on a softphone (--model without --mac:
+    WeKall APP Windows, Wave iOS, Wave Android, Jitsi Windows, Jitsi MacOS)."""
+    if mac is not None and model is None:
+        raise click.UsageError("--mac needs its --model")
+    if mac is None and line is not None:
+        raise click.UsageError("--line is a line of a phone: give its --mac and --model (a softphone has no line)")
     with _session(ctx) as session:
         owner = admin.tenant_by_slug(session, tenant_slug)
-        assignment = admin.Assignment(mac, model, line) if mac and model else None
+        assignment = admin.Assignment(mac, model, line or 1) if mac and model else None
         created, warnings = admin.add_extension(
-            session, load_catalog(), owner, number, name, assignment=assignment, **options
+            session, load_catalog(), owner, number, name, assignment=assignment,
+            softphone=model if mac is None else None, **options
         )
         device = session.get(Device, created.device_id) if created.device_id else None
         data = {
             "tenant": owner.slug, "extension": created.number, "name": created.name,
             "sip_auth_user": created.sip_auth_user, "permissions": created.permissions,
-            "mac": device.mac if device else None, "model": device.model_key if device else None,
-            "line": created.line, "warnings": warnings,
+            "mac": device.mac if device else None, "model": device.model_key if device else created.softphone,
+            "line": created.line, "softphone": created.softphone, "warnings": warnings,
         }
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -351,6 +356,9 @@ def render(ctx: click.Context, mac: str, filename: str | None, user_agent: str |
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     service = ProvisioningService(Directory(session_factory(engine), settings), catalog, firmware, VENDORS)
     vendor = catalog.get(model_key).vendor
+    if vendor not in VENDORS:  # a MAC bound to a softphone app before that was refused
+        raise click.ClickException(f"{normalized} is registered as {model_key}, a softphone app: it gets no file by MAC "
+                                   "(see `provisioner softphone show`)")
     name = filename or device_filename(vendor, normalized)
     # Asked at the phone's own URL: the same files, and a look never enrolls the phone.
     request = ConfigRequest(Protocol.HTTP, "", name, user_agent, "127.0.0.1", datetime.now(UTC), device_token=token)
@@ -442,7 +450,7 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
 
 
 def _device_line(row: admin.DeviceRow) -> str:
-    state = "ok" if row.compliant else ",".join(row.findings) or "never seen"
+    state = row.status or ("ok" if row.compliant else ",".join(row.findings) or "never seen")
     return (
         f"{row.mac} {row.tenant:<14} {row.vendor or '-':<12} {row.model or '-':<18} fw {row.firmware or '-':<14} {state}"
         + ("" if row.assigned else "  (waiting for an extension)")
@@ -612,3 +620,4 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
+main.add_command(softphone)

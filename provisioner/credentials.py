@@ -10,6 +10,11 @@ from collections.abc import Iterator
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits  # no symbols: every phone UI and format takes these
 
 
+def softphone_secret() -> str:
+    """A softphone's provisioning password (Jitsi's login, never its SIP password): 144 random bits."""
+    return secrets.token_urlsafe(18)
+
+
 def provisioning_key() -> str:
     """An unguessable tenant key for provisioning URLs: 192 random bits, URL-safe."""
     return secrets.token_urlsafe(24)

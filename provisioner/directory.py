@@ -150,10 +150,13 @@ def token_index(devices: dict[tuple[int, str], DeviceRecord]) -> dict[str, tuple
     return {device.token: phone for phone, device in devices.items() if device.token}
 
 
-def line_view(extension: Extension | Row[Any]) -> LineView:
-    assert extension.line is not None
+def line_view(extension: Extension | Row[Any], number: int | None = None) -> LineView:
+    """One extension's SIP account, as every renderer gets it (`number`: the account index,
+    given for a softphone, which sits on no phone line)."""
+    number = extension.line if number is None else number
+    assert number is not None
     return LineView(
-        number=extension.line,
+        number=number,
         extension=extension.number,
         display_name=extension.name,
         label=f"{extension.number} {extension.name}".strip(),

@@ -49,3 +49,21 @@ ALL = {
     "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,
     "finding_subjects": FINDING_SUBJECTS, "roles": ROLES, "vendors": VENDORS, "uploads": UPLOADS,
 }
+
+# Softphones (issue 15): the device list and the one-time link page.
+NOT_REPORTED = "no reportado"  # an app that never told its version: never "compliant"
+SOFTPHONE_LINK_GONE = "Este enlace ya se usó o venció. Pida uno nuevo a la mesa de ayuda."
+SOFTPHONE_DELIVERY = {
+    "jitsi": "Jitsi Desktop: en Opciones > Avanzado > Aprovisionamiento elija «URI personalizado», pegue la "
+             "dirección y reinicie Jitsi; cuando la pida, escriba el usuario y la contraseña de aprovisionamiento.",
+    "wave": "Grandstream Wave: en Configuración > Configuración de cuenta > + elija «Escanear código QR» "
+            "y escanee este código.",
+    "by_hand": "Escriba estos datos en la configuración de cuenta SIP de la aplicación.",
+}
+SOFTPHONE_MAIL_SUBJECT = "Su cuenta de softphone: extensión {extension}"
+SOFTPHONE_MAIL_BODY = (
+    "Hola {name}:\n\n"
+    "Para configurar {model} en su equipo abra este enlace. Muestra los datos de su cuenta una sola vez "
+    "y vence el {expires} (hora de Colombia):\n\n{url}\n\n"
+    "Si usted no pidió esta cuenta, ignore este mensaje y avise a la mesa de ayuda.\n"
+)

@@ -66,6 +66,7 @@ from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.device_files import setup_device_files
 from provisioner.web.live import LIVE
+from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
 from support_link.adapters.jobs import SupportJobs
 
@@ -278,6 +279,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app[LIVE].on_change.append(jobs.wake)
     intake = build_intake(settings, core, on_change=app[LIVE].poke)  # new tickets show in open queues at once
     app.cleanup_ctx.append(intake.context)
+    setup_softphones(app, core.sessions, core.catalog, settings, intake)  # Jitsi's POST, the one-time links
     app[READINESS] = Readiness(Probe(core.directory.ping, settings.db_timeout_seconds),
                                Probe(intake.worker_pid, settings.db_timeout_seconds))
     verifier = None

@@ -29,6 +29,7 @@ from provisioner.findings import NOT_JUDGED, FindingKind, Judgement, Scope, abou
 from provisioner.identification import identify, normalize_filename
 from provisioner.lookups import FirmwareImages, PhoneDirectory
 from provisioner.uploads import UploadName, upload_name
+from provisioner.softphones import is_softphone
 from provisioner.vendors.vendor import Vendor
 from provisioner.values import (
     ConfigRequest,
@@ -245,6 +246,8 @@ class ProvisioningService:
         entry = self.catalog.get(device.model_key) if device else (
             self.catalog.get(ident.catalog_key) if ident.catalog_key else None
         )
+        if is_softphone(entry):  # a MAC bound to an app before that was refused: never a desk file
+            return None, "softphone model: not provisioned by MAC"
         vendor = entry.vendor if entry else ident.vendor
         if vendor is None or vendor not in self.vendors:
             return None, "no vendor serves this file"

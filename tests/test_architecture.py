@@ -28,6 +28,7 @@ STRICT = (
     "provisioner/service.py", "provisioner/incidents.py", "provisioner/enrollment.py", "provisioner/masking.py",
     "provisioner/negative_cache.py", "provisioner/web/access.py", "provisioner/web/limits.py", "provisioner/forwarded.py",
     "provisioner/uploads.py",
+    "provisioner/softphones.py",
 )
 
 

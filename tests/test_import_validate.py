@@ -120,9 +120,9 @@ def test_a_good_row_is_stored_in_canonical_form() -> None:
         (row(mac="FF-FF-FF-FF-FF-FF"), "row 2, column mac (F2): 'FF-FF-FF-FF-FF-FF' is the broadcast address, not a phone's MAC"),
         (row(model="T46S"), "row 2, column model (G2): 'T46S' is not a homologated model (see `provisioner catalog list`)"),
         (row(model="Wave Android"), "row 2, column model (G2): Grandstream Wave Android is a mobile app, not provisioned by MAC: "
-                                    "leave mac, model and line empty for this user"),
+                                    "give its model without a MAC and without a line"),
         (row(model="Jitsi Windows"), "row 2, column model (G2): Jitsi Windows is a softphone app, not provisioned by MAC: "
-                                     "leave mac, model and line empty for this user"),
+                                     "give its model without a MAC and without a line"),
         (row(model=""), "row 2, column model (G2): model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)"),
         (row(line="0"), "row 2, column line (H2): '0' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),
         (row(line="uno"), "row 2, column line (H2): 'uno' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),

@@ -25,6 +25,7 @@ PURE_MODULES = [
     "provisioner.enrollment",
     "provisioner.masking",
     "provisioner.uploads",
+    "provisioner.softphones",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
     "provisioner.negative_cache",

@@ -1,6 +1,7 @@
 """Provisioning tables (SQLAlchemy 2, typed). The caller opens the session.
 
-tenant 1--* extension *--0..1 device      (an extension sits on one line of one device)
+tenant 1--* extension *--0..1 device      (an extension sits on one line of one device, or on a softphone)
+extension 1--* softphone_link              (one-time links that show a softphone's account once)
 tenant 1--* device                         (a MAC belongs to exactly one tenant)
 tenant 1--* sighting                       (every config fetch, append-only)
 tenant 1--* phone_state                    (latest knowledge per MAC seen, assigned or not)
@@ -114,6 +115,13 @@ class Extension(Base):
         ForeignKey("device.id", ondelete="SET NULL"), index=True, nullable=True
     )
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A softphone app instead of a desk phone (issue 15): its catalog key; such an extension has
+    # no device. The provisioning secret (Jitsi's login) is kept as a SHA-256 digest only.
+    softphone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    softphone_secret_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    softphone_version: Mapped[str | None] = mapped_column(String(64), nullable=True)  # last reported by the app
+    softphone_reported_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # e.g. "Jitsi Windows"
+    softphone_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     tenant: Mapped[Tenant] = relationship(back_populates="extensions")
     device: Mapped[Device | None] = relationship(back_populates="extensions")
@@ -124,6 +132,19 @@ class Extension(Base):
         CheckConstraint("line is null or line >= 1", name="line_positive"),
         CheckConstraint("(device_id is null) = (line is null)", name="device_has_line"),
     )
+
+
+class SoftphoneLink(Base):
+    """A one-time, expiring link that shows a softphone extension's account once (issue 15)."""
+
+    __tablename__ = "softphone_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extension_id: Mapped[int] = mapped_column(ForeignKey("extension.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the URL token
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Sighting(Base):

@@ -53,11 +53,11 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
     query = _extensions_query(tenant_id, with_passwords)
     macs = {mac: mac for mac in state.devices}  # one string per MAC, shared by its extensions
-    for id_, number, name, email, department, permissions, secret, mac, line in session.execute(
+    for id_, number, name, email, department, permissions, secret, mac, line, softphone in session.execute(
         query.execution_options(yield_per=_STREAM)  # streamed, never the whole result in memory
     ):
         state.extensions[number] = ExistingExtension.of(
-            id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line
+            id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line, softphone
         )
     return state
 
@@ -67,7 +67,7 @@ def _extensions_query(tenant_id: int, with_passwords: bool) -> Select[Any]:
     password = Extension.sip_password if with_passwords else null()
     return (
         select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, password, Device.mac, Extension.line)
+               Extension.permissions, password, Device.mac, Extension.line, Extension.softphone)
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
     )
@@ -86,8 +86,8 @@ def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwor
         index.add_devices(tuple(r) for r in batch)
     query = _extensions_query(tenant_id, with_passwords)
     for batch in session.execute(query.execution_options(yield_per=_STREAM)).partitions():
-        index.add_extension_rows((id_, number, fingerprint(name, email, department, permissions), secret, mac, line)
-                                 for id_, number, name, email, department, permissions, secret, mac, line in batch)
+        index.add_extension_rows((id_, number, fingerprint(name, email, department, permissions, softphone), secret, mac, line)
+                                 for id_, number, name, email, department, permissions, secret, mac, line, softphone in batch)
     index.snapshot_loaded()
     return tenant_id
 
@@ -188,6 +188,7 @@ def _split_batch(
         values: dict[str, object] = {
             "name": row.name, "email": row.email, "department": row.department, "permissions": row.permissions,
             "device_id": device_ids[row.mac] if row.mac is not None else None, "line": row.line,
+            "softphone": row.softphone,
         }
         if change == CREATED:
             values.update(

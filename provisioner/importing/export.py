@@ -19,6 +19,7 @@ from provisioner.db.models import Device, Extension
 from provisioner.importing.apply import load_state
 from provisioner.importing.validate import CatalogLike
 from provisioner.importing.values import display_mac
+from provisioner.softphones import SOFTPHONE_KINDS, full_model
 
 COLUMNS = ("extension", "name", "email", "department", "permissions", "mac", "model", "line")
 _FORMULA = re.compile(r"'*[=+\-@]")
@@ -59,12 +60,14 @@ def export_extensions(
     state = load_state(session, slug)
     query = (
         select(Extension.number, Extension.name, Extension.email, Extension.department, Extension.permissions,
-               Device.mac, Device.model_key, Extension.line, Extension.sip_password)
+               Device.mac, func.coalesce(Device.model_key, Extension.softphone), Extension.line, Extension.sip_password)
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == state.tenant_id)
         .order_by(func.length(Extension.number), Extension.number)
     )
-    labels = {key: model_label(catalog, key, _candidates(catalog, key)) for key in {d.model_key for d in state.devices.values()}}
+    keys = {d.model_key for d in state.devices.values()} | set(  # softphone apps are named like phones
+        session.scalars(select(Extension.softphone).where(Extension.tenant_id == state.tenant_id, Extension.softphone.is_not(None)).distinct()))
+    labels = {key: model_label(catalog, key, _candidates(catalog, key)) for key in keys if key}
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     count = -1
     for count, cells in enumerate(csv_rows(session.execute(query.execution_options(yield_per=2000)), labels, with_passwords)):
@@ -76,4 +79,6 @@ def _candidates(catalog: CatalogLike, key: str) -> list[str]:
     entry = next((e for e in getattr(catalog, "entries", ()) if e.key == key), None)
     if entry is None:
         return [key]
+    if entry.kind in SOFTPHONE_KINDS:  # "Jitsi Windows", not a bare "Windows"
+        return [full_model(entry), entry.model, *entry.aliases, key]
     return [entry.model, f"{entry.vendor.title()} {entry.model}", *entry.aliases, key]

@@ -27,7 +27,7 @@ def classify(row: ValidRow, existing: ExistingExtension | None) -> str:
         row.mac == existing.mac
         and row.line == existing.line
         and (row.sip_password is None or row.sip_password == existing.sip_password)
-        and fingerprint(row.name, row.email, row.department, row.permissions) == existing.fingerprint
+        and fingerprint(row.name, row.email, row.department, row.permissions, row.softphone) == existing.fingerprint
     )
     return UNCHANGED if same else UPDATED
 

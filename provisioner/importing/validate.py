@@ -47,6 +47,7 @@ from provisioner.importing.values import (
 )
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
+from provisioner.softphones import is_softphone, mac_refusal
 
 
 T = TypeVar("T")
@@ -73,7 +74,6 @@ _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+
 _EMAIL_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 _PASSWORD = re.compile(r"[!-~]{8,128}")  # printable ASCII, no spaces: what every phone's config format takes
 _LINE = re.compile(r"[0-9]{1,3}")
-NOT_BY_MAC = ("softphone", "mobile")  # catalog kinds that never fetch a config by MAC
 _NOT_PHONES = {"000000000000": "all zeros", "ffffffffffff": "the broadcast address"}
 
 
@@ -165,11 +165,6 @@ def check_password(text: str) -> str | None:
     if not _PASSWORD.fullmatch(text):  # never echo the value: it is a secret
         raise _Bad(SIP_PASSWORD, "sip_password must be 8 to 128 printable characters without spaces")
     return text
-
-
-def _full_model(entry: Entry) -> str:
-    """'Jitsi Windows', 'Grandstream Wave Android', 'WeKall APP Windows' (vendor named once)."""
-    return entry.model if entry.model.lower().startswith(entry.vendor) else f"{entry.vendor.capitalize()} {entry.model}"
 
 
 # -- the validator --------------------------------------------------------------------------
@@ -278,6 +273,9 @@ class Validator:
 
     def _own_device(self, values: tuple[str, ...], row: int, attempt: _Attempts) -> tuple[str | None, str | None, int | None]:
         if not values[MAC]:
+            app = self._softphone(values[MODEL]) if values[MODEL] and not values[LINE] else None
+            if app is not None:
+                return None, app.key, None  # a softphone extension: its app, no MAC, no line
             for index, what in ((MODEL, "model"), (LINE, "line")):
                 if values[index]:
                     self._aggregate(f"{what} without MAC", row, index)
@@ -292,9 +290,8 @@ class Validator:
             entry = self._find(token)
             if entry is None:
                 raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
-            if entry.kind in NOT_BY_MAC:
-                raise _Bad(MODEL, f"{_full_model(entry)} is a {entry.kind} app, not provisioned by MAC: "
-                                  "leave mac, model and line empty for this user")
+            if is_softphone(entry):
+                raise _Bad(MODEL, mac_refusal(entry))  # the same words as `extension add`
             return entry
         existing = self.index.device_model(mac) if mac else None
         entry = self._by_key(existing) if existing is not None else None
@@ -309,6 +306,10 @@ class Validator:
             except LookupError:
                 return None
         return self._entries_by_key[key]
+
+    def _softphone(self, token: str) -> Entry | None:
+        entry = self._find(token)
+        return entry if is_softphone(entry) else None
 
     def _find(self, token: str) -> Entry | None:
         if token not in self._entries:

@@ -107,14 +107,21 @@ class ValidRow:
     line: int | None
     sip_password: str | None  # None: keep the existing one / generate
 
+    @property
+    def softphone(self) -> str | None:
+        """The softphone app's catalog key: a model without a MAC (validate allows only apps there)."""
+        return self.model_key if self.mac is None else None
+
     def as_tuple(self) -> tuple[object, ...]:
         return (self.row, self.number, self.name, self.email, self.department, self.permissions,
                 self.mac, self.model_key, self.line, self.sip_password)
 
 
-def fingerprint(name: str, email: str, department: str, permissions: str) -> bytes:
-    """128-bit digest of an extension's descriptive fields: the snapshot keeps this, not the text."""
-    return hashlib.blake2b("\x1f".join((name, email, department, permissions)).encode(), digest_size=16).digest()
+def fingerprint(name: str, email: str, department: str, permissions: str, softphone: str | None = None) -> bytes:
+    """128-bit digest of an extension's descriptive fields: the snapshot keeps this, not the text.
+    A softphone's app (its catalog key) counts as one of them: it has no MAC or line to compare."""
+    fields = (name, email, department, permissions, *((softphone,) if softphone else ()))
+    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +137,8 @@ class ExistingExtension:
 
     @classmethod
     def of(cls, id: int, number: str, name: str, email: str, department: str, permissions: str,  # noqa: A002
-           sip_password: str | None, mac: str | None, line: int | None) -> ExistingExtension:
-        return cls(id, number, fingerprint(name, email, department, permissions), sip_password, mac, line)
+           sip_password: str | None, mac: str | None, line: int | None, softphone: str | None = None) -> ExistingExtension:
+        return cls(id, number, fingerprint(name, email, department, permissions, softphone), sip_password, mac, line)
 
 
 @dataclass(frozen=True, slots=True)
