@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioner import ban_store
+from provisioner import ban_store, metrics
 from provisioner.bans import Ban, BanRules, MissLedger, Network, ban_log_line, miss_reason
 from provisioner.service import Outcome
 from provisioner.settings import Settings
@@ -66,6 +66,7 @@ class BanGuard:
             return False  # not read in time: the database's silence is nobody's miss
         ban = self._ledger.miss(request.source_ip, tenant.view.slug if tenant else None, self._clock())
         if ban is not None:
+            metrics.BANS.inc()
             security_log.warning(ban_log_line(ban))  # the whole line is fail2ban's: no prefix
         return True
 
@@ -102,6 +103,7 @@ class BanGuard:
         try:
             await asyncio.to_thread(self.sync)
         except Exception:
+            metrics.database_error("bans")
             log.exception("could not store or read the bans; retrying in %s s", self._interval)
 
 

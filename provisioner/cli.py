@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from firmware_catalog import load_catalog
-from provisioner import admin
+from firmware_catalog import check_catalog, load_catalog
+from provisioner import admin, log_setup
+from provisioner.cli_errors import database_problem, missing_sqlite_directory, parse_month
 from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
@@ -49,6 +51,12 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except ProvisionerError as exc:
             raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:  # a database that cannot be used as configured: its one line
+            settings = ctx.find_object(Settings)
+            line = database_problem(exc, settings.database_url if settings else "")
+            if line is None:
+                raise  # a bug: its traceback
+            raise click.ClickException(line) from None
 
 
 class _ServeCommand(click.Command):
@@ -66,21 +74,27 @@ class _ServeCommand(click.Command):
 def main(ctx: click.Context) -> None:
     """Provisioning and support server for homologated desk phones."""
     ctx.obj = Settings.from_env()
-    logging.basicConfig(
-        level=getattr(logging, ctx.obj.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    log_setup.configure(ctx.obj.log_level, ctx.obj.checked_log_format())
     if ctx.invoked_subcommand != "settings":  # the settings stay readable whatever the file holds
         # The operator's table (PROVISIONER_CATALOG) for every command; `catalog` reads one
         # that contradicts vendor facts, to list the problems.
         install_operator_catalog(ctx.obj, refuse_errors=ctx.invoked_subcommand != "catalog")
 
 
+def _check_database_location(settings: Settings, create: bool = False) -> None:
+    """A SQLite file in a folder that does not exist is a typo, unless this command creates
+    the database on purpose (`db upgrade`, `serve --demo`)."""
+    folder = missing_sqlite_directory(settings.database_url)
+    if folder is not None and not create:
+        raise click.ClickException(
+            f"PROVISIONER_DATABASE_URL: the folder {str(folder)!r} does not exist "
+            "(create it, or run `provisioner db upgrade` to create the database there)")
+
+
 @contextmanager
-def _session(ctx: click.Context) -> Iterator[Session]:
+def _session(ctx: click.Context, create: bool = False) -> Iterator[Session]:
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    _check_database_location(settings, create)
     engine = make_engine(settings.database_url)
     upgrade_all(engine)
     try:
@@ -109,17 +123,28 @@ def _session(ctx: click.Context) -> Iterator[Session]:
 @click.pass_context
 def serve(ctx: click.Context, demo: bool, workers: int, **overrides: Any) -> None:
     """Run the HTTP and TFTP provisioning servers."""
-    from provisioner.server import serve as run
+    from provisioner import metrics_files
 
     settings = ctx.obj.with_overrides(**overrides)
     ctx.obj = settings
+    _check_database_location(settings, create=demo)
     if demo:
-        with _session(ctx) as session:
+        with _session(ctx, create=True) as session:
             tenant = _ensure_demo(session)
             click.echo(f"demo tenant {tenant.slug!r}: key {tenant.provisioning_key}", err=True)
             click.echo(f"  option 66 (HTTP): {settings.option66_http(tenant.provisioning_key)}", err=True)
             click.echo(f"  option 66 (TFTP): {settings.option66_tftp(tenant.provisioning_key)}", err=True)
-    run(settings, workers)
+            login = _ensure_demo_login(session)
+            if login is not None:
+                click.echo(f"  web app: {settings.base_url}/  user {login[0]}  password {login[1]} "
+                           "(shown once; `provisioner user add` makes more)", err=True)
+    ours = metrics_files.prepare()  # before prometheus_client is imported (provisioner.metrics)
+    try:
+        from provisioner.server import serve as run
+
+        run(settings, workers)
+    finally:
+        metrics_files.remove(ours)
 
 
 @main.command("settings")
@@ -129,6 +154,16 @@ def settings_command(ctx: click.Context, as_json: bool) -> None:
     """Every setting: environment variable, default, current value, help (secrets as ***)."""
     rows = settings_table(ctx.obj)
     _emit(as_json, [dataclasses.asdict(row) for row in rows], settings_text(rows))
+
+
+def _ensure_demo_login(session: Session) -> tuple[str, str] | None:
+    """The demo's web login (an admin with a generated password), made once: None when it exists."""
+    from provisioner.db.models import AppUser
+
+    if session.scalar(select(AppUser).where(AppUser.username == "demo")) is not None:
+        return None
+    _created, _token, password = admin.create_user(session, "demo", "admin", None, "Administrador demo")
+    return "demo", password
 
 
 def _ensure_demo(session: Session) -> Tenant:
@@ -441,6 +476,8 @@ def catalog_check(as_json: bool, strict: bool, path: Path | None) -> None:
 def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, waiting: bool, as_json: bool) -> None:
     """Assigned devices and phones waiting for an extension, with their compliance."""
     with _session(ctx) as session:
+        if tenant_slug is not None:
+            admin.tenant_by_slug(session, tenant_slug)  # an unknown tenant is an error, not an empty list
         rows = admin.list_devices(session, load_catalog(), tenant_slug=tenant_slug)
     if noncompliant:
         rows = [r for r in rows if r.findings]
@@ -503,6 +540,8 @@ def tickets_list(ctx: click.Context, account: str | None, ticket_type: str | Non
 
     filters = queue_filters({"account": account, "type": ticket_type, "priority": priority, "status": status, "sla_state": sla_state})
     with _session(ctx) as session:
+        if account is not None:
+            admin.tenant_by_slug(session, account)  # an unknown customer is an error, not an empty queue
         rows = [ticket_json.row_to_json(row) for row in ticket_store.list_tickets(session, datetime.now(UTC), **filters)]
     _emit(as_json, rows, "\n".join(
         f"#{r['id']:<5} {r['priority']:<7} {r['type']:<12} {r['status']:<12} due {r['first_response_due'] or '-':<26} "
@@ -548,13 +587,11 @@ def billing_report(ctx: click.Context, account: str, month: str, increment: int,
 
     from support_link.store import work_logs
 
-    try:
-        year, number = (int(part) for part in month.split("-"))
-    except ValueError:
-        raise click.BadParameter("use YYYY-MM", param_hint="--month") from None
+    year, number = parse_month(month)
     if increment < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--increment")
+        raise click.ClickException(f"--increment {increment}: must be at least 1 minute")
     with _session(ctx) as session:
+        admin.tenant_by_slug(session, account)  # an unknown customer is an error, not an empty report
         report = work_logs.billing_report(session, account, year, number, increment=timedelta(minutes=increment))
     lines = [
         {"ticket": line.ticket_id, "start": line.start.isoformat(), "end": line.end.isoformat(),
@@ -613,6 +650,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply pending migrations (every command also does this on start)."""
+    _check_database_location(ctx.obj, create=True)  # creating the database is this command's job
     engine = make_engine(ctx.obj.database_url)
     upgrade_all(engine)
     click.echo("database is up to date")

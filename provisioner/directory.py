@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from provisioner import metrics
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import ConfigVersion, Device, Extension, PhoneState, Tenant
 from provisioner.negative_cache import NegativeCache
@@ -464,7 +465,8 @@ class Directory:
             session.execute(text("SELECT 1"))
 
     def database_failed(self, doing: str, error: Exception) -> None:
-        """Log an outage once, when it starts (not once per round or watcher pass)."""
+        """Log an outage once, when it starts (not once per round or watcher pass); count every failure."""
+        metrics.database_error("directory")
         if self.database_error is None:
             log.error("database unavailable while %s (%s): serving what is in memory", doing, why(error))
         self.database_error = type(error).__name__

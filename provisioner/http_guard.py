@@ -44,6 +44,7 @@ from typing import Any
 
 from aiohttp import web
 
+from provisioner.errors import SettingsError
 from provisioner.forwarded import Network, client_address, is_trusted, parse_address
 from provisioner.tftp_wire import source_of
 
@@ -378,13 +379,15 @@ def throttle_accept_errors(clock: Callable[[], float] = time.monotonic) -> Accep
 
 def run_guarded_app(app: web.Application, *, host: str, port: int, limits: GuardLimits,
                     ssl_context: ssl.SSLContext | None = None, backlog: int = 128, reuse_port: bool | None = None,
-                    keepalive_timeout: float = 75.0, trusted_proxies: tuple[Network, ...] = ()) -> None:
-    """web.run_app's life cycle (signals -> graceful shutdown -> cleanup), on a guarded site."""
+                    keepalive_timeout: float = 75.0, trusted_proxies: tuple[Network, ...] = (),
+                    listening: Callable[[], None] | None = None) -> None:
+    """web.run_app's life cycle (signals -> graceful shutdown -> cleanup), on a guarded site.
+    `listening` is called once the port is bound (not before: a port in use is no "listening")."""
     throttle_accept_errors()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     main = loop.create_task(_serve(app, host, port, limits, ssl_context, backlog, reuse_port,
-                                   keepalive_timeout, trusted_proxies))
+                                   keepalive_timeout, trusted_proxies, listening))
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):
@@ -405,14 +408,19 @@ def run_guarded_app(app: web.Application, *, host: str, port: int, limits: Guard
 
 async def _serve(app: web.Application, host: str, port: int, limits: GuardLimits, ssl_context: ssl.SSLContext | None,
                  backlog: int, reuse_port: bool | None, keepalive_timeout: float,
-                 trusted_proxies: tuple[Network, ...]) -> None:
+                 trusted_proxies: tuple[Network, ...], listening: Callable[[], None] | None = None) -> None:
     runner = web.AppRunner(app, handle_signals=True, access_log=None, keepalive_timeout=keepalive_timeout)
     await runner.setup()
     try:
         assert runner.server is not None
         believe_forwarded_for(runner.server, trusted_proxies)
         site = GuardedSite(runner, limits, host, port, ssl_context=ssl_context, backlog=backlog, reuse_port=reuse_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:  # taken since serve() looked: one line, not a traceback
+            raise SettingsError(f"HTTP port {port} on {host}: {error.strerror or error}") from None
+        if listening is not None:
+            listening()
         while True:
             await asyncio.sleep(3600)
     finally:

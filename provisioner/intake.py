@@ -37,6 +37,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from provisioner.db.engine import can_share
+from provisioner import metrics
 from provisioner.findings import FindingKind
 from provisioner.intake_process import WriterProcess, in_slices, yield_cpu
 from provisioner.ticket_writer import IntakeRules, IntakeStats, Observation, TicketWriter, finding_keys
@@ -127,18 +128,21 @@ class TicketIntake:
         batch = await self._unsettled(waiting)
         if not batch:
             return
-        before = self.stats.changes
+        before, opened = self.stats.changes, self.stats.opened
         try:
             await self._write(batch)
             await self._settle(batch)
         except Exception:
             self.stats.failures += 1
+            metrics.database_error("tickets")
             log.exception("ticket intake failed for %d observations; retrying once", len(batch))
             try:
                 await self._write(batch)
                 await self._settle(batch)
             except Exception:
+                metrics.database_error("tickets")
                 log.exception("ticket intake dropped %d observations (the phones will raise them again)", len(batch))
+        metrics.TICKETS_OPENED.inc(self.stats.opened - opened)
         # Only a real change wakes the queues and the support job: in a storm most
         # drains change nothing, and each wake-up costs them a pass over the tickets.
         if self.on_change is not None and self.stats.changes != before:
@@ -191,6 +195,7 @@ class TicketIntake:
             now = clock()
             rate = self._arrivals / max(now - last_tick, 1e-3)
             last_tick, self._arrivals = now, 0
+            metrics.INTAKE_DEPTH.set(len(self._pending))
             if hold_for_wave(rate, 0.0 if held_since is None else now - held_since, self._max_hold):
                 held_since = now if held_since is None else held_since
                 continue
@@ -200,6 +205,7 @@ class TicketIntake:
                 held_since = None
             async with self._lock:
                 await self._write_pending()
+            metrics.INTAKE_DEPTH.set(len(self._pending))
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._thread is None:

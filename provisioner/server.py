@@ -24,7 +24,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from multiprocessing.process import BaseProcess
@@ -38,7 +40,7 @@ from firmware_catalog import Catalog, load_catalog
 from provisioner.ban_sync import BanGuard
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
-from provisioner.errors import RenderError
+from provisioner.errors import RenderError, SettingsError
 from provisioner.fanout import Fanout
 from provisioner.firmware_store import FirmwareStore
 from provisioner.forwarded import Network
@@ -47,6 +49,7 @@ from provisioner.http_guard import (
 )
 from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
+from provisioner import log_setup, metrics
 from provisioner.operator_catalog import install_operator_catalog
 from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
@@ -133,24 +136,32 @@ def build_pipeline(
     return Pipeline(core.service, fanout, guard or BanGuard(None))
 
 
-def answer(pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
-    """One config request, either protocol: the pipeline's outcome, its log line, its fan-out.
+def answer(pipeline: Pipeline, request: ConfigRequest, started: float | None = None) -> RenderedFile | None:
+    """One config request, either protocol: the pipeline's outcome, its log line, its fan-out,
+    its metrics (`started`: perf_counter() when the request arrived, if it waited before).
 
     A config the vendor cannot write for this phone (RenderError) is answered like a file
     we do not have; anything else unexpected is the caller's to turn into its failure."""
+    started = time.perf_counter() if started is None else started
+    protocol = request.protocol.value
     if pipeline.guard.banned(request.source_ip):
+        metrics.config_answered(protocol, None, 404, (), started)
         return None  # the same 404 for everything, its real phones' files included; nothing recorded
     try:
         outcome = pipeline.service.fetch(request)
     except RenderError as error:
         log.warning("req=%d %s %s %r -> 404 (cannot render: %s)", request.request_id, request.protocol.value,
                     request.source_ip, request.filename, error)
+        metrics.config_answered(protocol, None, 404, (), started)
         return None
     log_outcome(request, outcome)
     missed = pipeline.guard.missed(request, outcome)
     if missed and pipeline.guard.banned(request.source_ip):
+        metrics.config_answered(protocol, outcome.identification.vendor, 404, (), started)
         return None  # this miss banned its address
     pipeline.fanout.config_fetched(request, outcome, missed=missed)
+    metrics.config_answered(protocol, outcome.identification.vendor, 200 if outcome.file else 404,
+                            outcome.findings, started)
     return outcome.file
 
 
@@ -179,6 +190,7 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
     any failure into a plain 500 itself (never a traceback to a phone). The path holds the
     tenant key or the device token, secrets: log lines name the request id and the file only."""
     request_id = next(_request_ids)
+    started = time.perf_counter()
     filename = request.match_info["filename"]
     try:
         config_request = ConfigRequest(
@@ -199,9 +211,10 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
         if directory.knows(config_request.tenant_key) if token is None else directory.knows_token(token):
             file = answer(pipeline, config_request)  # the hot path: from memory
         else:
-            file = await answer_after_load(directory, pipeline, config_request)
+            file = await answer_after_load(directory, pipeline, config_request, started)
     except Exception:
         log.exception("req=%d config request %s %r failed", request_id, request.method, filename)
+        metrics.config_answered(Protocol.HTTP.value, None, 500, (), started)
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
     if file is None:
         return _not_found()
@@ -222,16 +235,18 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
 
 
-async def answer_after_load(directory: Directory, pipeline: Pipeline, request: ConfigRequest) -> RenderedFile | None:
+async def answer_after_load(directory: Directory, pipeline: Pipeline, request: ConfigRequest,
+                            started: float | None = None) -> RenderedFile | None:
     """`answer`, once the directory has read the request's tenant key (or device token), off
     the event loop and for at most PROVISIONER_DB_TIMEOUT_SECONDS (why it waits:
     provisioner.directory's `load`). A key still unread then (the database is slow or gone) is
     answered like an unknown one."""
+    started = time.perf_counter() if started is None else started
     if request.device_token is None:
         await directory.load(request.tenant_key)
     else:
         await directory.load_token(request.device_token)
-    return answer(pipeline, request)
+    return answer(pipeline, request, started)
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -243,6 +258,17 @@ async def handle_ready(request: web.Request) -> web.Response:
     """Readiness: the database and the ticket writer answer in time (provisioner.readiness)."""
     status, body = await request.app[READINESS].check()
     return web.json_response(body, status=status)
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    """Prometheus text for every worker process (provisioner.metrics): from the networks in
+    PROVISIONER_METRICS_NETWORKS, or with PROVISIONER_METRICS_TOKEN; 403 for anyone else."""
+    settings = request.app[SETTINGS]
+    if not metrics.allowed_to_scrape(request.remote or "", request.headers.get("Authorization", ""),
+                                     settings.metrics_scrapers(), settings.metrics_token):
+        return web.Response(status=403, text="403: Forbidden")
+    body = await asyncio.to_thread(metrics.exposition)  # reads every process's files
+    return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
 
 
 def _not_found() -> web.Response:
@@ -265,6 +291,8 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app[UPLOADS] = Uploads(settings, core.sessions)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get("/readyz", handle_ready)
+    app.router.add_get("/metrics", handle_metrics)
+    app.on_cleanup.append(_metrics_process_ended)
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
@@ -290,6 +318,10 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app.cleanup_ctx.append(guard.context)
     app[PIPELINE] = build_pipeline(core, intake, verifier, guard, settings.waiting_phones_per_hour)
     return app
+
+
+async def _metrics_process_ended(_app: web.Application) -> None:
+    metrics.process_ended()  # its queue depth is no longer anyone's
 
 
 async def _sighting_writer(app: web.Application) -> AsyncIterator[None]:
@@ -342,7 +374,7 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
         key, filename = split
         request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC), next(_request_ids))
         if not directory.knows(key):
-            return _body(answer_after_load(directory, pipeline, request))
+            return _body(answer_after_load(directory, pipeline, request, time.perf_counter()))
         file = answer(pipeline, request)
         return file.body if file else None
 
@@ -372,6 +404,8 @@ def serve(settings: Settings, workers: int = 1) -> None:
     """
     tls_context(settings)  # bad certificate or key files, or proxies: one line, before anything starts
     settings.trusted_proxy_networks()
+    settings.metrics_scrapers()
+    check_ports_free(settings)  # a port in use: one line, before anything says it listens
     migrate_once(settings)
     children = [_start_worker(settings, index) for index in range(1, workers)]
     try:
@@ -382,6 +416,22 @@ def serve(settings: Settings, workers: int = 1) -> None:
                 child.terminate()  # told already on a clean shutdown (they ignore a repeat); else now
         for child in children:
             child.join(timeout=30)
+
+
+def check_ports_free(settings: Settings) -> None:
+    """SettingsError naming the port when HTTP's (TCP) or TFTP's (UDP) cannot be bound."""
+    wanted = [("HTTP", socket.SOCK_STREAM, settings.http_port)]
+    if settings.tftp_port >= 0:
+        wanted.append(("TFTP", socket.SOCK_DGRAM, settings.tftp_port))
+    for name, kind, port in wanted:
+        try:
+            family = socket.getaddrinfo(settings.host, port, type=kind)[0][0]
+            with socket.socket(family, kind) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no user
+                probe.bind((settings.host, port))
+        except OSError as error:
+            raise SettingsError(f"{name} port {port} on {settings.host}: {error.strerror or error} "
+                                f"(another server running? choose another with --{name.lower()}-port)") from None
 
 
 def migrate_once(settings: Settings) -> None:
@@ -421,9 +471,7 @@ def _stop_children(children: Sequence[BaseProcess]) -> Callable[[web.Application
 
 def _worker_main(settings: Settings, index: int, parent: int) -> None:
     exit_with_parent(parent)  # a SIGKILLed first worker must not leave this one serving its port
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
-                        format=f"%(asctime)s %(levelname)s w{index} %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    log_setup.configure(settings.log_level, settings.log_format, worker=f"w{index}")
     _run_worker(settings, reuse_port=True)
 
 
@@ -448,7 +496,6 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[Base
     # Young collections every 20,000 new objects instead of 700, and a full one after 50
     # middle ones instead of 10: a 2-worker storm had 9 full collections, now 3.
     gc.set_threshold(20_000, 20, 50)
-    log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid())
     log.info("HTTP %s, at most %d connections, %d per address (trusted proxies exempt: %s); head within %g s, "
              "bodies stalled %g s and idle keep-alive %g s are cut", "over TLS" if ssl_context else "in the clear",
              limits.max_connections, limits.per_source, settings.trusted_proxies or "none", limits.head_timeout,
@@ -458,6 +505,7 @@ def _run_worker(settings: Settings, *, reuse_port: bool, children: Sequence[Base
     run_guarded_app(
         app, host=settings.host, port=settings.http_port, limits=limits, ssl_context=ssl_context, backlog=4096,
         reuse_port=reuse_port or None, keepalive_timeout=settings.http_keepalive_seconds, trusted_proxies=trusted,
+        listening=lambda: log.info("HTTP listening on %s:%d (pid %d)", settings.host, settings.http_port, os.getpid()),
     )
 
 

@@ -68,6 +68,9 @@ class Settings:
     smtp_password: str = ""
     cookie_secure: int = 0  # 1: the session cookie only travels over HTTPS (on by itself with TLS)
     log_level: str = "INFO"
+    log_format: str = "text"  # text, or json: one JSON object per line for a log shipper
+    metrics_networks: str = "127.0.0.0/8,::1"  # who may scrape /metrics without the token
+    metrics_token: str = ""  # bearer token that also opens /metrics (empty: networks only)
     # Miss budget and bans (provisioner.bans), and what requests from unknown phones may record
     miss_limit: int = 50  # misses from one address within the window; the next one bans it
     miss_window_seconds: float = 600.0
@@ -135,6 +138,17 @@ class Settings:
             return parse_networks(self.trusted_proxies)
         except ValueError as error:
             raise SettingsError(f"{environment_name('trusted_proxies')}: {error}") from None
+
+    def metrics_scrapers(self) -> tuple[Network, ...]:
+        try:
+            return parse_networks(self.metrics_networks)
+        except ValueError as error:
+            raise SettingsError(f"{environment_name('metrics_networks')}: {error}") from None
+
+    def checked_log_format(self) -> str:
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"{environment_name('log_format')}: {self.log_format!r} is not text or json")
+        return self.log_format
 
     @property
     def session_cookie_secure(self) -> bool:
@@ -217,6 +231,9 @@ HELP = {
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
     "cookie_secure": "1 to mark the web app's session cookie Secure (HTTPS only); on by itself when serving TLS",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text (one line per record) or json (one JSON object per line: time, level, logger, process, message)",
+    "metrics_networks": "addresses or CIDR networks (comma separated) that may scrape /metrics without a token",
+    "metrics_token": "bearer token that opens /metrics from anywhere (Authorization: Bearer <token>; empty: networks only)",
     "miss_limit": "misses (unknown tenant key, MAC the tenant does not have, name no vendor uses) one address may make within the miss window; the next bans it (a tenant's declared networks are never banned)",
     "miss_window_seconds": "the window misses are counted in, per address",
     "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
@@ -231,7 +248,7 @@ HELP = {
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 
-SECRETS = frozenset({"smtp_password"})  # shown as *** wherever settings are listed
+SECRETS = frozenset({"smtp_password", "metrics_token"})  # shown as *** wherever settings are listed
 _URL_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*@")
 
 

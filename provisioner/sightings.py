@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 from dbkit.bulk import insert_rows
+from provisioner import metrics
 from provisioner.db.models import PhoneState, Sighting
 
 log = logging.getLogger("provisioner.sightings")
@@ -208,6 +209,7 @@ class SightingRecorder:
                     await asyncio.to_thread(write_batch, self._sessions, batch)
                     self.written += len(batch)
                 except Exception:
+                    metrics.database_error("sightings")
                     log.exception("could not write a batch of %d sightings; writing them one by one", len(batch))
                     if not await self._write_one_by_one(batch):
                         return  # the database itself is failing: keep the rest for the next attempt

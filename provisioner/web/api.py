@@ -11,8 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from jsonschema import Draft202012Validator
 
-from provisioner.errors import InputError, MalformedInput
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from provisioner.db.models import Tenant
+from provisioner.errors import InputError, MalformedInput, NotFoundError
 from provisioner.ticket_queue import queue_filters
 from provisioner.web.access import DEVICES, PUBLIC, TICKETS
 from provisioner.web.app import Route, in_thread, now, register
@@ -23,9 +28,12 @@ from provisioner.web.tickets import (
     act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
 )
 from provisioner import ticket_json
+from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, OPENAPI
 
 
 async def list_tickets(request: web.Request) -> web.Response:
+    _check_enums(request.query)
+    await _known_tenant(request, request.query.get("account"))
     rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
     return web.json_response([ticket_json.row_to_json(row) for row in rows])
 
@@ -35,16 +43,33 @@ async def show_ticket(request: web.Request) -> web.Response:
     return web.json_response(ticket_json.to_json(stored))
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """The body as a JSON object valid against its schema in the API contract (else 400 / 422)."""
     body = await request.json()  # not JSON: json.JSONDecodeError, answered 400
     if not isinstance(body, dict):
         raise MalformedInput("Envíe un objeto JSON ({...}).")
+    problem = next(iter(_validators[id(schema)].iter_errors(body)), None)
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path) or "el cuerpo"
+        raise InputError(f"{where}: {problem.message[:300]}")
     return body
 
 
+async def _known_tenant(request: web.Request, slug: str | None) -> None:
+    """An unknown customer in a filter is a 404, not an empty answer."""
+    if slug and not await in_thread(request, _tenant_exists, slug):
+        raise NotFoundError(f"no tenant with slug {slug!r}")
+
+
+def _tenant_exists(sessions: sessionmaker[Session], slug: str) -> bool:
+    with sessions() as session:
+        return session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None
+
+
 async def create(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await _json_body(request, NEW_TICKET)
     fields = {key: str(value) for key, value in body.items() if value is not None}
+    await _known_tenant(request, fields.get("account"))
     ticket_id = await in_thread(request, create_ticket, fields, actor_of(request[USER]), now())
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
@@ -53,7 +78,7 @@ async def create(request: web.Request) -> web.Response:
 
 async def act(request: web.Request) -> web.Response:
     ticket_id = ticket_id_of(request)
-    body = await _json_body(request)
+    body = await _json_body(request, ACTION)
     if body.get("action") == "log_work":
         ended = now()
         minutes = work_minutes(body.get("minutes", 0))
@@ -69,7 +94,11 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
-    page = await in_thread(request, device_page, request.query.get("tenant"), request.query.get("cursor") or None)
+    await _known_tenant(request, request.query.get("tenant"))
+    cursor = request.query.get("cursor")
+    if cursor is not None and not DEVICE_CURSOR.fullmatch(cursor):
+        raise InputError("cursor: use the next_cursor of the previous page")
+    page = await in_thread(request, device_page, request.query.get("tenant") or None, cursor)
     return web.json_response({"devices": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor})
 
 
@@ -87,122 +116,17 @@ ROUTES = (  # POST /api/v1/imports: provisioner.web.installers
 )
 
 
+_validators = {id(schema): Draft202012Validator(schema) for schema in (NEW_TICKET, ACTION)}
+
+
 def setup_api(app: web.Application) -> None:
     register(app, ROUTES)
 
 
-_TICKET = {
-    "type": "object",
-    "required": ["id", "type", "status", "urgency", "impact", "priority", "subject", "channel", "created_at",
-                 "first_response_due", "sla_state", "devices", "finding"],
-    "properties": {
-        "id": {"type": "integer"},
-        "type": {"type": "string", "enum": ["incident", "requirement", "problem"]},
-        "status": {"type": "string", "enum": ["new", "in_progress", "escalated", "resolved", "closed"]},
-        "urgency": {"type": "string", "enum": ["high", "medium", "low"]},
-        "impact": {"type": "string", "enum": ["organization", "department", "individual"]},
-        "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
-        "subject": {"type": "string"},
-        "channel": {"type": "string", "enum": ["portal", "email", "phone", "whatsapp", "device"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "first_response_due": {"type": ["string", "null"], "format": "date-time"},
-        "sla_state": {"type": ["string", "null"], "enum": ["on_time", "at_risk", "breached", None]},
-        "devices": {"type": "array", "items": {"type": "string"}},
-        "finding": {"type": ["string", "null"]},
-        "account": {"type": "string"},
-    },
-}
-_ERROR = {
-    "type": "object", "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string", "description": "stable code, e.g. not_found, bad_json, invalid_classification, refused"},
-        "message": {"type": "string", "description": "what went wrong, in Spanish, for people"},
-        "detail": {"type": "string", "description": "the error's own text, when it tells more"},
-    },
-}
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: str) -> dict[str, Any]:
-    """Error answers of an operation (every one may also answer 401 without a valid token)."""
-    return {status: _json({"$ref": "#/components/schemas/Error"}) for status in ("401", *statuses)}
-
-
-_FILTERS = [
-    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-    for name in ("account", "type", "priority", "status", "sla_state")
-]
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Provisioning and support API", "version": "1"},
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Ticket": _TICKET, "Error": _ERROR},
-    },
-    "security": [{"bearer": []}],
-    "paths": {
-        "/api/v1/tickets": {
-            "get": {
-                "summary": "The queue, sorted by first-response due time (default: open tickets; status=all for every one)",
-                "parameters": _FILTERS,
-                "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}),
-                              **_errors("422")},
-            },
-            "post": {
-                "summary": "Open a ticket",
-                "requestBody": _json({
-                    "type": "object",
-                    "required": ["subject", "detail", "requester_name", "requester_contact"],
-                    "properties": {k: {"type": "string"} for k in (
-                        "type", "urgency", "impact", "channel", "account", "subject", "detail",
-                        "requester_name", "requester_contact")},
-                }),
-                "responses": {"201": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("400", "422")},
-            },
-        },
-        "/api/v1/tickets/{id}": {
-            "get": {
-                "summary": "A ticket with its timeline, affected devices and work logs",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("404")},
-            }
-        },
-        "/api/v1/tickets/{id}/actions": {
-            "post": {
-                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "requestBody": _json({
-                    "type": "object", "required": ["action"],
-                    "properties": {
-                        "action": {"type": "string", "enum": ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]},
-                        "note": {"type": "string"}, "urgency": {"type": "string"}, "impact": {"type": "string"},
-                        "minutes": {"type": "integer"},
-                    },
-                }),
-                "responses": {"200": _json({"$ref": "#/components/schemas/Ticket"}), **_errors("400", "404", "409", "422")},
-            }
-        },
-        "/api/v1/devices": {
-            "get": {
-                "summary": "Assigned devices and phones waiting for an extension, with compliance; 100 a page, "
-                           "assigned ones by MAC first. Ask again with cursor=<next_cursor> until next_cursor is null.",
-                "parameters": [
-                    {"name": "tenant", "in": "query", "required": False, "schema": {"type": "string"}},
-                    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
-                     "description": "next_cursor of the previous page; absent for the first page"},
-                ],
-                "responses": {"200": _json({
-                    "type": "object", "required": ["devices", "next_cursor"],
-                    "properties": {
-                        "devices": {"type": "array", "maxItems": 100, "items": {"type": "object"}},
-                        "next_cursor": {"type": ["string", "null"], "description": "where the next page starts; null on the last page"},
-                    },
-                }), **_errors("422")},
-            }
-        },
-    },
-}
+def _check_enums(query: Any) -> None:
+    """Queue filters out of their enums are refused (422), not answered with nothing."""
+    for parameter in FILTERS:
+        allowed = parameter["schema"].get("enum")
+        given = query.get(parameter["name"])
+        if allowed and given is not None and given not in allowed:
+            raise InputError(f"{parameter['name']} es uno de: {', '.join(allowed)}")
