@@ -20,7 +20,7 @@ from provisioner.web.pages import USER
 from provisioner.web.installers import device_page
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
-    act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
+    act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, take, ticket_id_of, work_minutes,
 )
 from provisioner import ticket_json
 
@@ -58,10 +58,12 @@ async def act(request: web.Request) -> web.Response:
         ended = now()
         minutes = work_minutes(body.get("minutes", 0))
         await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
+    elif body.get("action") == "take":
+        await in_thread(request, take, ticket_id, request[USER].username, now())
     else:
         action, note = action_from_form({key: str(value) for key, value in body.items()})
         if action is None:
-            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
+            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work, take")
         await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
@@ -173,12 +175,12 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/tickets/{id}/actions": {
             "post": {
-                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work",
+                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work, take",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": _json({
                     "type": "object", "required": ["action"],
                     "properties": {
-                        "action": {"type": "string", "enum": ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]},
+                        "action": {"type": "string", "enum": ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take"]},
                         "note": {"type": "string"}, "urgency": {"type": "string"}, "impact": {"type": "string"},
                         "minutes": {"type": "integer"},
                     },
