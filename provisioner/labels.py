@@ -53,3 +53,7 @@ ERROR_PAGES = {
     429: ("Demasiados intentos", "Espere unos minutos y vuelva a intentarlo."),
     500: ("Algo salió mal", "Fue un error del servidor, no suyo. Quedó registrado; intente de nuevo en unos minutos."),
 }
+
+# The devices page's filters.
+COMPLIANCE = {"ok": "Conforme", "findings": "Con hallazgos", "unseen": "Sin contacto"}
+ASSIGNMENT = {"assigned": "Asignados", "waiting": "Esperando extensión"}

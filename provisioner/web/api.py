@@ -71,7 +71,9 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
-    page = await in_thread(request, device_page, request.query.get("tenant"), request.query.get("cursor") or None)
+    query = request.query
+    page = await in_thread(request, device_page, query.get("tenant"), query.get("cursor") or None,
+                           query.get("q") or None, query.get("which") or None, query.get("compliance") or None)
     return web.json_response({"devices": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor})
 
 
