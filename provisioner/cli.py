@@ -26,6 +26,7 @@ from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
+from provisioner.cli_reports import reports_group
 from provisioner.errors import ProvisionerError
 from provisioner.settings import Settings, settings_table, settings_text
 from provisioner.ticket_queue import MAX_TICKET_ID
@@ -581,3 +582,4 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
+main.add_command(reports_group)

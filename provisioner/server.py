@@ -64,6 +64,7 @@ from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
+from provisioner.web.dashboard import setup_dashboard
 from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -246,6 +247,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_tickets(app, core.sessions)
     setup_api(app)
     setup_installers(app)
+    setup_dashboard(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

@@ -42,6 +42,8 @@ MATRIX = [
     ("GET", "/imports", None, 303, 403, 403, 200, 200),
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
+    ("GET", "/dashboard", None, 303, 200, 200, 403, 200),
+    ("GET", "/dashboard/charts/{name}.svg", None, 303, 200, 200, 403, 200),
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -49,6 +51,7 @@ MATRIX = [
     ("POST", "/api/v1/tickets/{id}/actions", "json action=bailar", 401, 422, 422, 403, 422),
     ("GET", "/api/v1/devices", None, 401, 200, 200, 200, 200),
     ("POST", "/api/v1/imports", "multipart without a file", 401, 403, 403, 422, 422),
+    ("GET", "/api/v1/reports/dashboard", None, 401, 200, 200, 403, 200),
 ]
 
 CASES = [
@@ -98,7 +101,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 @pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
-    path = path.replace("{id}", str(ticket_id))
+    path = path.replace("{id}", str(ticket_id)).replace("{name}", "abiertos")
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
@@ -131,7 +134,7 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, installers, tickets
+    from provisioner.web import api, app as web_app, dashboard, installers, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
@@ -142,8 +145,9 @@ def test_every_route_is_in_the_tables() -> None:
     setup_tickets(application, None)  # type: ignore[arg-type]
     setup_api(application)
     setup_installers(application)
+    dashboard.setup_dashboard(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
-    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES)}
+    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *dashboard.ROUTES)}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files
     tested.discard(("GET", "/static/app.css"))
