@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -194,10 +194,12 @@ class DeviceRow:
     tenant_id: int = 0  # for the page cursor; not shown
     softphone: bool = False  # an app on an extension: `mac` is its name, "ext-<number>"
     status: str = ""  # what a person reads: "ok", the findings, "no reportado", "never seen"
+    extensions: tuple[tuple[str, str], ...] = ()  # (number, user's name) of each line, by line
 
     def as_json(self) -> dict[str, object]:
         """The row as the API and `devices --json` print it."""
-        shown = {**asdict(self), "findings": list(self.findings), "open_tickets": list(self.open_tickets)}
+        shown = {**asdict(self), "findings": list(self.findings), "open_tickets": list(self.open_tickets),
+                 "extensions": [{"number": number, "name": name} for number, name in self.extensions]}
         del shown["tenant_id"]
         return shown
 
@@ -256,15 +258,27 @@ class DevicePage:
     next_cursor: str | None  # where the next page starts; None on the last page
 
 
+WHICH = ("assigned", "waiting")  # device_page(which=...): only assigned devices, or only phones waiting
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with the wildcards in it taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def device_page(
     session: Session, catalog: Catalog, *, tenant_slug: str | None = None, cursor: str | None = None,
-    size: int = DEVICE_PAGE_SIZE,
+    size: int = DEVICE_PAGE_SIZE, search: str | None = None, which: str | None = None,
 ) -> DevicePage:
     """One page of the device list: assigned devices by MAC, then waiting phones by MAC.
 
     Every query is limited to the page (a site of 100,000 phones once took 4.7 s to list
     whole). The cursor names the last row shown: "a.<mac>" (assigned) or "w.<mac>.<tenant id>".
+    `search` finds a MAC (any part, any separators), an extension number or user name, or a
+    model; `which` keeps only assigned devices or only waiting phones.
     """
+    if which is not None and which not in WHICH:
+        raise InputError(f"el filtro {which[:20]!r} no existe: use {' o '.join(WHICH)}")
     after = _CURSOR.fullmatch(cursor) if cursor else None
     if cursor and after is None:
         raise InputError(f"el cursor {cursor[:40]!r} no es válido: use el next_cursor de la página anterior")
@@ -274,18 +288,32 @@ def device_page(
         if tenant is None:
             return DevicePage([], None)
         tenant_id = tenant.id
+    text = (search or "").strip()[:100]
+    hexes = re.sub(r"[^0-9a-f]", "", text.lower()) if re.fullmatch(r"[0-9A-Fa-f:.\- ]{2,}", text) else ""
     assigned: Sequence[Device] = []
-    if after is None or after[1]:
+    if (after is None or after[1]) and which != "waiting":
         query = select(Device).order_by(Device.mac).limit(size + 1)
         if after is not None:
             query = query.where(Device.mac > after[1])
         if tenant_id is not None:
             query = query.where(Device.tenant_id == tenant_id)
+        if text:
+            pattern = _like(text.lower())
+            line = select(Extension.id).where(
+                Extension.device_id == Device.id,
+                or_(Extension.number == text, func.lower(Extension.name).like(pattern, escape="\\")),
+            ).exists()
+            reported = select(PhoneState.id).where(
+                PhoneState.mac == Device.mac, func.lower(PhoneState.model).like(pattern, escape="\\")).exists()
+            matches = [line, reported, func.lower(Device.model_key).like(pattern, escape="\\")]
+            if hexes:
+                matches.append(Device.mac.like(_like(hexes), escape="\\"))
+            query = query.where(or_(*matches))
         assigned = session.scalars(query).all()
     waiting: Sequence[PhoneState] = []
-    if len(assigned) <= size:
+    if len(assigned) <= size and which != "assigned":
         waiting = _waiting_phones(session, tenant_id, (after[2], int(after[3])) if after and after[2] else None,
-                                  size + 1 - len(assigned))
+                                  size + 1 - len(assigned), text, hexes)
     rows = _rows_of(session, catalog, assigned[:size], waiting[: size - len(assigned[:size])])
     if len(assigned) + len(waiting) <= size:  # the last page also lists the softphone extensions
         return DevicePage(rows + softphone_rows(session, catalog, tenant_slug=tenant_slug), None)
@@ -293,7 +321,36 @@ def device_page(
     return DevicePage(rows, f"a.{last.mac}" if last.assigned else f"w.{last.mac}.{last.tenant_id}")
 
 
-def _waiting_phones(session: Session, tenant_id: int | None, after: tuple[str, int] | None, limit: int) -> Sequence[PhoneState]:
+COMPLIANCE = ("ok", "findings", "unseen")  # conforme, con hallazgos, sin contacto
+
+
+def compliance_of(row: DeviceRow) -> str:
+    return "ok" if row.compliant else "findings" if row.findings else "unseen"
+
+
+def filtered_device_page(
+    session: Session, catalog: Catalog, *, compliance: str | None = None, scan_pages: int = 20,
+    size: int = DEVICE_PAGE_SIZE, cursor: str | None = None, **filters: str | None,
+) -> DevicePage:
+    """device_page keeping only rows of one compliance (judged per row, so not in SQL): reads
+    up to `scan_pages` pages to fill one, then hands back a cursor to go on from (bounded)."""
+    if compliance is None:
+        return device_page(session, catalog, size=size, cursor=cursor, **filters)  # type: ignore[arg-type]
+    if compliance not in COMPLIANCE:
+        raise InputError(f"el filtro de estado {compliance[:20]!r} no existe: use {', '.join(COMPLIANCE)}")
+    rows: list[DeviceRow] = []
+    for _ in range(scan_pages):
+        page = device_page(session, catalog, size=size, cursor=cursor, **filters)  # type: ignore[arg-type]
+        rows += [row for row in page.rows if compliance_of(row) == compliance]
+        cursor = page.next_cursor
+        if cursor is None or len(rows) >= size:
+            break
+    return DevicePage(rows, cursor)
+
+
+def _waiting_phones(
+    session: Session, tenant_id: int | None, after: tuple[str, int] | None, limit: int, text: str = "", hexes: str = "",
+) -> Sequence[PhoneState]:
     """Phones seen by a tenant that has no device of that MAC, by (MAC, tenant id), after `after`."""
     query = (
         select(PhoneState)
@@ -302,6 +359,11 @@ def _waiting_phones(session: Session, tenant_id: int | None, after: tuple[str, i
         .order_by(PhoneState.mac, PhoneState.tenant_id)
         .limit(limit)
     )
+    if text:
+        matches = [func.lower(PhoneState.model).like(_like(text.lower()), escape="\\")]
+        if hexes:
+            matches.append(PhoneState.mac.like(_like(hexes), escape="\\"))
+        query = query.where(or_(*matches))
     if after is not None:
         mac, after_tenant = after
         query = query.where(or_(PhoneState.mac > mac, and_(PhoneState.mac == mac, PhoneState.tenant_id > after_tenant)))
@@ -325,9 +387,16 @@ def _rows_of(session: Session, catalog: Catalog, assigned: Sequence[Device], wai
         ).all()
     } if assigned else {}
     tickets = _open_tickets_of(session, macs + [s.mac for s in waiting])
+    lines_of: dict[int, list[tuple[str, str]]] = {}
+    if assigned:
+        query = (select(Extension.device_id, Extension.number, Extension.name)
+                 .where(Extension.device_id.in_([d.id for d in assigned])).order_by(Extension.line, Extension.number))
+        for device_id, number, name in session.execute(query).tuples():
+            if device_id is not None:
+                lines_of.setdefault(device_id, []).append((number, name))
     rows = [
-        _device_row(catalog, tenants[d.tenant_id], d.mac, d.model_key, *line_stats.get(d.id, (0, 0)),
-                    states.get((d.tenant_id, d.mac)), tickets, d.tenant_id)
+        replace(_device_row(catalog, tenants[d.tenant_id], d.mac, d.model_key, *line_stats.get(d.id, (0, 0)),
+                            states.get((d.tenant_id, d.mac)), tickets, d.tenant_id), extensions=tuple(lines_of.get(d.id, ())))
         for d in assigned
     ]
     rows += [_device_row(catalog, tenants[s.tenant_id], s.mac, None, 0, 0, s, tickets, s.tenant_id) for s in waiting]

@@ -31,6 +31,7 @@ from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.importing.cli import export_group, import_group
 from provisioner.cli_softphones import softphone
+from provisioner.cli_reports import reports_group
 from provisioner.errors import ProvisionerError
 from provisioner.operator_catalog import install_operator_catalog, read_catalog, review, where
 from provisioner.settings import Settings, settings_table, settings_text
@@ -659,3 +660,4 @@ def db_upgrade(ctx: click.Context) -> None:
 main.add_command(import_group)
 main.add_command(export_group)
 main.add_command(softphone)
+main.add_command(reports_group)

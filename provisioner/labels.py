@@ -5,7 +5,9 @@ rulebook's ticket terms (types, priorities, statuses...) come from support_link.
 helpdesk mail reads too. Nothing else types them.
 """
 
-from support_link.words import CHANNELS, EVENTS, IMPACTS, PRIORITIES, SLA_STATES, STATUSES, TYPES, URGENCIES
+from support_link.words import (
+    ACTIONS, CHANNELS, CONFIRM, EVENTS, FIELDS, IMPACTS, PRIORITIES, SLA_STATES, STATUSES, TYPES, URGENCIES,
+)
 
 UNASSIGNED_DEPARTMENT = "Sin asignar"  # the department of a phone with no extension (incidents' blast radius)
 
@@ -67,3 +69,19 @@ SOFTPHONE_MAIL_BODY = (
     "y vence el {expires} (hora de Colombia):\n\n{url}\n\n"
     "Si usted no pidió esta cuenta, ignore este mensaje y avise a la mesa de ayuda.\n"
 )
+# The error pages' titles and hints, by HTTP status (the message under them says what happened).
+ERROR_PAGES = {
+    400: ("Solicitud no válida", "Revise lo enviado y vuelva a intentarlo."),
+    403: ("Acceso denegado", "Su usuario no tiene permiso para esta página. Si lo necesita, pídalo a un administrador."),
+    404: ("Página no encontrada", "La dirección no existe o el elemento fue borrado. Revise el enlace o vuelva al inicio."),
+    405: ("Método no permitido", "Esta dirección no acepta esa operación."),
+    409: ("No se pudo completar", "El estado actual no permite el cambio."),
+    413: ("Envío demasiado grande", "Reduzca el tamaño de lo enviado."),
+    422: ("Datos no válidos", "Corrija lo indicado y vuelva a intentarlo."),
+    429: ("Demasiados intentos", "Espere unos minutos y vuelva a intentarlo."),
+    500: ("Algo salió mal", "Fue un error del servidor, no suyo. Quedó registrado; intente de nuevo en unos minutos."),
+}
+
+# The devices page's filters.
+COMPLIANCE = {"ok": "Conforme", "findings": "Con hallazgos", "unseen": "Sin contacto"}
+ASSIGNMENT = {"assigned": "Asignados", "waiting": "Esperando extensión"}

@@ -71,6 +71,7 @@ from provisioner.web.device_files import setup_device_files
 from provisioner.web.live import LIVE
 from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
+from provisioner.web.dashboard import setup_dashboard
 from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -301,6 +302,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_api(app)
     setup_installers(app)
     setup_device_files(app)  # a device's page: its override file and logs
+    setup_dashboard(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

@@ -20,6 +20,44 @@ EVENTS = {
     "reopened": "Reabierto", "requester_reply": "Respuesta del solicitante", "reclassified": "Reclasificado",
     "closed": "Cerrado (48 h después de resuelto)", "device_joined": "Equipo afectado agregado",
     "linked_incident": "Incidente vinculado", "linked_problem": "Vinculado a un problema",
-    "device_recovered": "Equipo recuperado", "work_logged": "Trabajo registrado",
+    "device_recovered": "Equipo recuperado", "work_logged": "Trabajo registrado", "assigned": "Caso tomado",
 }
 ACTORS = {"agent": "agente", "requester": "solicitante", "system": "sistema"}
+
+# Ticket fields by name: the timeline's change records and the new-ticket form's errors.
+FIELDS = {
+    "id": "Número", "type": "Tipo", "status": "Estado", "urgency": "Urgencia", "impact": "Impacto",
+    "priority": "Prioridad", "subject": "Asunto", "detail": "Detalle", "requester_name": "Solicitante",
+    "requester_contact": "Contacto del solicitante", "channel": "Canal", "created_at": "Creado",
+    "sla_start": "Inicio del ANS", "first_response_due": "Vence la primera respuesta",
+    "first_response_at": "Primera respuesta", "resolved_at": "Resuelto", "closed_at": "Cerrado",
+    "escalated": "Escalado", "tier": "Nivel", "dedup_key": "Clave de agrupación", "problem_id": "Problema",
+    "linked_incidents": "Incidentes vinculados", "assignee": "Responsable", "account": "Cliente",
+}
+# Stored values of those fields, by field (the rest are shown as they are, dates in Bogota time).
+FIELD_VALUES = {
+    "type": TYPES, "status": STATUSES, "urgency": URGENCIES, "impact": IMPACTS, "priority": PRIORITIES,
+    "channel": CHANNELS,
+}
+NO_VALUE = "sin valor"
+YES_NO = {True: "sí", False: "no"}
+
+# What an agent can do on a ticket page: the button, and the message once it is done.
+ACTIONS = {
+    "take": "Tomar el caso", "respond": "Responder al solicitante", "note": "Nota interna",
+    "escalate": "Escalar a nivel 2", "resolve": "Resolver", "reopen": "Reabrir", "reclassify": "Reclasificar",
+    "log_work": "Registrar trabajo",
+}
+DONE = {
+    "take": "Tomó el caso: ahora aparece en «Mis casos».", "take_again": "El caso ya era suyo.",
+    "respond": "Respuesta registrada y enviada al solicitante.", "note": "Nota interna guardada.",
+    "escalate": "Caso escalado a nivel 2.", "resolve": "Caso resuelto: se cierra solo en 48 horas.",
+    "reopen": "Caso reabierto.", "reclassify": "Clasificación actualizada: prioridad y vencimiento recalculados.",
+    "reclassify_same": "La clasificación no cambió.", "log_work": "Trabajo registrado.", "created": "Caso creado.",
+}
+REFUSED = "No se puede «{action}» un caso en estado «{status}»."
+CONFIRM = {
+    "resolve": "¿Resolver el caso? El solicitante recibirá el aviso.",
+    "escalate": "¿Escalar el caso a nivel 2?",
+    "reopen": "¿Reabrir el caso?",
+}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.conftest import cli_json, run_cli
 
 DEVICE_FIELDS = {"mac", "tenant", "vendor", "model", "model_key", "reported_model", "firmware", "compliant", "findings",
-                 "last_seen", "last_ip", "assigned", "lines", "open_tickets"}
+                 "last_seen", "last_ip", "assigned", "lines", "open_tickets", "extensions"}
 
 
 def test_refusals_are_messages_with_exit_status_1(database_url: str) -> None:
@@ -31,6 +31,7 @@ def test_devices_are_listed_from_typed_rows(database_url: str) -> None:
     assert set(row) == DEVICE_FIELDS
     assert (row["mac"], row["tenant"], row["model_key"], row["assigned"], row["lines"]) == ("001565aabb01", "acme", "yealink-t21p", True, 1)
     assert (row["findings"], row["open_tickets"], row["compliant"]) == ([], [], False)  # never seen yet
+    assert row["extensions"] == [{"number": "101", "name": "Ana"}]
     assert cli_json(database_url, "devices", "--waiting") == []
     text = run_cli(database_url, "devices").stdout
     assert text.startswith("001565aabb01 acme") and "never seen" in text

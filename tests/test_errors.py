@@ -111,7 +111,7 @@ def test_answers_for_malformed_bodies_and_unknown_errors() -> None:
         json.loads("{nope")
     assert answer_for(bad_json.value).status == 400
     assert answer_for(TicketNotFoundError(7)).message == "No existe ese caso."
-    assert answer_for(MissingFieldsError(["subject", "detail"])).message == "Faltan campos obligatorios: subject, detail."
+    assert answer_for(MissingFieldsError(["subject", "detail"])).message == "Faltan campos obligatorios: Asunto, Detalle."  # Spanish field names (issue 17)
     assert answer_for(web.HTTPMethodNotAllowed("POST", ["GET"])).status == 405
     assert answer_for(web.HTTPSeeOther("/login")) is None  # a redirect is an answer already
     assert answer_for(RuntimeError("boom")) is None  # unknown: the middleware logs it and answers 500

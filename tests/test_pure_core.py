@@ -35,6 +35,8 @@ PURE_MODULES = [
     "support_link.priority",
     "support_link.lifecycle",
     "support_link.billing",
+    "support_link.desk",
+    "provisioner.reports",
     "provisioner.web.access",
     "provisioner.web.limits",
     "provisioner.web.login_rules",

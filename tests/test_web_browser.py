@@ -25,6 +25,7 @@ HOSTILE_UA = 'Yealink SIP-T21P 34.72.0.60 00:15:65:0e:0e:01"><script>window.__pw
 @pytest.fixture(scope="module")
 def web(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, dict[str, str]]]:
     agent = cli_json(module_database_url, "user", "add", "laura", "--role", "agent", "--name", "Laura Agente", "--password", "clave-laura-1")
+    cli_json(module_database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")  # tickets name a real customer
     server = start_server(module_database_url, tmp_path_factory.mktemp("web"))
     try:
         yield server, {"username": "laura", "password": "clave-laura-1", "token": agent["api_token"]}
@@ -94,13 +95,16 @@ def test_agent_sees_a_new_ticket_live_and_works_it(web, browser, tmp_path: Path)
     page.wait_for_url(f"**/tickets/{ticket_id}")
     page.fill("textarea[name=note]", "Estamos revisando la central.")
     page.click("button[value=respond]")
-    page.wait_for_url(f"**/tickets/{ticket_id}")
+    page.wait_for_url(f"**/tickets/{ticket_id}?hecho=respond")
     assert page.inner_text("#status") == "En curso"
     assert "Estamos revisando la central." in page.inner_text("#timeline")
+    page.on("dialog", lambda dialog: dialog.accept())  # escalate and resolve ask first
     page.click("button[value=escalate]")
+    page.wait_for_url(f"**/tickets/{ticket_id}?hecho=escalate")
     assert page.inner_text("#status") == "Escalado (nivel 2)"
     page.fill("textarea[name=note]", "Se reinició el troncal.")
     page.click("button[value=resolve]")
+    page.wait_for_url(f"**/tickets/{ticket_id}?hecho=resolve")
     assert page.inner_text("#status") == "Resuelto"
     page.screenshot(path=str(out / "3-ticket-resolved.png"), full_page=True)
     status, shown = api(server, user["token"], "GET", f"/api/v1/tickets/{ticket_id}")

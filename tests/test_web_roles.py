@@ -44,6 +44,8 @@ MATRIX = [
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
     ("GET", "/devices/{mac}", None, 303, 200, 200, 200, 200),
+    ("GET", "/dashboard", None, 303, 200, 200, 403, 200),
+    ("GET", "/dashboard/charts/{name}.svg", None, 303, 200, 200, 403, 200),
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -54,6 +56,7 @@ MATRIX = [
     # A softphone's one-time link: the token is the credential, the same for everyone (a made-up one: 404).
     ("GET", "/softphone/{token}", None, 404, 404, 404, 404, 404),
     ("POST", "/softphone/{token}", None, 404, 404, 404, 404, 404),
+    ("GET", "/api/v1/reports/dashboard", None, 401, 200, 200, 403, 200),
 ]
 
 CASES = [
@@ -105,7 +108,8 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 @pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
-    path = path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC).replace("{token}", "made-up-token-" + "x" * 20)
+    path = (path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC)
+            .replace("{token}", "made-up-token-" + "x" * 20).replace("{name}", "abiertos"))
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
@@ -138,7 +142,7 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, device_files, installers, softphones, tickets
+    from provisioner.web import api, app as web_app, dashboard, device_files, installers, softphones, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
@@ -151,9 +155,11 @@ def test_every_route_is_in_the_tables() -> None:
     setup_installers(application)
     device_files.setup_device_files(application)
     softphones.setup_softphones(application, None, None, None, None)  # type: ignore[arg-type]
+    dashboard.setup_dashboard(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
     tables = {(r.method, r.path) for r in (
         *web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES, *softphones.ROUTES,
+        *dashboard.ROUTES,
     )}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files

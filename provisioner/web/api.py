@@ -25,7 +25,7 @@ from provisioner.web.pages import USER
 from provisioner.web.installers import device_page
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
-    act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
+    act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, take, ticket_id_of, work_minutes,
 )
 from provisioner import ticket_json
 from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, OPENAPI
@@ -83,10 +83,12 @@ async def act(request: web.Request) -> web.Response:
         ended = now()
         minutes = work_minutes(body.get("minutes", 0))
         await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
+    elif body.get("action") == "take":
+        await in_thread(request, take, ticket_id, request[USER].username, now())
     else:
         action, note = action_from_form({key: str(value) for key, value in body.items()})
         if action is None:
-            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work")
+            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work, take")
         await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
@@ -95,10 +97,12 @@ async def act(request: web.Request) -> web.Response:
 
 async def list_devices(request: web.Request) -> web.Response:
     await _known_tenant(request, request.query.get("tenant"))
-    cursor = request.query.get("cursor")
+    query = request.query
+    cursor = query.get("cursor")
     if cursor is not None and not DEVICE_CURSOR.fullmatch(cursor):
         raise InputError("cursor: use the next_cursor of the previous page")
-    page = await in_thread(request, device_page, request.query.get("tenant") or None, cursor)
+    page = await in_thread(request, device_page, query.get("tenant") or None, cursor,
+                           query.get("q") or None, query.get("which") or None, query.get("compliance") or None)
     return web.json_response({"devices": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor})
 
 

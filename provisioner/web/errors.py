@@ -34,7 +34,9 @@ from provisioner.importing.api import FileChanged
 from provisioner.importing.errors import ImportingError, UnknownTenant, UnreadableFile
 from support_link import ClassificationError, MissingFieldsError, SupportLinkError, TicketError
 from provisioner.web.pages import render
+from support_link import words
 from support_link.errors import TicketNotFoundError
+from provisioner.errors import ProvisionerError
 
 log = logging.getLogger("provisioner.web")
 
@@ -45,6 +47,7 @@ class Answer:
     code: str  # stable, for programs
     message: str  # Spanish, for people
     detail: str | None = None  # the error's own text, when it tells more
+    detail_for_people: bool = False  # the detail is Spanish (this package's own errors): pages show it
 
 
 def _own_text(exc: BaseException) -> str:
@@ -53,7 +56,7 @@ def _own_text(exc: BaseException) -> str:
 
 def _missing_fields(exc: BaseException) -> str:
     missing = getattr(exc, "missing", ())
-    return "Faltan campos obligatorios: " + ", ".join(missing) + "."
+    return "Faltan campos obligatorios: " + ", ".join(words.FIELDS.get(name, name) for name in missing) + "."
 
 
 Message = str | Callable[[BaseException], str]
@@ -111,7 +114,8 @@ def answer_for(exc: BaseException) -> Answer | None:
             status, code, message = entry
             text = message if isinstance(message, str) else message(exc)
             detail = str(exc) or None
-            return Answer(status, code, text, None if detail == text else detail)
+            spanish = isinstance(exc, ProvisionerError) and not isinstance(exc, ImportingError)
+            return Answer(status, code, text, None if detail == text else detail, spanish)
     return None
 
 
@@ -134,7 +138,8 @@ def show_on_error(request: web.Request, template: str, load: Loader | None = Non
 
 
 async def _html_answer(request: web.Request, answer: Answer) -> web.Response:
-    error = answer.message + (f" Detalle: {answer.detail}" if answer.detail else "")
+    # Only Spanish details reach a page; the lower layers' own (English, for operators) stay in the API.
+    error = answer.message + (f" {answer.detail}" if answer.detail and answer.detail_for_people else "")
     again = request.get(_SHOW_ON_ERROR) if answer.status != 500 else None
     if again is not None:
         template, load, context = again

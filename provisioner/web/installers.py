@@ -87,17 +87,31 @@ def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
     return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
 
 
-def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None) -> admin.DevicePage:
+DEVICE_FILTERS = ("q", "tenant", "which", "compliance")
+
+
+def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None, search: str | None = None,
+                which: str | None = None, compliance: str | None = None) -> admin.DevicePage:
     """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries."""
     with sessions() as session:
-        return admin.device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor)
+        return admin.filtered_device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor, search=search,
+                                          which=which, compliance=compliance)
+
+
+def _customers(sessions: sessionmaker[Session]) -> dict[str, str]:
+    return dict(_tenants(sessions))
 
 
 async def devices_page(request: web.Request) -> web.Response:
-    tenant = request.query.get("tenant") or None
-    page = await in_thread(request, device_page, tenant, request.query.get("cursor") or None)
-    following = urlencode({**({"tenant": tenant} if tenant else {}), "cursor": page.next_cursor}) if page.next_cursor else None
-    return render(request, "devices.html", rows=page.rows, next_query=following)
+    chosen = {name: request.query.get(name, "").strip() or None for name in DEVICE_FILTERS}
+    customers = await in_thread(request, _customers)
+    show_on_error(request, "devices.html", rows=[], next_query=None, chosen=chosen, customers=customers)
+    page = await in_thread(request, device_page, chosen["tenant"], request.query.get("cursor") or None,
+                           chosen["q"], chosen["which"], chosen["compliance"])
+    kept = {name: value for name, value in chosen.items() if value}
+    following = urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
+    return render(request, "devices.html", rows=page.rows, next_query=following, chosen=chosen, customers=customers,
+                  first_query=urlencode(kept) if request.query.get("cursor") else None, error=None)
 
 
 ROUTES = (

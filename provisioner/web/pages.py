@@ -31,17 +31,31 @@ def html_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["bogota"] = bogota_time
+    env.filters["vendor"] = vendor_name
     env.globals["labels"] = labels
     env.globals["access"] = access  # who sees which links
     return env
 
 
-def bogota_time(moment: datetime | None) -> str:
+def bogota_time(moment: datetime | str | None) -> str:
+    """A moment (aware datetime or ISO 8601 text) as Bogota wall-clock time, to the minute."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
     if moment is None:
         return "—"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BOGOTA).strftime("%Y-%m-%d %H:%M")
+
+
+def vendor_name(vendor: str | None) -> str:
+    """A vendor as people write it (labels.VENDORS), even one the table does not know yet."""
+    if not vendor:
+        return "—"
+    return labels.VENDORS.get(vendor.lower(), vendor[:1].upper() + vendor[1:])
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+import re
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from support_link import lifecycle
+from support_link import desk, lifecycle, words
+from support_link.errors import TicketError
 from support_link.lifecycle import Actor, ActorKind
 from support_link.store import tickets, work_logs
 from support_link.store.values import StoredTicket, TicketRow
+from provisioner.db.models import AppUser, Tenant
 from provisioner.errors import InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
 from provisioner.web.access import TICKETS
@@ -33,11 +37,42 @@ def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment:
         return tickets.list_tickets(session, moment, **filters)
 
 
+def customer_names(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """Tenant slug -> the customer's name (support_link stores the slug as the ticket's account)."""
+    with sessions() as session:
+        return dict(session.execute(select(Tenant.slug, Tenant.name).order_by(Tenant.name)).tuples().all())
+
+
+def people_names(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """Username -> the person's display name (the timeline stores usernames)."""
+    with sessions() as session:
+        return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name)).tuples()}
+
+
+VIEWS = ("mine", "unassigned")  # the queue's "Mis casos" and "Sin asignar"
+
+
+def desk_filters(query: Mapping[str, str], user: CurrentUser) -> dict[str, Any]:
+    """The queue's filters plus the view (mine: taken by `user`; unassigned: taken by nobody)."""
+    filters = queue_filters(query)
+    view = query.get("view", "")
+    if view == "mine":
+        filters["assignee"] = user.username
+    elif view == "unassigned":
+        filters["assignee"] = tickets.NOBODY
+    return filters
+
+
 async def queue_page(request: web.Request) -> web.Response:
     template = "ticket_rows.html" if request.query.get("fragment") else "tickets.html"
-    show_on_error(request, template, rows=[], query=dict(request.query))  # e.g. an unknown filter value
-    rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
-    return render(request, template, rows=rows, query=dict(request.query), error=None)
+    customers = await in_thread(request, customer_names)
+    people = await in_thread(request, people_names)
+    moment = now()
+    common = {"query": dict(request.query), "customers": customers, "people": people, "moment": moment,
+              "clock": desk.clock, "shown_text": shown_text}
+    show_on_error(request, template, rows=[], **common)  # e.g. an unknown filter value
+    rows = await in_thread(request, queue_rows, desk_filters(request.query, request[USER]), moment)
+    return render(request, template, rows=rows, error=None, **common)
 
 
 def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetime) -> StoredTicket:
@@ -45,14 +80,44 @@ def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetim
         return tickets.get(session, ticket_id, moment)
 
 
+async def ticket_context(request: web.Request, ticket_id: int) -> dict[str, Any]:
+    """Everything ticket.html shows, computed now (names, the SLA clock, the offered actions)."""
+    moment = now()
+    stored = await in_thread(request, load_ticket, ticket_id, moment)
+    customers = await in_thread(request, customer_names)
+    people = await in_thread(request, people_names)
+    user: CurrentUser = request[USER]
+    return {
+        "stored": stored, "message": None, "error": None, "customers": customers, "people": people,
+        "customer": customers.get(stored.account, stored.account),
+        "sla": desk.clock(stored.ticket, stored.sla_state, moment),
+        "offered": desk.actions(stored.ticket, stored.assignee, user.username),
+        "changes": desk.describe_changes, "shown_text": shown_text,
+        **page_parts(stored),
+    }
+
+
 async def ticket_page(request: web.Request) -> web.Response:
-    stored = await in_thread(request, load_ticket, ticket_id_of(request), now())
-    return render(request, "ticket.html", stored=stored, message=request.query.get("msg"), **page_parts(stored))
+    context = await ticket_context(request, ticket_id_of(request))
+    context["message"] = words.DONE.get(request.query.get("hecho", ""))  # only our own messages, by code
+    return render(request, "ticket.html", **context)
 
 
 DEVICE_EVENTS = ("device_joined", "device_recovered")
 SHOWN_DEVICES = 500
 SHOWN_DEVICE_EVENTS = 30
+_DEVICE_COUNT = re.compile(r"^Equipos afectados: \d+", re.MULTILINE)
+
+
+def shown_text(text: str, account: str, customers: Mapping[str, str], devices: int | None = None) -> str:
+    """A generated subject or detail as shown now (pure): the customer's name for its slug, and
+    the live device count for the one frozen when the ticket opened."""
+    name = customers.get(account)
+    if name and account and account != "-":
+        text = re.sub(rf"(?<![\w-]){re.escape(account)}(?![\w-])", name, text)
+    if devices is not None:
+        text = _DEVICE_COUNT.sub(f"Equipos afectados: {devices}", text)
+    return text
 
 
 def page_parts(stored: StoredTicket) -> dict[str, Any]:
@@ -90,9 +155,9 @@ def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
     return (factory() if factory else None), note
 
 
-def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> None:
+def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> lifecycle.Ticket:
     with sessions.begin() as session:
-        tickets.act(session, ticket_id, action, actor, moment, note)
+        return tickets.act(session, ticket_id, action, actor, moment, note)
 
 
 def check_lengths(fields: Mapping[str, object]) -> None:
@@ -108,27 +173,43 @@ def log_work(sessions: sessionmaker[Session], ticket_id: int, agent: str, starte
         work_logs.log_work(session, ticket_id, agent, started, ended, note)
 
 
+def take(sessions: sessionmaker[Session], ticket_id: int, agent: str, moment: datetime) -> bool:
+    with sessions.begin() as session:
+        return tickets.take(session, ticket_id, agent, moment)
+
+
 async def ticket_action(request: web.Request) -> web.StreamResponse:
     ticket_id = ticket_id_of(request)
     form = await read_form(request)
     user: CurrentUser = request[USER]
+    name = str(form.get("action", ""))
 
     async def ticket_again() -> dict[str, Any]:
-        stored = await in_thread(request, load_ticket, ticket_id, now())
-        return {"stored": stored, "message": None, **page_parts(stored)}
+        return await ticket_context(request, ticket_id)
 
     show_on_error(request, "ticket.html", ticket_again)
-    if form.get("action") == "log_work":
-        ended = now()
-        minutes = work_minutes(form.get("minutes", "0"))
-        await in_thread(request, log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
-    else:
-        action, note = action_from_form(form)
-        if action is None:
-            raise InputError("acción desconocida")
-        await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
+    done = name
+    try:
+        if name == "log_work":
+            ended = now()
+            minutes = work_minutes(form.get("minutes", "0"))
+            await in_thread(request, log_work, ticket_id, user.username, ended - timedelta(minutes=minutes), ended, str(form.get("note", "")))
+        elif name == "take":
+            done = "take" if await in_thread(request, take, ticket_id, user.username, now()) else "take_again"
+        else:
+            action, note = action_from_form(form)
+            if action is None:
+                raise InputError("Acción desconocida.")
+            before = (await in_thread(request, load_ticket, ticket_id, now())).ticket if name == "reclassify" else None
+            after = await in_thread(request, act_on, ticket_id, action, actor_of(user), now(), note)
+            if after == before:
+                done = "reclassify_same"
+    except TicketError:  # the lifecycle refused: say so in Spanish, on the ticket as it is now
+        context = await ticket_context(request, ticket_id)
+        context["error"] = desk.refusal(name, str(context["stored"].ticket.status))
+        return render(request, "ticket.html", status=409, **context)
     request.app[LIVE].poke()
-    raise web.HTTPSeeOther(f"/tickets/{ticket_id}")
+    raise web.HTTPSeeOther(f"/tickets/{ticket_id}?hecho={done}")
 
 
 def work_minutes(value: object) -> int:
@@ -139,7 +220,9 @@ def work_minutes(value: object) -> int:
     return int(text)
 
 
-def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor: Actor, moment: datetime) -> int:
+def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor: Actor, moment: datetime,
+                  require_account: bool = False) -> int:
+    """Open a ticket; its account, when given (always, from the web form), must be a customer's slug."""
     check_lengths(fields)
     ticket, event = lifecycle.new_ticket(
         ticket_type=fields.get("type", "incident"), urgency=fields.get("urgency", "medium"),
@@ -147,29 +230,38 @@ def create_ticket(sessions: sessionmaker[Session], fields: dict[str, str], actor
         requester_name=fields.get("requester_name"), requester_contact=fields.get("requester_contact"),
         channel=fields.get("channel", "portal"), created_at=moment, actor=actor,
     )
+    account = fields.get("account", "").strip()
+    if account:
+        with sessions() as session:
+            if session.scalar(select(Tenant.id).where(Tenant.slug == account)) is None:
+                raise InputError(f"No hay un cliente «{account[:64]}»: elíjalo de la lista.")
+    elif require_account:
+        raise InputError("Elija el cliente del caso.")
     with sessions.begin() as session:
-        return tickets.create(session, ticket, event, fields.get("account", "").strip() or "-")
+        return tickets.create(session, ticket, event, account or "-")
 
 
 async def new_ticket_page(request: web.Request) -> web.Response:
-    return render(request, "ticket_new.html", values={}, error=None)
+    customers = await in_thread(request, customer_names)
+    return render(request, "ticket_new.html", values={}, error=None, customers=customers)
 
 
 async def new_ticket_submit(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in (
         "type", "urgency", "impact", "subject", "detail", "requester_name", "requester_contact", "channel", "account")}
-    show_on_error(request, "ticket_new.html", values=values)
-    ticket_id = await in_thread(request, create_ticket, values, actor_of(request[USER]), now())
+    customers = await in_thread(request, customer_names)
+    show_on_error(request, "ticket_new.html", values=values, customers=customers)
+    ticket_id = await in_thread(request, create_ticket, values, actor_of(request[USER]), now(), True)
     request.app[LIVE].poke()
-    raise web.HTTPSeeOther(f"/tickets/{ticket_id}")
+    raise web.HTTPSeeOther(f"/tickets/{ticket_id}?hecho=created")
 
 
 def ticket_id_of(request: web.Request) -> int:
     """The {id} of the path; anything that cannot be a ticket id (not digits, past the column) names no ticket."""
     text = request.match_info["id"]
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_TICKET_ID:
-        raise NotFoundError(f"no ticket #{text}")
+        raise NotFoundError(f"No existe el caso #{text[:20]}.")
     return int(text)
 
 

@@ -115,6 +115,7 @@ class TicketRecord(Base):
     mail_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)  # thread root in the mailbox
     mail_sent_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last event forwarded
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the agent who took it (username)
 
     events: Mapped[list[EventRecord]] = relationship(
         back_populates="ticket", order_by="(EventRecord.at, EventRecord.id)", cascade="all, delete-orphan"
@@ -136,6 +137,7 @@ class TicketRecord(Base):
             postgresql_where=text(_OPEN_SQL),
         ),
         Index("ix_sl_ticket_status_due", "status", "first_response_due"),
+        Index("ix_sl_ticket_assignee_status", "assignee", "status"),
         _choice("type", ("incident", "requirement", "problem")),
         _choice("status", ("new", "in_progress", "escalated", "resolved", "closed")),
         _choice("urgency", ("high", "medium", "low")),

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from support_link import lifecycle
 from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar, as_bogota
-from support_link.errors import AlreadyStoredError, DedupKeyError, TicketNotFoundError
+from support_link.errors import AlreadyStoredError, DedupKeyError, TicketNotFoundError, TransitionError
 from support_link.lifecycle import AUTO_CLOSE_AFTER, Action, Actor, Event, Status, Ticket
 from support_link.priority import Priority, parse_choice
 from support_link.sla import SlaState, TicketType
@@ -193,6 +193,7 @@ def get(
         work_logs=tuple(mapping.work_log_of(log) for log in record.work_logs),
         mail_message_id=record.mail_message_id,
         updated_at=record.updated_at.astimezone(BOGOTA),
+        assignee=record.assignee,
     )
 
 
@@ -208,13 +209,18 @@ def _choices(kind: type[Any], value: str | Collection[str] | None, what: str) ->
     return [str(parse_choice(kind, item, what)) for item in values]
 
 
+NOBODY = ""  # list_tickets(assignee=NOBODY): the tickets no agent has taken
+
+
 def _queue_query(
     account: str | None, types: list[str] | None, priorities: list[str] | None, statuses: list[str] | None,
-    wanted: SlaState | None,
+    wanted: SlaState | None, assignee: str | None = None,
 ) -> Select[TicketRecord]:
     query = select(TicketRecord)
     if account is not None:
         query = query.where(TicketRecord.account == account)
+    if assignee is not None:
+        query = query.where(TicketRecord.assignee.is_(None) if assignee == NOBODY else TicketRecord.assignee == assignee)
     if types is not None:
         query = query.where(TicketRecord.type.in_(types))
     if priorities is not None:
@@ -247,6 +253,7 @@ def list_tickets(
     priority: str | Collection[str] | None = None,
     status: str | Collection[str] | None = None,
     sla_state: str | None = None,
+    assignee: str | None = None,
     limit: int = 500,
     calendar: BusinessCalendar = DEFAULT_CALENDAR,
 ) -> list[TicketRow]:
@@ -254,18 +261,20 @@ def list_tickets(
 
     Filters take one value or a collection (e.g. status=("new", "in_progress", "escalated"));
     unknown values raise ClassificationError. The SLA state is the live one at `now`.
+    `assignee` is an agent's username, or NOBODY for the tickets no one has taken.
     """
     wanted = None if sla_state is None else parse_choice(SlaState, sla_state, "SLA state")
     query = _queue_query(
         account, _choices(TicketType, type, "ticket type"), _choices(Priority, priority, "priority"),
-        _choices(Status, status, "status"), wanted,
+        _choices(Status, status, "status"), wanted, assignee,
     )
     if wanted is None:
         query = query.limit(limit)
     picked = list(_matching(session, query.execution_options(yield_per=200), now, wanted, limit, calendar))
     devices = _device_names(session, [ticket.id for ticket, _, _ in picked if ticket.id is not None])
     return [
-        TicketRow(ticket, record.account, record.finding, state, devices.get(record.id, ()), record.updated_at.astimezone(BOGOTA))
+        TicketRow(ticket, record.account, record.finding, state, devices.get(record.id, ()),
+                  record.updated_at.astimezone(BOGOTA), record.assignee)
         for ticket, state, record in picked
     ]
 
@@ -341,6 +350,24 @@ def act(
         add_events(session, ticket_id, events, note)
         session.flush()
     return updated
+
+
+def take(session: Session, ticket_id: int, agent: str, now: datetime) -> bool:
+    """`agent` takes the open ticket (an "assigned" event records who had it before);
+    False when it was theirs already. A resolved or closed ticket is TransitionError."""
+    write_lock(session)
+    record = load_record(session, ticket_id, for_update=True)
+    if record.status not in [str(status) for status in OPEN]:
+        raise TransitionError(Status(record.status), "take")
+    if record.assignee == agent:
+        return False
+    event = Event(Actor(lifecycle.ActorKind.AGENT, agent), as_bogota(now, "now"), "assigned",
+                  {"assignee": record.assignee}, {"assignee": agent})
+    record.assignee = agent
+    record.updated_at = now
+    add_events(session, ticket_id, [event])
+    session.flush()
+    return True
 
 
 def link_problem(

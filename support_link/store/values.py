@@ -60,6 +60,7 @@ class StoredTicket:
     work_logs: tuple[StoredWorkLog, ...]
     mail_message_id: str | None
     updated_at: datetime
+    assignee: str | None = None  # the agent (username) who took it
 
     @property
     def id(self) -> int:
@@ -77,6 +78,7 @@ class TicketRow:
     sla_state: SlaState | None
     devices: tuple[str, ...]
     updated_at: datetime
+    assignee: str | None = None
 
     @property
     def id(self) -> int:

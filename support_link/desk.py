@@ -1,0 +1,128 @@
+"""What the agents' desk shows of a ticket, computed (pure: no clock reads, no I/O).
+
+- `clock`: the first-response SLA as a badge: time left or overdue, in business time
+  (support_link.calendar), with the state that colours it.
+- `actions`: the buttons an agent is offered, from lifecycle's transition table, so a page
+  never offers what the lifecycle would refuse (Reabrir on a new ticket).
+- `describe_changes`: a timeline event's before/after as Spanish lines, dates in Bogota time.
+
+Every word comes from support_link.words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from support_link import lifecycle, words
+from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar, as_bogota, business_time_between
+from support_link.lifecycle import ActorKind, Status, Ticket
+from support_link.sla import SlaState
+
+_MINUTE = timedelta(minutes=1)
+
+
+def business_duration(delta: timedelta) -> str:
+    """"2 h 05 min", "45 min", "menos de 1 min" (business time, rounded down to minutes)."""
+    minutes = max(delta, timedelta(0)) // _MINUTE
+    if minutes == 0:
+        return "menos de 1 min"
+    hours, rest = divmod(minutes, 60)
+    if hours == 0:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d} min"
+
+
+@dataclass(frozen=True)
+class Clock:
+    state: str  # on_time | at_risk | breached | answered | none: the badge's colour
+    text: str  # Spanish, e.g. "Quedan 2 h 05 min hábiles"
+    minutes: int | None  # business minutes left (negative: overdue); None once answered or without SLA
+
+
+def clock(ticket: Ticket, state: SlaState | None, now: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> Clock:
+    """The first-response badge of `ticket` at `now` (`state`: its live SLA state)."""
+    due = ticket.first_response_due
+    if due is None or state is None:
+        return Clock("none", "Sin ANS de primera respuesta", None)
+    if ticket.first_response_at is not None:
+        late = business_time_between(due, ticket.first_response_at, calendar)
+        if ticket.first_response_at <= due:
+            return Clock("answered", "Respondido a tiempo", None)
+        return Clock("breached", f"Respondido con {business_duration(late)} hábiles de retraso", None)
+    if ticket.status not in (Status.NEW, Status.IN_PROGRESS, Status.ESCALATED):
+        return Clock("none", "Cerrado sin primera respuesta", None)
+    moment = as_bogota(now, "now")
+    if moment <= due:
+        left = business_time_between(moment, due, calendar)
+        return Clock(str(state), f"Quedan {business_duration(left)} hábiles", left // _MINUTE)
+    overdue = business_time_between(due, moment, calendar)
+    return Clock("breached", f"Vencido hace {business_duration(overdue)} hábiles", -(overdue // _MINUTE))
+
+
+# The page's buttons and the lifecycle action each one sends (note: a non-public Respond).
+_BUTTONS: Mapping[str, type[lifecycle.Action]] = {
+    "respond": lifecycle.Respond, "note": lifecycle.Respond, "escalate": lifecycle.Escalate,
+    "resolve": lifecycle.Resolve, "reopen": lifecycle.Reopen, "reclassify": lifecycle.ChangeClassification,
+}
+OPEN = frozenset({Status.NEW, Status.IN_PROGRESS, Status.ESCALATED})
+
+
+def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]:
+    """The buttons `agent` is offered on `ticket`, in words.ACTIONS order."""
+    offered = {
+        button for button, action in _BUTTONS.items()
+        if ticket.status in lifecycle.ALLOWED_STATUSES[action] and ActorKind.AGENT in lifecycle.ALLOWED_ACTORS[action]
+    }
+    if ticket.status in OPEN and assignee != agent:
+        offered.add("take")
+    if ticket.status is not Status.CLOSED:
+        offered.add("log_work")
+    return tuple(name for name in words.ACTIONS if name in offered)
+
+
+def refusal(action: str, status: str) -> str:
+    """The Spanish message for an action the ticket's status does not allow."""
+    return words.REFUSED.format(action=words.ACTIONS.get(action, action), status=words.STATUSES.get(status, status))
+
+
+def _moment(text: str) -> str | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(BOGOTA).strftime("%Y-%m-%d %H:%M")
+
+
+def value_text(field: str, value: Any, names: Mapping[str, str] | None = None) -> str:
+    """One stored value as a person reads it (`names`: usernames -> display names, for assignee)."""
+    if value is None or value == "" or value == []:
+        return words.NO_VALUE
+    if isinstance(value, bool):
+        return words.YES_NO[value]
+    table = words.FIELD_VALUES.get(field)
+    if table is not None:
+        return table.get(str(value), str(value))
+    if field == "assignee" and names is not None:
+        return names.get(str(value), str(value))
+    if isinstance(value, list):
+        return ", ".join(f"#{item}" for item in value)
+    if field == "problem_id":
+        return f"#{value}"
+    if isinstance(value, str):
+        shown = _moment(value) if field.endswith(("_at", "_due", "_start")) else None
+        return shown or value
+    return str(value)
+
+
+def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any], names: Mapping[str, str] | None = None) -> list[str]:
+    """The fields an event changed, as "Prioridad: Baja → Alta" lines in Spanish."""
+    return [
+        f"{words.FIELDS.get(field, field)}: {value_text(field, before.get(field), names)} → {value_text(field, after.get(field), names)}"
+        for field in after
+        if field in before and before.get(field) != after.get(field)
+    ]
