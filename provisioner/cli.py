@@ -25,6 +25,7 @@ from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
+from provisioner.cli_onboarding import onboarding, readiness
 from provisioner.importing.cli import export_group, import_group
 from provisioner.errors import ProvisionerError
 from provisioner.settings import Settings, settings_table, settings_text
@@ -581,3 +582,6 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
+
+main.add_command(onboarding)
+main.add_command(readiness)

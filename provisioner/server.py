@@ -62,6 +62,7 @@ from provisioner.web.app import setup_web
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
+from provisioner.web.onboarding import setup_onboarding
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
 from support_link.adapters.jobs import SupportJobs
@@ -246,6 +247,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_tickets(app, core.sessions)
     setup_api(app)
     setup_installers(app)
+    setup_onboarding(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

@@ -72,6 +72,7 @@ class Settings:
     ban_seconds: float = 900.0
     ban_sync_seconds: float = 2.0  # how often a process stores its bans and reads everyone's
     waiting_phones_per_hour: int = 200  # unknown phones recorded as waiting, per tenant and process
+    firewall_rules_file: str = ""  # TOML of the firewall rules in the onboarding kit; empty: the packaged one
 
     @property
     def base_url(self) -> str:
@@ -200,6 +201,7 @@ HELP = {
     "miss_window_seconds": "the window misses are counted in, per address",
     "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
     "ban_sync_seconds": "how often each server process stores its new bans and reads every process's (and lifted ones, declared networks)",
+    "firewall_rules_file": "TOML file of the firewall rules handed out in every onboarding kit (ports, protocols, destination hosts); empty: the packaged provisioner/firewall_rules.toml",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 
