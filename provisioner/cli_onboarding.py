@@ -22,6 +22,7 @@ from provisioner.onboarding import DEFAULT_SUBNET, Kit, build_kit, to_markdown
 from provisioner.settings import Settings
 from provisioner.site_readiness import board_json, board_text, build_board
 
+SNIPPET_KEYS = ("dnsmasq", "dhcpd", "kea", "mikrotik", "windows", "fortigate", "sophos")
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 
@@ -48,8 +49,10 @@ def kit_html(kit: Kit) -> str:
 @click.option("--format", "output", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--calls", type=click.IntRange(1, 100_000), help="Simultaneous calls to size the internet link for (default: one per extension).")
 @click.option("--subnet", default=DEFAULT_SUBNET, show_default=True, help="The voice VLAN's IPv4 network the DHCP snippets are written for.")
+@click.option("--dhcp", "only", type=click.Choice(SNIPPET_KEYS),
+              help="Print only this DHCP server's snippet, as is (e.g. into /etc/dnsmasq.d/phones.conf).")
 @click.pass_context
-def onboarding(ctx: click.Context, slug: str, output: str, calls: int | None, subnet: str) -> None:
+def onboarding(ctx: click.Context, slug: str, output: str, calls: int | None, subnet: str, only: str | None) -> None:
     """The site onboarding kit of a tenant (Spanish): option 66, DHCP, SIP ALG, firewall, bandwidth."""
     settings = ctx.find_object(Settings) or Settings.from_env()
     rules = site_facts.firewall_rules(settings)
@@ -57,7 +60,10 @@ def onboarding(ctx: click.Context, slug: str, output: str, calls: int | None, su
         tenant = admin.tenant_by_slug(session, slug)
         site = site_facts.site_for(session, load_catalog(), settings, tenant)
     kit = build_kit(site, rules, calls, subnet)
-    click.echo(kit_html(kit) if output == "html" else to_markdown(kit), nl=False)
+    if only:
+        click.echo(next(s.text for s in kit.snippets if s.key == only), nl=False)
+    else:
+        click.echo(kit_html(kit) if output == "html" else to_markdown(kit), nl=False)
 
 
 @click.command("readiness")
