@@ -5,7 +5,8 @@ MATRIX is written out by hand from the rule, not derived from the code's tables:
 
     admin                 everything
     agent, specialist     tickets (read and act), devices (read)
-    installer             extension imports, devices (read); no tickets at all
+    installer             extension imports, devices (read), onboarding kits and readiness
+                          boards; no tickets at all
 
 Each request is harmless when allowed (an empty form, an unknown action: 422), so the
 status tells the role check apart from the work. A route missing from MATRIX, or one
@@ -25,7 +26,7 @@ from tests.conftest import RunningServer, cli_json, start_server, stop_server
 
 ROLES = ("anonymous", "agent", "specialist", "installer", "admin")
 
-# method, path ({id}: a real ticket), what is sent, then the status for each of ROLES.
+# method, path ({id}: a real ticket, {slug}: the tenant acme), what is sent, then the status for each of ROLES.
 # Anonymous: the app sends the browser to /login (303), the API answers 401.
 MATRIX = [
     ("GET", "/", None, 303, 303, 303, 303, 303),
@@ -42,6 +43,9 @@ MATRIX = [
     ("GET", "/imports", None, 303, 403, 403, 200, 200),
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
+    ("GET", "/tenants", None, 303, 403, 403, 200, 200),
+    ("GET", "/tenants/{slug}/onboarding", None, 303, 403, 403, 200, 200),
+    ("GET", "/tenants/{slug}/readiness", None, 303, 403, 403, 200, 200),
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -98,7 +102,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 @pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
-    path = path.replace("{id}", str(ticket_id))
+    path = path.replace("{id}", str(ticket_id)).replace("{slug}", "acme")
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
@@ -131,10 +135,11 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, installers, tickets
+    from provisioner.web import api, app as web_app, installers, onboarding, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
+    from provisioner.web.onboarding import setup_onboarding
     from provisioner.web.tickets import setup_tickets
 
     application = web.Application()
@@ -142,8 +147,9 @@ def test_every_route_is_in_the_tables() -> None:
     setup_tickets(application, None)  # type: ignore[arg-type]
     setup_api(application)
     setup_installers(application)
+    setup_onboarding(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
-    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES)}
+    tables = {(r.method, r.path) for r in (*web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *onboarding.ROUTES)}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files
     tested.discard(("GET", "/static/app.css"))
