@@ -91,6 +91,7 @@ def _wait(check, seconds: float = 30):  # type: ignore[no-untyped-def]
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_phone_boots_from_option_66_handed_out_by_the_kits_dnsmasq(namespaces, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site, phone_ns, site_if, phone_if = namespaces
     with fresh_database("sqlite", tmp_path) as database_url:
