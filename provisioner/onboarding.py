@@ -73,6 +73,7 @@ class Snippet:
     language: str  # for the Markdown fence
     text: str
     checked_by: str = ""  # the tool that checks it in the tests, if Debian has one
+    note: str = ""  # Spanish: what the installer must adapt before pasting it
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def dhcp_snippets(url: str, subnet: ipaddress.IPv4Network) -> tuple[Snippet, ...
             f"dhcp-option=3,{router}",
             f'dhcp-option=66,"{url}"',
             f'dhcp-option-force=160,"{url}"',
-        ]) + "\n", "dnsmasq --test"),
+        ]) + "\n", "dnsmasq --test",
+            "Guárdelo como /etc/dnsmasq.d/telefonos.conf; agregue interface=<interfaz de la VLAN de voz> si dnsmasq atiende varias redes."),
         Snippet("dhcpd", "ISC dhcpd (dhcpd.conf)", "text", "\n".join([
             "option polycom-prov code 160 = text;  # opción 160 de Polycom (66 ya existe: tftp-server-name)",
             f"subnet {net} netmask {mask} {{",
@@ -227,17 +229,18 @@ def dhcp_snippets(url: str, subnet: ipaddress.IPv4Network) -> tuple[Snippet, ...
             f'  option polycom-prov "{url}";',
             "}",
         ]) + "\n", "dhcpd -t"),
-        Snippet("kea", "ISC Kea (kea-dhcp4.conf, JSON)", "json", json.dumps(kea, indent=2) + "\n", "kea-dhcp4 -t"),
+        Snippet("kea", "ISC Kea (kea-dhcp4.conf, JSON)", "json", json.dumps(kea, indent=2) + "\n", "kea-dhcp4 -t",
+                "Cambie \"*\" por la interfaz de la VLAN de voz; la opción 160 va siempre (always-send), la 66 cuando el teléfono la pide."),
         Snippet("mikrotik", "MikroTik RouterOS", "text", "\n".join([
             f"/ip dhcp-server option add name=prov66 code=66 value=\"'{url}'\"",
             f"/ip dhcp-server option add name=prov160 code=160 value=\"'{url}'\"",
             f'/ip dhcp-server network set [find address="{subnet}"] dhcp-option=prov66,prov160',
-        ]) + "\n"),
+        ]) + "\n", "", "La red DHCP de la VLAN de voz ya debe existir en /ip dhcp-server network."),
         Snippet("windows", "Windows Server (PowerShell)", "powershell", "\n".join([
             f'Set-DhcpServerv4OptionValue -ScopeId {net} -OptionId 66 -Value "{url}"',
             'Add-DhcpServerv4OptionDefinition -OptionId 160 -Name "Provisioning URL" -Type String',
             f'Set-DhcpServerv4OptionValue -ScopeId {net} -OptionId 160 -Value "{url}"',
-        ]) + "\n"),
+        ]) + "\n", "", "En la consola de DHCP la opción 66 aparece como \"066 Boot Server Host Name\"."),
         Snippet("fortigate", "FortiGate (CLI de FortiOS)", "text", "\n".join([
             "config system dhcp server",
             "  edit <id del servidor DHCP de la VLAN de voz>",
@@ -255,7 +258,7 @@ def dhcp_snippets(url: str, subnet: ipaddress.IPv4Network) -> tuple[Snippet, ...
             "    end",
             "  next",
             "end",
-        ]) + "\n"),
+        ]) + "\n", "", "Use el id del servidor DHCP de la interfaz de voz (config system dhcp server / show)."),
         Snippet("sophos", "Sophos", "text", "\n".join([
             "Sophos UTM 9: Network Services > DHCP > Options > New DHCP Option",
             f'  Código 66, tipo Text, valor "{url}", alcance: el servidor DHCP de la red {subnet}.',
@@ -354,6 +357,7 @@ def to_markdown(kit: Kit) -> str:
     ]
     for snippet in kit.snippets:
         out += ["", f"### {snippet.title}", "", f"```{snippet.language}", snippet.text.rstrip("\n"), "```"]
+        out += ["", snippet.note] if snippet.note else []
     out += ["", "## 3. Desactivar el SIP ALG", "",
             "El SIP ALG reescribe los mensajes SIP y rompe el registro y el audio: apáguelo."]
     for snippet in kit.sip_alg:

@@ -144,5 +144,6 @@ def test_the_markdown_kit() -> None:
     assert "| 201 | Ana \\| Pérez | Ventas | 001565000021 | Yealink T21P | 1 |" in text  # a | cannot break the table
     assert "| 202 | Bo | — | sin asignar | — | — |" in text
     assert "DSCP EF (46)" in text
+    assert "/etc/dnsmasq.d/telefonos.conf" in text and "066 Boot Server Host Name" in text  # what to adapt, per server
     assert build_kit(SITE, DEFAULT_RULES).calls == 2  # default: every extension at once
     assert build_kit(Site("E", "e", URL, URL, "pbx", 5060, "udp"), DEFAULT_RULES).calls == 1
