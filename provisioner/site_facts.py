@@ -4,6 +4,7 @@ provisioner.onboarding and provisioner.site_readiness."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -55,7 +56,15 @@ def site_for(session: Session, catalog: Catalog, settings: Settings, tenant: Ten
                 tenant.sip_transport, tuple(phones))
 
 
-def phone_facts(session: Session, catalog: Catalog, tenant: Tenant) -> tuple[list[PhoneFacts], list[str]]:
+def snmp_window_start(settings: Settings, now: datetime) -> datetime:
+    """Answers older than this do not count: two poll intervals, and at least a day.
+
+    Also what keeps the read bounded: sightings are append-only, and the range on
+    ix_sighting_tenant_seen reads only the recent ones of this tenant."""
+    return now - timedelta(seconds=max(2 * settings.snmp_interval_seconds, 86400.0))
+
+
+def phone_facts(session: Session, catalog: Catalog, tenant: Tenant, snmp_since: datetime) -> tuple[list[PhoneFacts], list[str]]:
     """Each phone of the tenant (assigned or waiting) as the board sees it, and the extensions with no phone."""
     rows = admin.list_devices(session, catalog, tenant_slug=tenant.slug)
     numbers: dict[str, list[str]] = {}
@@ -70,7 +79,7 @@ def phone_facts(session: Session, catalog: Catalog, tenant: Tenant) -> tuple[lis
             numbers.setdefault(mac, []).append(number)
     answered = set(session.scalars(
         select(Sighting.mac).where(Sighting.tenant_id == tenant.id, Sighting.protocol == Protocol.SNMP.value,
-                                   Sighting.served.is_(True)).distinct()
+                                   Sighting.served.is_(True), Sighting.seen_at >= snmp_since).distinct()
     ))
     facts = []
     for row in rows:

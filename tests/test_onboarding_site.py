@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -76,9 +76,11 @@ def test_readiness_follows_the_phones(site) -> None:  # type: ignore[no-untyped-
     engine = make_engine(url)
     with session_factory(engine).begin() as session:
         tenant_id = session.query(Tenant).filter_by(slug="acme").one().id
-        session.execute(insert(Sighting), [{"tenant_id": tenant_id, "seen_at": datetime.now(UTC), "protocol": "snmp",
-                                            "source_ip": "127.0.0.1", "filename": "snmp:get", "served": True, "role": "snmp",
-                                            "mac": GOOD, "certainty": 0, "findings": []}])
+        session.execute(insert(Sighting), [
+            {"tenant_id": tenant_id, "seen_at": seen_at, "protocol": "snmp", "source_ip": "127.0.0.1", "filename": "snmp:get",
+             "served": True, "role": "snmp", "mac": mac, "certainty": 0, "findings": []}
+            for mac, seen_at in ((GOOD, datetime.now(UTC)), (OLD, datetime.now(UTC) - timedelta(days=3)))  # OLD's is stale
+        ])
     engine.dispose()
     board = json.loads(run_cli(url, "readiness", "acme", "--json").stdout)
     assert _group(board, "snmp_ok")["macs"] == [GOOD] and board["ready"] == 1 and board["percent"] == 33

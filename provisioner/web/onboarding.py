@@ -4,6 +4,8 @@ provisioner.site_readiness, render)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +37,8 @@ def _kit(sessions: sessionmaker[Session], settings: Settings, slug: str, calls: 
 def _board(sessions: sessionmaker[Session], settings: Settings, slug: str) -> tuple[str, Board]:
     with sessions() as session:
         tenant = admin.tenant_by_slug(session, slug)
-        phones, without = site_facts.phone_facts(session, load_catalog(), tenant)
+        phones, without = site_facts.phone_facts(session, load_catalog(), tenant,
+                                                  site_facts.snmp_window_start(settings, datetime.now(UTC)))
         name = tenant.name
     return name, build_board(phones, without, snmp_enabled=bool(settings.snmp_enabled))
 
