@@ -29,6 +29,7 @@ from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
+from provisioner.cli_onboarding import onboarding, readiness
 from provisioner.importing.cli import export_group, import_group
 from provisioner.cli_softphones import softphone
 from provisioner.cli_reports import reports_group
@@ -661,3 +662,6 @@ main.add_command(import_group)
 main.add_command(export_group)
 main.add_command(softphone)
 main.add_command(reports_group)
+
+main.add_command(onboarding)
+main.add_command(readiness)

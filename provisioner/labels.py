@@ -46,10 +46,46 @@ DEVICE_PAGE = {
     "no_logs": "El teléfono no ha enviado registros.", "received": "Recibido", "from": "desde", "bytes": "bytes",
     "masked": "Las contraseñas se muestran ocultas.", "back": "Volver a equipos",
 }
+# The readiness board (provisioner.site_readiness): its groups and what to do next for each.
+READINESS_GROUPS = {
+    "expected": "Teléfonos esperados",
+    "booted": "Arrancaron desde el servidor",
+    "firmware_ok": "Con el firmware homologado",
+    "lines_ok": "Con las líneas dentro del límite",
+    "snmp_ok": "Responden SNMP",
+    "registered": "Registrados en el PBX",
+    "ready": "Listos",
+    "never_seen": "Nunca vistos",
+    "firmware_bad": "Con firmware no homologado",
+    "lines_bad": "Con más líneas de las homologadas",
+    "snmp_bad": "Sin respuesta SNMP",
+    "snmp_unknown": "Aún sin sondeo SNMP",
+    "unregistered": "No registrados en el PBX",
+    "waiting": "Esperando extensión (arrancaron sin asignar)",
+    "no_phone": "Extensiones sin teléfono",
+}
+READINESS_STEPS = {
+    "never_seen": "Revise que el teléfono esté conectado a la VLAN de voz, que el DHCP entregue la opción 66 del kit "
+                  "y que el firewall deje salir HTTP(S)/TFTP hacia el servidor; luego reinícielo.",
+    "firmware_bad": "Actualice el firmware a la versión homologada (campaña de firmware en la ventana de mantenimiento "
+                    "de 19:00 a 05:00) o cambie el equipo por un modelo homologado.",
+    "lines_bad": "Quite las extensiones que pasan el número de líneas homologadas del modelo, o páselas a otro teléfono.",
+    "snmp_bad": "Revise que el firewall y la VLAN dejen pasar SNMP (UDP 161) desde el servidor hacia el teléfono "
+                "y que el teléfono siga encendido.",
+    "snmp_unknown": "Espere el primer sondeo SNMP (unos minutos después del arranque).",
+    "unregistered": "Revise el SIP ALG (apagado), los puertos SIP/RTP del firewall y el usuario y la clave SIP de la extensión.",
+    "waiting": "Asigne una extensión a estos teléfonos (importar extensiones o `provisioner extension add --mac`), "
+               "o retírelos si no son de este cliente.",
+    "no_phone": "Asigne la MAC y el modelo del teléfono de cada una de estas extensiones.",
+    "registered_none": "El estado de registro llegará cuando el PBX entregue sus datos; mientras tanto no se cuenta.",
+}
+NO_PBX_DATA = "sin datos del PBX"  # the registration column before issue 19 brings the PBX's data
+
 ALL = {
     "types": TYPES, "priorities": PRIORITIES, "urgencies": URGENCIES, "impacts": IMPACTS,
     "statuses": STATUSES, "sla_states": SLA_STATES, "channels": CHANNELS, "findings": FINDINGS, "events": EVENTS,
     "finding_subjects": FINDING_SUBJECTS, "roles": ROLES, "vendors": VENDORS, "uploads": UPLOADS,
+    "readiness_groups": READINESS_GROUPS, "readiness_steps": READINESS_STEPS,
 }
 
 # Softphones (issue 15): the device list and the one-time link page.

@@ -68,6 +68,7 @@ from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
 from provisioner.web.installers import setup_installers
 from provisioner.web.device_files import setup_device_files
+from provisioner.web.onboarding import setup_onboarding
 from provisioner.web.live import LIVE
 from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
@@ -303,6 +304,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_installers(app)
     setup_device_files(app)  # a device's page: its override file and logs
     setup_dashboard(app)
+    setup_onboarding(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

@@ -83,6 +83,7 @@ class Settings:
     uploads_per_hour: int = 30  # uploads of one kind one phone may make per hour (each process)
     # The operator's homologated table (firmware_catalog), replacing the built-in one
     catalog: str = ""
+    firewall_rules_file: str = ""  # TOML of the firewall rules in the onboarding kit; empty: the packaged one
 
     @property
     def base_url(self) -> str:
@@ -245,6 +246,7 @@ HELP = {
                "(`provisioner catalog list --toml` prints it to start from), used instead of the built-in one by every "
                "command and server; checked when read: a file that does not parse, a bad row or a row that contradicts "
                "vendor facts (`provisioner catalog check`) stops the command with the file's line",
+    "firewall_rules_file": "TOML file of the firewall rules handed out in every onboarding kit (ports, protocols, destination hosts); empty: the packaged provisioner/firewall_rules.toml",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 

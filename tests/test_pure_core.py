@@ -40,6 +40,8 @@ PURE_MODULES = [
     "provisioner.web.access",
     "provisioner.web.limits",
     "provisioner.web.login_rules",
+    "provisioner.onboarding",
+    "provisioner.site_readiness",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.

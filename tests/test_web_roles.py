@@ -5,7 +5,8 @@ MATRIX is written out by hand from the rule, not derived from the code's tables:
 
     admin                 everything
     agent, specialist     tickets (read and act), devices (read)
-    installer             extension imports, devices (read); no tickets at all
+    installer             extension imports, devices (read), onboarding kits and readiness
+                          boards; no tickets at all
 
 Each request is harmless when allowed (an empty form, an unknown action: 422), so the
 status tells the role check apart from the work. A route missing from MATRIX, or one
@@ -26,7 +27,7 @@ from tests.conftest import RunningServer, cli_json, start_server, stop_server
 PHONE_MAC = "0004f2a1b2c3"  # the device whose page /devices/{mac} is
 ROLES = ("anonymous", "agent", "specialist", "installer", "admin")
 
-# method, path ({id}: a real ticket), what is sent, then the status for each of ROLES.
+# method, path ({id}: a real ticket, {slug}: the tenant acme), what is sent, then the status for each of ROLES.
 # Anonymous: the app sends the browser to /login (303), the API answers 401.
 MATRIX = [
     ("GET", "/", None, 303, 303, 303, 303, 303),
@@ -46,6 +47,9 @@ MATRIX = [
     ("GET", "/devices/{mac}", None, 303, 200, 200, 200, 200),
     ("GET", "/dashboard", None, 303, 200, 200, 403, 200),
     ("GET", "/dashboard/charts/{name}.svg", None, 303, 200, 200, 403, 200),
+    ("GET", "/tenants", None, 303, 403, 403, 200, 200),
+    ("GET", "/tenants/{slug}/onboarding", None, 303, 403, 403, 200, 200),
+    ("GET", "/tenants/{slug}/readiness", None, 303, 403, 403, 200, 200),
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -108,7 +112,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 @pytest.mark.parametrize(("method", "path", "sent", "role", "expected"), CASES)
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
-    path = (path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC)
+    path = (path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC).replace("{slug}", "acme")
             .replace("{token}", "made-up-token-" + "x" * 20).replace("{name}", "abiertos"))
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
@@ -142,10 +146,11 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, dashboard, device_files, installers, softphones, tickets
+    from provisioner.web import api, app as web_app, dashboard, device_files, installers, onboarding, softphones, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
+    from provisioner.web.onboarding import setup_onboarding
     from provisioner.web.tickets import setup_tickets
 
     application = web.Application()
@@ -156,10 +161,11 @@ def test_every_route_is_in_the_tables() -> None:
     device_files.setup_device_files(application)
     softphones.setup_softphones(application, None, None, None, None)  # type: ignore[arg-type]
     dashboard.setup_dashboard(application)
+    setup_onboarding(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
     tables = {(r.method, r.path) for r in (
         *web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES, *softphones.ROUTES,
-        *dashboard.ROUTES,
+        *dashboard.ROUTES, *onboarding.ROUTES,
     )}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files

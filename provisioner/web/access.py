@@ -6,7 +6,8 @@ tests/test_web_roles.py checks every route for every role through a real server.
 
     admin                 everything
     agent, specialist     tickets (read and act), devices (read)
-    installer             extension imports, devices (read); no tickets at all
+    installer             extension imports, devices (read), each tenant's onboarding kit and
+                          readiness board (the option-66 string is theirs to hand over); no tickets
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class Access:
 TICKETS = Access(frozenset({"agent", "specialist", "admin"}),
                  "Solo agentes, especialistas y administradores ven y atienden casos.")
 IMPORTS = Access(frozenset({"installer", "admin"}), "Solo instaladores y administradores importan extensiones.")
+ONBOARDING = Access(frozenset({"installer", "admin"}),
+                    "Solo instaladores y administradores ven el kit de implementación y el tablero de preparación.")
 DEVICES = Access(frozenset(ROLES), "")  # read only: nothing in the app changes a device
 SIGNED_IN = Access(frozenset(ROLES), "")  # logging out, the start page
 PUBLIC = None  # no login: the login form, the OpenAPI document
