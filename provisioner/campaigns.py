@@ -82,14 +82,8 @@ def in_window(day: date, now: datetime) -> bool:
 
 
 # -- planning --------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class CampaignRefused(Exception):
-    """A campaign the rules do not allow; `reason` is the operator's one line (Spanish)."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return self.reason
+    """A campaign the rules do not allow; the message is the operator's one line (Spanish)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +106,7 @@ def check_date(day: date, now: datetime, critical: bool) -> None:
     """Rulebook §2: 10-15 days ahead; a critical fix may be the same day (never in the past,
     never once that day's window has closed)."""
     days = lead_days(day, now)
-    if days < 0 or (days == 0 and now >= maintenance_window(day)[1]):
+    if now >= maintenance_window(day)[1]:
         raise CampaignRefused(f"la fecha {day.isoformat()} ya pasó")
     if critical:
         return

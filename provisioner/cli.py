@@ -581,3 +581,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
+
+from provisioner.cli_firmware import firmware_group  # noqa: E402 - issue 18: images and maintenance-window campaigns
+
+main.add_command(firmware_group)

@@ -72,6 +72,7 @@ class Settings:
     ban_seconds: float = 900.0
     ban_sync_seconds: float = 2.0  # how often a process stores its bans and reads everyone's
     waiting_phones_per_hour: int = 200  # unknown phones recorded as waiting, per tenant and process
+    campaign_tick_seconds: float = 30.0  # how often firmware campaigns advance (0: never, e.g. a test drives them)
 
     @property
     def base_url(self) -> str:
@@ -103,6 +104,15 @@ class Settings:
 
     def mail(self) -> MailSettings | None:
         if not self.smtp_host or not self.smtp_recipient:
+            return None
+        return MailSettings(
+            host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
+            starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
+        )
+
+    def campaign_mail(self) -> MailSettings | None:
+        """The SMTP relay for firmware-campaign notices to tenants' contacts (no helpdesk mailbox needed)."""
+        if not self.smtp_host:
             return None
         return MailSettings(
             host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
@@ -200,6 +210,7 @@ HELP = {
     "miss_window_seconds": "the window misses are counted in, per address",
     "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
     "ban_sync_seconds": "how often each server process stores its new bans and reads every process's (and lifted ones, declared networks)",
+    "campaign_tick_seconds": "how often firmware campaigns advance: notices mailed, phones instructed inside the maintenance window, judged, halted (0: this process never does)",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 
