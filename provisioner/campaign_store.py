@@ -133,6 +133,7 @@ def create_campaign(
     session: Session, catalog: Catalog, folder: Path, tenant_slug: str, model: str, to: str | None, day: date,
     critical: bool, now: datetime, limits: Limits = Limits(),
 ) -> FirmwareCampaign:
+    now = _utc(now)
     tenant = session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
     if tenant is None:
         raise NotFoundError(f"no hay un cliente {tenant_slug!r}")
@@ -150,7 +151,7 @@ def create_campaign(
     macs = list(session.scalars(select(Device.mac).where(Device.tenant_id == tenant.id, Device.model_key == entry.key)))
     reported = dict(session.execute(
         select(PhoneState.mac, PhoneState.firmware).where(PhoneState.tenant_id == tenant.id, PhoneState.mac.in_(macs))
-    ).tuples().all()) if macs else {}
+    ).all()) if macs else {}
     image = session.scalar(select(FirmwareImage).where(FirmwareImage.name == entry.firmware_file)) if entry.firmware_file else None
     if image is not None and not image_intact(folder, image.name, image.sha256, image.size):
         raise InputError(f"la imagen {image.name} del almacén ya no coincide con su SHA-256 registrado: súbala de nuevo")
@@ -241,6 +242,7 @@ def tick(
     send: Callable[[MailSettings, EmailMessage], None] | None = None,
 ) -> TickReport:
     """One step of every unfinished campaign at `now` (each campaign in its own transaction)."""
+    now = _utc(now)
     report = TickReport()
     with sessions() as session:
         ids = list(session.scalars(select(FirmwareCampaign.id).where(
@@ -262,13 +264,13 @@ def _step(session: Session, campaign_id: int, folder: Path, now: datetime, repor
     if rows:
         reports = select(PhoneState.mac, PhoneState.firmware, PhoneState.last_seen).where(
             PhoneState.tenant_id == campaign.tenant_id, PhoneState.mac.in_([r.mac for r in rows]))
-        seen = {mac: (firmware, last_seen) for mac, firmware, last_seen in session.execute(reports).tuples()}
+        seen = {mac: (firmware, last_seen) for mac, firmware, last_seen in session.execute(reports)}
     opens, _ = rules.maintenance_window(campaign.day)
     checking_image = now >= opens and campaign.state != str(rules.CampaignState.IN_WINDOW)
     pure = rules.Campaign(
         state=rules.CampaignState(campaign.state), day=campaign.day, target=campaign.target_version,
         critical=campaign.critical, announced=_sent(session, campaign.id, rules.Notice.ANNOUNCEMENT),
-        reminded=_queued(session, campaign.id, rules.Notice.REMINDER) or campaign.created_at >= opens - rules.REMINDER_BEFORE,
+        reminded=_queued(session, campaign.id, rules.Notice.REMINDER) or _aware(campaign.created_at) >= opens - rules.REMINDER_BEFORE,
         max_failure_share=campaign.max_failure_share, phone_timeout=timedelta(seconds=campaign.phone_timeout_seconds),
         image_ok=not checking_image or image_intact(folder, campaign.image_name, campaign.image_sha256, campaign.image_size),
     )
@@ -290,7 +292,8 @@ def _step(session: Session, campaign_id: int, folder: Path, now: datetime, repor
         if before == after:
             continue
         row = by_mac[after.mac]
-        row.state, row.instructed_at, row.deadline = str(after.state), after.instructed_at, after.deadline
+        row.state, row.instructed_at, row.deadline = (
+            str(after.state), _utc_or_none(after.instructed_at), _utc_or_none(after.deadline))
         if after.state is rules.PhoneState.INSTRUCTED:
             report.instructed += 1
         if after.state in (rules.PhoneState.DONE, rules.PhoneState.FAILED, rules.PhoneState.SKIPPED):
@@ -300,6 +303,15 @@ def _step(session: Session, campaign_id: int, folder: Path, now: datetime, repor
     if step.state != rules.CampaignState(campaign.state):
         _state_changed(session, campaign, tenant, step, now, report)
     campaign.updated_at = now
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored in UTC: SQLite keeps no offset, so every timestamp goes in as UTC."""
+    return moment.astimezone(UTC)
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -387,7 +399,7 @@ def _departments(session: Session, tenant_id: int, macs: list[str]) -> dict[str,
     if not macs:
         return {}
     rows = session.execute(select(Device.mac, Extension.department).join(Extension, Extension.device_id == Device.id)
-                           .where(Device.tenant_id == tenant_id, Device.mac.in_(macs))).tuples().all()
+                           .where(Device.tenant_id == tenant_id, Device.mac.in_(macs))).all()
     return {mac: department for mac, department in rows}
 
 
@@ -407,6 +419,7 @@ def send_notices(
     sent is noted on the campaign's ticket. Without mail settings they wait in the outbox."""
     if mail is None:
         return 0
+    now = _utc(now)
     deliver = send or smtp_send
     sent = 0
     with sessions() as session:
@@ -431,6 +444,8 @@ def send_notices(
             if campaign is not None:
                 if notice.kind == str(rules.Notice.ANNOUNCEMENT):
                     campaign.announced_at = now
+                    if campaign.state == str(rules.CampaignState.PLANNED):
+                        campaign.state = str(rules.CampaignState.ANNOUNCED)
                 else:
                     campaign.reminded_at = now
                 _note(session, campaign, f"{CAMPAIGN_NOTICES[notice.kind]} enviado a {notice.recipient}: "
@@ -441,6 +456,7 @@ def send_notices(
 
 # -- operator's actions and views ------------------------------------------------------------
 def cancel_campaign(session: Session, campaign_id: int, now: datetime) -> FirmwareCampaign:
+    now = _utc(now)
     campaign = session.get(FirmwareCampaign, campaign_id, with_for_update=True)
     if campaign is None:
         raise NotFoundError(f"no hay una campaña #{campaign_id}")
@@ -499,7 +515,7 @@ def list_campaigns(session: Session, tenant_slug: str | None = None) -> list[dic
         query = query.where(Tenant.slug == tenant_slug)
     return [{"id": c.id, "tenant": slug, "model": c.model_key, "target": c.target_version, "day": c.day.isoformat(),
              "critical": c.critical, "state": c.state, "state_label": CAMPAIGN_STATES[c.state]}
-            for c, slug in session.execute(query.order_by(FirmwareCampaign.day, FirmwareCampaign.id)).tuples()]
+            for c, slug in session.execute(query.order_by(FirmwareCampaign.day, FirmwareCampaign.id))]
 
 
 # -- the render path's view ------------------------------------------------------------------
@@ -521,7 +537,7 @@ class CampaignBoard:
                      .join(CampaignPhone, CampaignPhone.campaign_id == FirmwareCampaign.id)
                      .where(FirmwareCampaign.state == str(rules.CampaignState.IN_WINDOW),
                             CampaignPhone.state == str(rules.PhoneState.INSTRUCTED)))
-            for campaign_id, tenant_id, day, state, image, mac, phone_state in session.execute(query).tuples():
+            for campaign_id, tenant_id, day, state, image, mac, phone_state in session.execute(query):
                 orders[(tenant_id, mac)] = rules.PhoneOrder(
                     campaign_id, day, rules.CampaignState(state), rules.PhoneState(phone_state), image)
         self._orders = orders

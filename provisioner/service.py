@@ -168,7 +168,7 @@ class ProvisioningService:
         self.firmware.refresh()
         self._check_generation()
         if ident.role is Role.FIRMWARE:  # the store notices an image replaced under the same name
-            return self._respond(tenant, ident, device, request)
+            return self._respond(tenant, ident, device, request, None)
         image = self.instruction(tenant, device, request.received_at)
         key = (tenant.id, request.filename, request.user_agent, device.id if device else None, image)
         answer = self._responses.get(key)
