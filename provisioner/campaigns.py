@@ -271,8 +271,7 @@ def advance(campaign: Campaign, phones: Sequence[Phone], now: datetime) -> Step:
     if state in FINISHED:
         return Step(state, current)
     if not campaign.announced:
-        notices.append(Notice.ANNOUNCEMENT)
-        state = CampaignState.ANNOUNCED
+        notices.append(Notice.ANNOUNCEMENT)  # the adapter marks it announced once the mail is out
     elif reminder_due(campaign, now):
         notices.append(Notice.REMINDER)
     opens, closes = maintenance_window(campaign.day)
@@ -280,6 +279,8 @@ def advance(campaign: Campaign, phones: Sequence[Phone], now: datetime) -> Step:
         return Step(state, current, tuple(notices))
     if now >= closes:
         return _close(campaign, current, notices)
+    if not campaign.announced and state is not CampaignState.IN_WINDOW:
+        return _halt(current, notices, "el anuncio al cliente no se pudo enviar: no se toca ningún teléfono")
     if not campaign.image_ok:
         return _halt(current, notices, "la imagen del almacén ya no coincide con su SHA-256 registrado")
     state = CampaignState.IN_WINDOW

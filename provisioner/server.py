@@ -63,6 +63,7 @@ from provisioner.vendors import VENDORS
 from provisioner.web.app import setup_web
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
+from provisioner.web.campaigns import setup_campaigns
 from provisioner.web.installers import setup_installers
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import setup_tickets
@@ -254,6 +255,7 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
     setup_tickets(app, core.sessions)
     setup_api(app)
     setup_installers(app)
+    setup_campaigns(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

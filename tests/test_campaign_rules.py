@@ -170,7 +170,7 @@ def back(phone: Phone, at: datetime, version: str = "34.72.0.75") -> Phone:
 
 def test_announcement_then_reminder_then_nothing_before_19() -> None:
     step = advance(CAMPAIGN, phones(20, 1), NOW)
-    assert step.notices == (Notice.ANNOUNCEMENT,) and step.state is CampaignState.ANNOUNCED
+    assert step.notices == (Notice.ANNOUNCEMENT,) and step.state is CampaignState.PLANNED  # until the mail is out
     announced = replace(CAMPAIGN, state=CampaignState.ANNOUNCED, announced=True)
     assert advance(announced, phones(20, 1), NOW).notices == ()
     day_before = bogota(DAY - timedelta(days=1), 19, 30)
@@ -222,6 +222,12 @@ def test_one_failure_below_the_share_goes_on_and_the_window_close_fails_straggle
 def test_a_changed_image_halts_before_any_phone_is_told() -> None:
     step = advance(replace(CAMPAIGN, announced=True, image_ok=False), phones(5, 1), bogota(DAY, 19, 1))
     assert step.state is CampaignState.HALTED and "SHA-256" in (step.halted_because or "")
+    assert all(p.state is PhoneState.SKIPPED for p in step.phones)
+
+
+def test_never_announced_never_touches_a_phone() -> None:
+    step = advance(CAMPAIGN, phones(5, 1), bogota(DAY, 19, 0))
+    assert step.state is CampaignState.HALTED and "anuncio" in (step.halted_because or "")
     assert all(p.state is PhoneState.SKIPPED for p in step.phones)
 
 

@@ -345,11 +345,28 @@ def test_campaign_runs_inside_the_window(database_url: str, tmp_path: Path) -> N
         assert any(note.startswith("Anuncio de mantenimiento enviado a " + CONTACT) for note in notes)
         assert any(note.startswith("Recordatorio de mantenimiento enviado") for note in notes)
         assert any(note.startswith("Campaña terminada") for note in notes)
+        # The progress page, for an installer too (read only).
+        await asyncio.to_thread(_user, core.sessions, "instalador1", "installer", "clave-instalador-1")
+        site = f"{settings.base_url}"
+        async with aiohttp.ClientSession(site, cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.post("/login", data={"username": "instalador1", "password": "clave-instalador-1"}) as response:
+                assert response.status == 200
+            async with browser.get(f"/campaigns/{campaign_id}") as response:
+                page = await response.text()
+                assert response.status == 200
+            assert "Terminada" in page and failing.mac in page and "Falló" in page and "Actualizado: 199" in page
+            async with browser.get("/campaigns") as response:
+                assert response.status == 200 and f'href="/campaigns/{campaign_id}"' in await response.text()
         # `campaign show` prints it for the operator.
         shown = await asyncio.to_thread(run_cli, settings.database_url, "firmware", "campaign", "show", str(campaign_id))
         assert "Terminada" in shown.stdout and failing.mac in shown.stdout
 
     run_campaign(database_url, tmp_path, scenario)
+
+
+def _user(sessions, username: str, role: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        admin.create_user(session, username, role, password)
 
 
 def _view(sessions, campaign_id: int, now: datetime) -> dict[str, Any]:  # type: ignore[no-untyped-def]

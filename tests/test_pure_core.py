@@ -24,6 +24,8 @@ PURE_MODULES = [
     "provisioner.rendering",
     "provisioner.enrollment",
     "provisioner.masking",
+    "provisioner.campaigns",
+    "provisioner.campaign_notices",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
     "provisioner.negative_cache",

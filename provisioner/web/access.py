@@ -7,6 +7,7 @@ tests/test_web_roles.py checks every route for every role through a real server.
     admin                 everything
     agent, specialist     tickets (read and act), devices (read)
     installer             extension imports, devices (read); no tickets at all
+    everyone signed in    firmware campaigns' progress (read; campaigns are planned with the CLI)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ TICKETS = Access(frozenset({"agent", "specialist", "admin"}),
                  "Solo agentes, especialistas y administradores ven y atienden casos.")
 IMPORTS = Access(frozenset({"installer", "admin"}), "Solo instaladores y administradores importan extensiones.")
 DEVICES = Access(frozenset(ROLES), "")  # read only: nothing in the app changes a device
+CAMPAIGNS = Access(frozenset(ROLES), "")  # read only: MACs, versions and states, no secret
 SIGNED_IN = Access(frozenset(ROLES), "")  # logging out, the start page
 PUBLIC = None  # no login: the login form, the OpenAPI document
 
