@@ -11,6 +11,12 @@ keys, unknown MACs and malformed names all look the same from outside. The serve
 fans the Outcome out (provisioner.fanout: sightings, tickets, SNMP checks); nothing here
 writes anywhere but to its own caches and the phones' firmware memory.
 
+A phone's own file (MAC file, Polycom <mac>.cfg) points it at a firmware image only when a
+campaign instructs that phone now, inside its maintenance window: `orders` gives the worker's
+order from memory (provisioner.campaign_store.CampaignBoard) and the pure
+provisioner.campaigns.firmware_instruction decides; the answer caches are keyed on the result.
+Shared files never point at an image.
+
 The lookups are injected (provisioner.lookups); every answer that can be is remembered:
 identification by (file name, User-Agent), compliance by what decides it, rendered files
 and whole answers until the directory or the firmware folder moves to a new generation.
