@@ -665,3 +665,7 @@ main.add_command(reports_group)
 
 main.add_command(onboarding)
 main.add_command(readiness)
+
+from provisioner.cli_firmware import firmware_group  # noqa: E402 - issue 18: images and maintenance-window campaigns
+
+main.add_command(firmware_group)

@@ -121,3 +121,19 @@ ERROR_PAGES = {
 # The devices page's filters.
 COMPLIANCE = {"ok": "Conforme", "findings": "Con hallazgos", "unseen": "Sin contacto"}
 ASSIGNMENT = {"assigned": "Asignados", "waiting": "Esperando extensión"}
+# Firmware campaigns (provisioner.campaigns): states, waves, and the notices' words.
+CAMPAIGN_STATES = {
+    "planned": "Planeada", "announced": "Anunciada", "in_window": "En ventana de mantenimiento",
+    "done": "Terminada", "halted": "Detenida", "cancelled": "Cancelada",
+}
+CAMPAIGN_PHONE_STATES = {
+    "pending": "Pendiente", "instructed": "Actualizando", "done": "Actualizado", "failed": "Falló",
+    "already": "Ya tenía la versión", "skipped": "No alcanzado",
+}
+CAMPAIGN_DIRECTIONS = {"upgrade": "actualización", "downgrade": "regreso a una versión anterior", "mixed": "actualización y regreso"}
+CAMPAIGN_WAVES = {1: "Canaria (5 %)", 2: "Resto"}
+CAMPAIGN_NOTICES = {"announcement": "Anuncio de mantenimiento", "reminder": "Recordatorio de mantenimiento"}
+CAMPAIGN_WINDOW = "entre las 19:00 del {day} y las 05:00 del {next_day} (hora de Colombia)"
+CAMPAIGN_SUBJECT = "{notice}: firmware {model} {target} el {day} ({tenant})"
+CAMPAIGN_TICKET_SUBJECT = "Mantenimiento programado: firmware {model} a {target} el {day}"
+CAMPAIGN_INCIDENT_SUBJECT = "Campaña de firmware {model} detenida: {reason}"

@@ -38,6 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from firmware_catalog import Catalog, load_catalog
 from provisioner.ban_sync import BanGuard
+from provisioner.campaign_store import CampaignBoard
+from provisioner.campaign_worker import CLOCK, Clock, campaign_worker
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.directory import Directory
 from provisioner.errors import RenderError, SettingsError
@@ -66,6 +68,7 @@ from provisioner.vendors import VENDORS
 from provisioner.web.app import setup_web
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
+from provisioner.web.campaigns import setup_campaigns
 from provisioner.web.installers import setup_installers
 from provisioner.web.device_files import setup_device_files
 from provisioner.web.onboarding import setup_onboarding
@@ -89,6 +92,7 @@ class Core(NamedTuple):
     directory: Directory
     service: ProvisioningService
     recorder: SightingRecorder
+    campaigns: CampaignBoard
 
 
 class Pipeline(NamedTuple):
@@ -119,7 +123,9 @@ def build_core(settings: Settings, *, migrate: bool = True) -> Core:
     firmware = FirmwareStore(settings.firmware_path, (e.firmware_file for e in catalog.entries if e.firmware_file))
     recorder = SightingRecorder(sessions, interval=settings.sighting_flush_seconds)
     directory = Directory(sessions, settings)
-    return Core(sessions, catalog, directory, ProvisioningService(directory, catalog, firmware, VENDORS), recorder)
+    board = CampaignBoard(sessions)
+    service = ProvisioningService(directory, catalog, firmware, VENDORS, orders=board.order)
+    return Core(sessions, catalog, directory, service, recorder, board)
 
 
 def build_intake(settings: Settings, core: Core, on_change: Callable[[], None] | None = None) -> TicketIntake:
@@ -201,7 +207,7 @@ async def handle_config(request: web.Request) -> web.StreamResponse:
             filename=filename,
             user_agent=request.headers.get("User-Agent"),
             source_ip=request.remote or "",  # behind a trusted proxy, its client (http_guard.believe_forwarded_for)
-            received_at=datetime.now(UTC),
+            received_at=request.app[CLOCK](),
             request_id=request_id,
             device_token=request.match_info.get("token"),
         )
@@ -280,11 +286,13 @@ def _not_found() -> web.Response:
     return web.Response(status=404, text="404: Not Found")
 
 
-def create_app(settings: Settings, core: Core) -> web.Application:
-    """The app, with everything it runs built in order: no part is rewired afterwards."""
+def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> web.Application:
+    """The app, with everything it runs built in order: no part is rewired afterwards.
+    `clock`: the time phones' requests are received at and campaigns advance by (tests set it)."""
     app = web.Application(handler_args={"max_field_size": 16384}, client_max_size=MAX_BODY)  # one body limit: web.limits
     app[SETTINGS] = settings
     app[CORE] = core
+    app[CLOCK] = clock or (lambda: datetime.now(UTC))
     # Per-device URLs (issue 20): registered first, routes match in order ("d" is never a tenant key).
     app.router.add_get("/prov/d/{token}/{filename:.+}", handle_config, allow_head=True)
     app.router.add_get("/prov/{key}/{filename:.+}", handle_config, allow_head=True)
@@ -298,6 +306,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     app.cleanup_ctx.append(_sighting_writer)
     app.cleanup_ctx.append(_directory_watcher)
     app.cleanup_ctx.append(_tftp_server)
+    app.cleanup_ctx.append(campaign_worker(core.sessions, core.campaigns, settings))
     setup_web(app, core.sessions)
     setup_tickets(app, core.sessions)
     setup_api(app)
@@ -305,6 +314,7 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     setup_device_files(app)  # a device's page: its override file and logs
     setup_dashboard(app)
     setup_onboarding(app)
+    setup_campaigns(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)
@@ -376,7 +386,7 @@ async def _tftp_server(app: web.Application) -> AsyncIterator[None]:
         if split is None:
             return None
         key, filename = split
-        request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, datetime.now(UTC), next(_request_ids))
+        request = ConfigRequest(Protocol.TFTP, key, filename, None, client_ip, app[CLOCK](), next(_request_ids))
         if not directory.knows(key):
             return _body(answer_after_load(directory, pipeline, request, time.perf_counter()))
         file = answer(pipeline, request)

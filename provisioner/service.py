@@ -11,6 +11,12 @@ keys, unknown MACs and malformed names all look the same from outside. The serve
 fans the Outcome out (provisioner.fanout: sightings, tickets, SNMP checks); nothing here
 writes anywhere but to its own caches and the phones' firmware memory.
 
+A phone's own file (MAC file, Polycom <mac>.cfg) points it at a firmware image only when a
+campaign instructs that phone now, inside its maintenance window: `orders` gives the worker's
+order from memory (provisioner.campaign_store.CampaignBoard) and the pure
+provisioner.campaigns.firmware_instruction decides; the answer caches are keyed on the result.
+Shared files never point at an image.
+
 The lookups are injected (provisioner.lookups); every answer that can be is remembered:
 identification by (file name, User-Agent), compliance by what decides it, rendered files
 and whole answers until the directory or the firmware folder moves to a new generation.
@@ -20,10 +26,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import NamedTuple
 
 from firmware_catalog import Catalog, CatalogEntry, line_allowed
+from provisioner.campaigns import PhoneOrder, firmware_instruction
 from provisioner.enrollment import device_url_serves, enrolls, tenant_key_serves
 from provisioner.findings import NOT_JUDGED, FindingKind, Judgement, Scope, about_a_phone, assess, judge_contact
 from provisioner.identification import identify, normalize_filename
@@ -82,8 +90,11 @@ class ProvisioningService:
         catalog: Catalog,
         firmware: FirmwareImages,
         vendors: Mapping[str, Vendor],
+        orders: Callable[[int, str], PhoneOrder | None] | None = None,
     ) -> None:
         self.directory = directory
+        # Firmware campaigns (provisioner.campaigns): the worker's order for a phone, from memory.
+        self.orders = orders or (lambda tenant_id, mac: None)
         self.catalog = catalog
         self.firmware = firmware
         self.vendors = vendors
@@ -216,14 +227,21 @@ class ProvisioningService:
         self.firmware.refresh()
         self._check_generation()
         if ident.role is Role.FIRMWARE:  # the store notices an image replaced under the same name
-            return self._respond(tenant, ident, device, request)
-        key = (tenant.id, request.filename, request.user_agent, device.id if device else None)
+            return self._respond(tenant, ident, device, request, None)
+        image = self.instruction(tenant, device, request.received_at)
+        key = (tenant.id, request.filename, request.user_agent, device.id if device else None, image)
         answer = self._responses.get(key)
         if answer is None:
             if len(self._responses) >= RESPONSE_CACHE_LIMIT:  # made-up names must not grow it forever
                 self._responses.clear()
-            answer = self._responses[key] = self._respond(tenant, ident, device, request)
+            answer = self._responses[key] = self._respond(tenant, ident, device, request, image)
         return answer
+
+    def instruction(self, tenant: TenantRecord, device: DeviceRecord | None, now: datetime) -> str | None:
+        """The image this phone's config points at now (campaigns.firmware_instruction), or None."""
+        if device is None:
+            return None
+        return firmware_instruction(self.orders(tenant.id, device.mac), now)
 
     def _check_generation(self) -> None:
         generation = (self.directory.generation, self.firmware.generation)
@@ -233,7 +251,8 @@ class ProvisioningService:
             self._rendered_generation = generation
 
     def _respond(
-        self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, request: ConfigRequest
+        self, tenant: TenantRecord, ident: Identification, device: DeviceRecord | None, request: ConfigRequest,
+        image: str | None,
     ) -> tuple[RenderedFile | None, str]:
         """Work the answer out (only _response calls it: the caches' generation is checked)."""
         filename = request.filename
@@ -257,7 +276,9 @@ class ProvisioningService:
             return None, "phone's vendor differs from its assigned model"
         # Only a DEVICE file gets the lines (credentials); a COMMON file is the same for every phone.
         target = None if ident.role is Role.COMMON else device
-        return self._render(tenant, vendor, entry, target, ident.role is Role.DEVICE, normalize_filename(filename))
+        # Only a phone's own file may carry a firmware instruction (a shared file reaches every phone).
+        own_image = image if target is not None else None
+        return self._render(tenant, vendor, entry, target, ident.role is Role.DEVICE, normalize_filename(filename), own_image)
 
     def _render(
         self,
@@ -267,18 +288,20 @@ class ProvisioningService:
         device: DeviceRecord | None,
         with_lines: bool,
         name: str,
+        image: str | None,
     ) -> tuple[RenderedFile | None, str]:
-        key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name)
+        key = (tenant.id, vendor, entry.key if entry else None, device.id if device else None, with_lines, name, image)
         if key not in self._rendered:
             if len(self._rendered) >= RESPONSE_CACHE_LIMIT:
                 self._rendered.clear()
-            context = self._context(tenant, entry, device, with_lines)
+            context = self._context(tenant, entry, device, with_lines, image)
             self._rendered[key] = self.vendors[vendor].render(name, context)
         file = self._rendered[key]
         return file, "served" if file else "vendor does not serve this name"
 
     def _context(
-        self, tenant: TenantRecord, entry: CatalogEntry | None, device: DeviceRecord | None, with_lines: bool
+        self, tenant: TenantRecord, entry: CatalogEntry | None, device: DeviceRecord | None, with_lines: bool,
+        image: str | None,
     ) -> RenderContext:
         lines: tuple[LineView, ...] = ()
         if with_lines and device is not None and entry is not None:
@@ -291,23 +314,17 @@ class ProvisioningService:
             entry=entry,
             mac=device.mac if device else None,
             lines=lines,
-            firmware_url=self.firmware_url(tenant, entry),
-            family_firmware=self._family_firmware(tenant, entry.vendor if entry else None),
+            firmware_url=self.firmware_url(tenant, image),
+            family_firmware=(),  # a shared file never points phones at an image: only a campaign's phones, in its window
             admin_password=own.admin_password if own else "",
             provisioning_url=own.provisioning_url if own and tenant.view.device_urls else None,
         )
 
-    def firmware_url(self, tenant: TenantRecord, entry: CatalogEntry | None) -> str | None:
-        if entry is None or not self.firmware.has(entry.firmware_file):
+    def firmware_url(self, tenant: TenantRecord, image: str | None) -> str | None:
+        """Where the instructed image is, when it is in the firmware folder (never a missing file)."""
+        if image is None or not self.firmware.has(image):
             return None
-        return tenant.view.base_url + str(entry.firmware_file)
-
-    def _family_firmware(self, tenant: TenantRecord, vendor: str | None) -> tuple[tuple[CatalogEntry, str], ...]:
-        return tuple(
-            (e, url)
-            for e in self.catalog.entries
-            if (vendor is None or e.vendor == vendor) and (url := self.firmware_url(tenant, e))
-        )
+        return tenant.view.base_url + image
 
     def _firmware_file(self, ident: Identification, filename: str) -> tuple[RenderedFile | None, str]:
         """Serve exactly the catalog image asked for (Polycom may double its part-number prefix)."""

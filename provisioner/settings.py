@@ -84,6 +84,7 @@ class Settings:
     # The operator's homologated table (firmware_catalog), replacing the built-in one
     catalog: str = ""
     firewall_rules_file: str = ""  # TOML of the firewall rules in the onboarding kit; empty: the packaged one
+    campaign_tick_seconds: float = 30.0  # how often firmware campaigns advance (0: never, e.g. a test drives them)
 
     @property
     def base_url(self) -> str:
@@ -128,6 +129,15 @@ class Settings:
 
     def mail(self) -> MailSettings | None:
         if not self.smtp_host or not self.smtp_recipient:
+            return None
+        return MailSettings(
+            host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
+            starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
+        )
+
+    def campaign_mail(self) -> MailSettings | None:
+        """The SMTP relay for firmware-campaign notices to tenants' contacts (no helpdesk mailbox needed)."""
+        if not self.smtp_host:
             return None
         return MailSettings(
             host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
@@ -247,6 +257,7 @@ HELP = {
                "command and server; checked when read: a file that does not parse, a bad row or a row that contradicts "
                "vendor facts (`provisioner catalog check`) stops the command with the file's line",
     "firewall_rules_file": "TOML file of the firewall rules handed out in every onboarding kit (ports, protocols, destination hosts); empty: the packaged provisioner/firewall_rules.toml",
+    "campaign_tick_seconds": "how often firmware campaigns advance: notices mailed, phones instructed inside the maintenance window, judged, halted (0: this process never does)",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
 }
 

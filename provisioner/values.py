@@ -122,7 +122,8 @@ class RenderContext:
 
     `entry` is the catalog entry of the phone's model (None for a family-wide common file).
     `lines` are already limited to the catalog's supported line count and sorted by number.
-    `firmware_url` is set only when the supported image exists in the firmware folder.
+    `firmware_url` is set only for a phone a firmware campaign instructs now, inside its maintenance
+    window (provisioner.campaigns.firmware_instruction), and only when the image is in the folder.
     A DEVICE file is rendered only for an assigned MAC; COMMON and MASTER files get no lines
     and must never carry a secret (SIP or admin passwords, the device's URL).
     `admin_password` is the device's own web-admin password ("" in COMMON and MASTER files:

@@ -31,6 +31,7 @@ STRICT = (
     "provisioner/softphones.py",
     "support_link/desk.py", "provisioner/reports.py",
     "provisioner/onboarding.py", "provisioner/site_readiness.py",
+    "provisioner/campaigns.py", "provisioner/campaign_notices.py",
 )
 
 

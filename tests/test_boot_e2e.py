@@ -387,19 +387,19 @@ def test_hostile_tftp_datagrams_leave_the_real_server_serving(deployed, tmp_path
     assert server.alive()
 
 
-def test_firmware_in_the_folder_is_pointed_at_and_served(deployed, tmp_path: Path) -> None:
+def test_firmware_in_the_folder_is_served_but_not_pointed_at_outside_a_campaign(deployed, tmp_path: Path) -> None:
+    """Issue 18: an image in the folder is no instruction; only a campaign's phones inside its
+    window get one (tests/test_campaigns_e2e.py)."""
     server, tenant = deployed
     base = f"{server.base}/prov/{tenant['key']}/"
     phone = next(p for p in DESK_PHONES if p.catalog_key == "yealink-t20p")
     image = b"\x00ROM" + bytes(range(256)) * 40
     (server.firmware_dir / "9.73.0.50.rom").write_bytes(image)
     try:
-        def pointed() -> bool:
-            status, body = http_get(base + "y000000000007.cfg", phone.user_agent())
-            return status == 200 and parse("yealink", body).get("firmware.url") == base + "9.73.0.50.rom"
-
-        assert wait_for(pointed, timeout=15)
-        assert http_get(base + "9.73.0.50.rom", phone.user_agent()) == (200, image)
+        assert wait_for(lambda: http_get(base + "9.73.0.50.rom", phone.user_agent()) == (200, image), timeout=15)
+        for name in ("y000000000007.cfg", phone.device_file()):
+            status, body = http_get(base + name, phone.user_agent())
+            assert status == 200 and "firmware.url" not in parse("yealink", body), name
         dest = tmp_path / "fw.rom"
         assert curl_tftp(server, f"{tenant['key']}/9.73.0.50.rom", dest, blksize=1428).returncode == 0
         assert dest.read_bytes() == image

@@ -26,6 +26,8 @@ PURE_MODULES = [
     "provisioner.masking",
     "provisioner.uploads",
     "provisioner.softphones",
+    "provisioner.campaigns",
+    "provisioner.campaign_notices",
     *VENDOR_MODULES,  # every module of every vendor package, found on disk: a new vendor's too
     "provisioner.snmp.reading",
     "provisioner.negative_cache",

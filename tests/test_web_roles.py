@@ -50,6 +50,8 @@ MATRIX = [
     ("GET", "/tenants", None, 303, 403, 403, 200, 200),
     ("GET", "/tenants/{slug}/onboarding", None, 303, 403, 403, 200, 200),
     ("GET", "/tenants/{slug}/readiness", None, 303, 403, 403, 200, 200),
+    ("GET", "/campaigns", None, 303, 200, 200, 200, 200),
+    ("GET", "/campaigns/{id}", None, 303, 404, 404, 404, 404),  # no campaign with the ticket's id: read-only pages
     ("GET", "/api/v1/openapi.json", None, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/tickets", None, 401, 200, 200, 403, 200),
     ("POST", "/api/v1/tickets", "json {}", 401, 422, 422, 403, 422),
@@ -146,7 +148,7 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, dashboard, device_files, installers, onboarding, softphones, tickets
+    from provisioner.web import api, app as web_app, campaigns, dashboard, device_files, installers, onboarding, softphones, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
@@ -162,10 +164,11 @@ def test_every_route_is_in_the_tables() -> None:
     softphones.setup_softphones(application, None, None, None, None)  # type: ignore[arg-type]
     dashboard.setup_dashboard(application)
     setup_onboarding(application)
+    campaigns.setup_campaigns(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
     tables = {(r.method, r.path) for r in (
         *web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES, *softphones.ROUTES,
-        *dashboard.ROUTES, *onboarding.ROUTES,
+        *dashboard.ROUTES, *onboarding.ROUTES, *campaigns.ROUTES,
     )}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files

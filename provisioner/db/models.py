@@ -8,18 +8,22 @@ tenant 1--* phone_state                    (latest knowledge per MAC seen, assig
 config_version                             (one row; bumped by every change that alters a config)
 security_ban                               (addresses banned for guessing, shared by every process)
 device 1--* phone_upload                   (logs and override files the phone wrote back, bounded)
+firmware_image                             (uploaded images: name, version, SHA-256, size)
+tenant 1--* firmware_campaign 1--* campaign_phone, campaign_notice   (maintenance-window upgrades)
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     LargeBinary,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -270,3 +274,81 @@ class PhoneUpload(Base):
         Index("ix_phone_upload_device_kind", "device_id", "kind", "id"),
         CheckConstraint("kind in ('app_log', 'boot_log', 'override')", name="kind"),
     )
+class FirmwareImage(Base):
+    """An image in the firmware folder as it was uploaded (`provisioner firmware add`): the
+    name phones ask for, the version it is, and its SHA-256 and size, checked before use."""
+
+    __tablename__ = "firmware_image"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)  # uq_firmware_image_name: one file per name
+    model_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FirmwareCampaign(Base):
+    """One model of one tenant moved to one version inside a maintenance window
+    (provisioner.campaigns has the rules; provisioner.campaign_store the writes)."""
+
+    __tablename__ = "firmware_campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    model_key: Mapped[str] = mapped_column(String(64))
+    target_version: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(16))
+    image_name: Mapped[str] = mapped_column(String(128))
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    image_size: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[date] = mapped_column(Date)  # the window opens at 19:00 Bogota that day
+    critical: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    max_failure_share: Mapped[float] = mapped_column(Float)
+    phone_timeout_seconds: Mapped[int] = mapped_column(Integer)
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    halted_because: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the requirement on the tenant's tickets
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # opened when it halts
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_firmware_campaign_state", "state"),)
+
+
+class CampaignPhone(Base):
+    """One phone of a campaign: its wave and where it stands."""
+
+    __tablename__ = "campaign_phone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("firmware_campaign.id", ondelete="CASCADE"))
+    mac: Mapped[str] = mapped_column(String(12))
+    wave: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    from_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    instructed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reported_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "mac", name="uq_campaign_phone_campaign_mac"),)
+
+
+class CampaignNotice(Base):
+    """A mail to the tenant's contact about a campaign (outbox: sent_at is set once delivered)."""
+
+    __tablename__ = "campaign_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("firmware_campaign.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -8,6 +8,7 @@ tests/test_web_roles.py checks every route for every role through a real server.
     agent, specialist     tickets (read and act), devices (read)
     installer             extension imports, devices (read), each tenant's onboarding kit and
                           readiness board (the option-66 string is theirs to hand over); no tickets
+    everyone signed in    firmware campaigns' progress (read; campaigns are planned with the CLI)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ IMPORTS = Access(frozenset({"installer", "admin"}), "Solo instaladores y adminis
 ONBOARDING = Access(frozenset({"installer", "admin"}),
                     "Solo instaladores y administradores ven el kit de implementación y el tablero de preparación.")
 DEVICES = Access(frozenset(ROLES), "")  # read only: nothing in the app changes a device
+CAMPAIGNS = Access(frozenset(ROLES), "")  # read only: MACs, versions and states, no secret
 SIGNED_IN = Access(frozenset(ROLES), "")  # logging out, the start page
 PUBLIC = None  # no login: the login form, the OpenAPI document
 

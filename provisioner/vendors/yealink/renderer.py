@@ -4,8 +4,9 @@ Names this vendor serves (already normalised: no leading "/", MAC lower case; ev
 phones ask for is in files.py):
 
     y000000000XXX.cfg  COMMON  the model's common file (031 T19P, 007 T20P, 034 T21P):
-                               clock, resync, SNMP, firmware.url -> no secrets
-    <mac>.cfg          DEVICE  every account slot, admin password, clock again, and the
+                               clock, resync, SNMP -> no secrets
+    <mac>.cfg          DEVICE  every account slot, admin password, clock again, firmware.url while
+                               the phone is in a campaign's window, and the
                                phone's own provisioning URL (per-device URLs) -> sensitive
     anything else (.rom images are served by the server from disk): None
 
