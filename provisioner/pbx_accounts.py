@@ -17,7 +17,11 @@ from sqlalchemy.orm import Session
 from provisioner import sip_accounts
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import Extension, Tenant
+from provisioner.directory import tenant_view
 from provisioner.errors import ConflictError, InputError
+from provisioner.settings import Settings
+from provisioner.sip_accounts import SipAccount
+from provisioner.values import LineView
 
 PASSWORD_CHARS = (8, 128)
 
@@ -100,3 +104,19 @@ def check_sip_password(password: str) -> str:
     if not (low <= len(password) <= high and password.isascii() and password.isprintable() and " " not in password):
         raise InputError(f"the SIP password must be {low} to {high} printable ASCII characters without spaces")
     return password
+
+
+def tenant_accounts(session: Session, tenant: Tenant, settings: Settings) -> list[SipAccount]:
+    """Every SIP account of the tenant (assigned to a phone or not), as its phones get them."""
+    view = tenant_view(tenant, settings)
+    extensions = session.scalars(
+        select(Extension).where(Extension.tenant_id == tenant.id).order_by(Extension.number)
+    ).all()
+    return [
+        sip_accounts.sip_account(view, LineView(
+            number=extension.line or 0, extension=extension.number, display_name=extension.name,
+            label=f"{extension.number} {extension.name}".strip(), auth_user=extension.sip_auth_user,
+            password=extension.sip_password,
+        ))
+        for extension in extensions
+    ]

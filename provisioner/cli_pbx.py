@@ -1,0 +1,65 @@
+"""`provisioner pbx export`: a tenant's SIP accounts for its PBX (thin: options in, file out).
+
+The text comes from provisioner.pbx_export (pure); the accounts from
+provisioner.pbx_accounts.tenant_accounts, the same ones the phones get. The output carries
+every SIP secret of the tenant: a FILE is created owner-only (0600) before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from provisioner import pbx_accounts, pbx_export
+from provisioner.admin import tenant_by_slug
+from provisioner.db.engine import make_engine, session_factory, upgrade_all
+from provisioner.settings import Settings
+
+
+@click.group("pbx")
+def pbx_group() -> None:
+    """Connect the server to the PBX: export the accounts the phones register with."""
+
+
+@pbx_group.command("export")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--format", "fmt", required=True, type=click.Choice(pbx_export.FORMATS),
+              help="kamailio: subscriber SQL; asterisk-pjsip: pjsip.conf sections; freeswitch: directory XML.")
+@click.option("--plaintext-passwords", is_flag=True,
+              help="kamailio: also fill the password column (auth_db calculate_ha1 = 1). Default: hashes only.")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def pbx_export_command(ctx: click.Context, tenant_slug: str, fmt: str, plaintext_passwords: bool,
+                       file: Path | None) -> None:
+    """Write the tenant's SIP accounts for the PBX to FILE (mode 0600), or to standard output."""
+    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    engine = make_engine(settings.database_url)
+    upgrade_all(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            tenant = tenant_by_slug(session, tenant_slug)
+            accounts = pbx_accounts.tenant_accounts(session, tenant, settings)
+            text = pbx_export.export(fmt, tenant.slug, accounts, plaintext=plaintext_passwords)
+    finally:
+        engine.dispose()
+    if file is None:
+        sys.stdout.write(text)
+        return
+    write_owner_only(file, text)
+    click.echo(f"{len(accounts)} accounts of {tenant_slug} written to {file} ({fmt}, mode 0600)", err=True)
+
+
+def write_owner_only(path: Path, text: str) -> None:
+    """Create or replace `path` readable by its owner only, before a byte of it is written."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode otherwise
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            descriptor = -1
+            handle.write(text)
+    finally:
+        if descriptor != -1:
+            os.close(descriptor)
