@@ -603,5 +603,6 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
-from provisioner.cli_pbx import pbx_group  # noqa: E402 - issue 19
+from provisioner.cli_pbx import pbx_group, registrations_group  # noqa: E402 - issue 19
 main.add_command(pbx_group)
+main.add_command(registrations_group)

@@ -7,15 +7,21 @@ every SIP secret of the tenant: a FILE is created owner-only (0600) before anyth
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from firmware_catalog import load_catalog
 from provisioner import pbx_accounts, pbx_export
 from provisioner.admin import tenant_by_slug
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
+from provisioner.errors import InputError
+from provisioner.labels import REGISTRATION
+from provisioner.registrar import KamailioLocation, check_registrations, registrations_for_tenant, source_for
 from provisioner.settings import Settings
 
 
@@ -63,3 +69,61 @@ def write_owner_only(path: Path, text: str) -> None:
     finally:
         if descriptor != -1:
             os.close(descriptor)
+
+
+# -- registrations (what the registrar knows) ----------------------------------------------------
+@click.group("registrations")
+def registrations_group() -> None:
+    """What the registrar knows: who is registered, from where, with which app (PROVISIONER_REGISTRAR_DB_URL)."""
+
+
+def _registrar(settings: Settings) -> KamailioLocation:
+    source = source_for(settings)
+    if source is None:
+        raise InputError("no registrar connected: set PROVISIONER_REGISTRAR_DB_URL to the database holding "
+                         "Kamailio's `location` table")
+    return source
+
+
+@registrations_group.command("list")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def registrations_list(ctx: click.Context, tenant_slug: str, as_json: bool) -> None:
+    """Every SIP account of the tenant: registered or not, contact, User-Agent."""
+    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    source = _registrar(settings)
+    engine = make_engine(settings.database_url)
+    upgrade_all(engine)
+    try:
+        with session_factory(engine)() as session:
+            statuses = registrations_for_tenant(session, tenant_slug, settings, source, datetime.now(UTC))
+    finally:
+        engine.dispose()
+        source.close()
+    if as_json:
+        click.echo(json.dumps([status.as_json() for status in statuses], indent=2, ensure_ascii=False))
+        return
+    for status in statuses:
+        where = f"{status.mac}/{status.line}" if status.mac else "softphone"
+        seen = f" {status.contact} {status.user_agent or ''}" if status.registered else ""
+        click.echo(f"{status.extension:<8} {status.user:<24} {where:<16} {REGISTRATION[status.registered]}{seen}")
+
+
+@registrations_group.command("check")
+@click.option("--tenant", "tenant_slug", default=None, help="Only this tenant.")
+@click.pass_context
+def registrations_check(ctx: click.Context, tenant_slug: str | None) -> None:
+    """Read the registrar once and open or resolve `never_registered` (and softphone version) incidents."""
+    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    source = _registrar(settings)
+    engine = make_engine(settings.database_url)
+    upgrade_all(engine)
+    try:
+        stats = check_registrations(session_factory(engine), settings, source, load_catalog(), datetime.now(UTC),
+                                    tenant_slug=tenant_slug)
+    finally:
+        engine.dispose()
+        source.close()
+    click.echo(f"{stats.processed} phones judged: {stats.opened} incidents opened, {stats.joined} joined, "
+               f"{stats.recovered} recovered, {stats.resolved} resolved")

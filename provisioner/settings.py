@@ -72,6 +72,10 @@ class Settings:
     ban_seconds: float = 900.0
     ban_sync_seconds: float = 2.0  # how often a process stores its bans and reads everyone's
     waiting_phones_per_hour: int = 200  # unknown phones recorded as waiting, per tenant and process
+    # What the registrar knows (issue 19, provisioner.registrations)
+    registrar_db_url: str = ""  # the registrar's database (Kamailio usrloc db_mode), "" = not connected
+    never_registered_minutes: float = 15.0  # a phone that fetched its config and has not registered by then
+    registration_check_seconds: float = 60.0
 
     @property
     def base_url(self) -> str:
@@ -201,6 +205,9 @@ HELP = {
     "ban_seconds": "how long a banned address gets 404 for everything, its real phones included",
     "ban_sync_seconds": "how often each server process stores its new bans and reads every process's (and lifted ones, declared networks)",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
+    "registrar_db_url": "SQLAlchemy URL of the registrar's database holding Kamailio's `location` table (usrloc db_mode 1-3), e.g. sqlite:////var/lib/kamailio/kamailio.db or postgresql://kamailio@pbx/kamailio; empty: registrations unknown",
+    "never_registered_minutes": "a phone that fetched its config but has no registration after this many minutes is a `never_registered` finding",
+    "registration_check_seconds": "how often the server reads the registrar's registrations (0: never; `provisioner registrations check` runs it once)",
 }
 
 SECRETS = frozenset({"smtp_password"})  # shown as *** wherever settings are listed
