@@ -25,6 +25,7 @@ from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
+from provisioner.labels import REGISTRATION
 from provisioner.importing.cli import export_group, import_group
 from provisioner.errors import ProvisionerError
 from provisioner.settings import Settings, settings_table, settings_text
@@ -425,17 +426,20 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
     """Assigned devices and phones waiting for an extension, with their compliance."""
     with _session(ctx) as session:
         rows = admin.list_devices(session, load_catalog(), tenant_slug=tenant_slug)
-    if noncompliant:
-        rows = [r for r in rows if r.findings]
-    if waiting:
-        rows = [r for r in rows if not r.assigned]
-    _emit(as_json, [r.as_json() for r in rows], "\n".join(_device_line(r) for r in rows) or "no devices")
+        if noncompliant:
+            rows = [r for r in rows if r.findings]
+        if waiting:
+            rows = [r for r in rows if not r.assigned]
+        registered = registrations_of_devices(session, ctx.obj, rows)  # issue 19: "registrado"
+    data = [{**r.as_json(), "registered": registered.get(r.mac) if r.assigned else None} for r in rows]
+    _emit(as_json, data, "\n".join(_device_line(r, registered.get(r.mac)) for r in rows) or "no devices")
 
 
-def _device_line(row: admin.DeviceRow) -> str:
+def _device_line(row: admin.DeviceRow, registered: bool | None = None) -> str:
     state = "ok" if row.compliant else ",".join(row.findings) or "never seen"
     return (
         f"{row.mac} {row.tenant:<14} {row.vendor or '-':<12} {row.model or '-':<18} fw {row.firmware or '-':<14} {state}"
+        + (f"  {REGISTRATION[registered]}" if row.assigned and registered is not None else "")
         + ("" if row.assigned else "  (waiting for an extension)")
         + (f"  ticket {', '.join(f'#{t}' for t in row.open_tickets)}" if row.open_tickets else "")
     )
@@ -603,6 +607,6 @@ def db_upgrade(ctx: click.Context) -> None:
 
 main.add_command(import_group)
 main.add_command(export_group)
-from provisioner.cli_pbx import pbx_group, registrations_group  # noqa: E402 - issue 19
+from provisioner.cli_pbx import pbx_group, registrations_group, registrations_of_devices  # noqa: E402 - issue 19
 main.add_command(pbx_group)
 main.add_command(registrations_group)

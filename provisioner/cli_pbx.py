@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from firmware_catalog import load_catalog
 from provisioner import pbx_accounts, pbx_export
-from provisioner.admin import tenant_by_slug
+from provisioner.admin import DeviceRow, tenant_by_slug
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.errors import InputError
 from provisioner.labels import REGISTRATION
-from provisioner.registrar import KamailioLocation, check_registrations, registrations_for_tenant, source_for
+from provisioner.registrar import (
+    KamailioLocation, check_registrations, registration_by_mac, registrations_for_tenant, source_for,
+)
 from provisioner.settings import Settings
 
 
@@ -127,3 +130,14 @@ def registrations_check(ctx: click.Context, tenant_slug: str | None) -> None:
         source.close()
     click.echo(f"{stats.processed} phones judged: {stats.opened} incidents opened, {stats.joined} joined, "
                f"{stats.recovered} recovered, {stats.resolved} resolved")
+
+
+def registrations_of_devices(session: Session, settings: Settings, rows: list[DeviceRow]) -> dict[str, bool | None]:
+    """MAC -> registered, for `provisioner devices` (None everywhere without a registrar)."""
+    source = source_for(settings)
+    try:
+        phones = [(row.tenant, row.mac) for row in rows if row.assigned]
+        return registration_by_mac(session, settings, source, phones, datetime.now(UTC))
+    finally:
+        if source is not None:
+            source.close()

@@ -19,7 +19,10 @@ registrations knowing the offset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -39,6 +42,7 @@ from provisioner.settings import Settings
 from provisioner.ticket_writer import IntakeRules, IntakeStats, Observation, TicketWriter
 from provisioner.values import UNASSIGNED_DEPARTMENT
 
+log = logging.getLogger("provisioner.registrar")
 _JULIAN_UNIX_EPOCH = 2440587.5
 
 
@@ -160,3 +164,56 @@ def check_registrations(
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def registration_by_mac(
+    session: Session, settings: Settings, source: RegistrationSource | None, phones: Iterable[tuple[str, str]],
+    now: datetime,
+) -> dict[str, bool | None]:
+    """(tenant slug, MAC) -> registered (any line), for the devices list; None: no registrar
+    connected, or the registrar could not be read (the list must still show)."""
+    wanted = list(phones)
+    if source is None:
+        return {mac: None for _, mac in wanted}
+    try:
+        rows = source.read()
+    except Exception:  # noqa: BLE001 - an unreachable registrar leaves the column unknown, never the page broken
+        log.warning("registrar not readable: registrations unknown", exc_info=True)
+        return {mac: None for _, mac in wanted}
+    shown: dict[str, bool | None] = {}
+    for slug in {slug for slug, _ in wanted}:
+        statuses = registrations_for_tenant(session, slug, settings, source, now, registrations=rows)
+        for tenant_slug, mac in wanted:
+            if tenant_slug == slug:
+                shown[mac] = phone_registered(statuses, mac)
+    return shown
+
+
+class RegistrationJob:
+    """Every `registration_check_seconds`, check_registrations in a worker thread (started by
+    the server's app when a registrar is connected)."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, catalog: Catalog) -> None:
+        self._sessions, self._settings, self._catalog = sessions, settings, catalog
+
+    async def context(self, _app: object) -> AsyncIterator[None]:
+        source = source_for(self._settings)
+        task = None
+        if source is not None and self._settings.registration_check_seconds > 0:
+            task = asyncio.create_task(self._run(source))
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if source is not None:
+            source.close()
+
+    async def _run(self, source: KamailioLocation) -> None:
+        while True:
+            await asyncio.sleep(self._settings.registration_check_seconds)
+            try:
+                await asyncio.to_thread(check_registrations, self._sessions, self._settings, source, self._catalog,
+                                        datetime.now(UTC))
+            except Exception:  # noqa: BLE001 - the next pass tries again; serving phones goes on
+                log.warning("registration check failed", exc_info=True)

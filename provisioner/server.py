@@ -49,6 +49,7 @@ from provisioner.intake import TicketIntake
 from provisioner.lifeline import exit_with_parent
 from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
+from provisioner.registrar import RegistrationJob
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
 from provisioner.ticket_writer import IntakeRules
@@ -258,6 +259,8 @@ def create_app(settings: Settings, core: Core) -> web.Application:
     if settings.snmp_enabled:
         verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
         app.cleanup_ctx.append(verifier.context)
+    if settings.registrar_db_url:  # issue 19: what the registrar knows -> never_registered incidents
+        app.cleanup_ctx.append(RegistrationJob(core.sessions, settings, core.catalog).context)
     guard = BanGuard.from_settings(settings, core.sessions, core.directory.said_unknown_request)  # shared by every process
     app.cleanup_ctx.append(guard.context)
     app[PIPELINE] = build_pipeline(core, intake, verifier, guard, settings.waiting_phones_per_hour)

@@ -102,6 +102,15 @@ def test_never_registered_opens_then_registering_resolves(world: tuple[str, kama
         assert statuses["101"].contact is not None and statuses["101"].contact.startswith("sip:acme-101@127.0.0.1:")
         assert (statuses["150"].registered, statuses["150"].mac, statuses["150"].version) == (True, None, "34.72.0.1")
 
+        registrar_env = {"PROVISIONER_REGISTRAR_DB_URL": settings.registrar_db_url}
+        [device] = json_of(run_cli(url, "devices", "--json", env=registrar_env).stdout)
+        assert (device["mac"], device["registered"]) == (PHONE.mac, True)
+        assert "registrado" in run_cli(url, "devices", env=registrar_env).stdout
+        listed = {row["extension"]: row for row in json_of(run_cli(url, "registrations", "list", "--tenant", "acme",
+                                                                     "--json", env=registrar_env).stdout)}
+        assert listed["150"]["registered"] and listed["150"]["user_agent"] == OLD_SOFTPHONE_UA
+        assert "password" not in str(listed) and _password(url, "150") not in str(listed)
+
         resolved = check_registrations(sessions, settings, source, catalog, now + timedelta(minutes=1))
         assert resolved.resolved == 1
         tickets = {key.split("|")[1]: status for key, status, _ in incidents(url)}
@@ -110,6 +119,12 @@ def test_never_registered_opens_then_registering_resolves(world: tuple[str, kama
     finally:
         source.close()
         engine.dispose()
+
+
+def json_of(text: str) -> list[dict[str, object]]:
+    import json
+
+    return list(json.loads(text))
 
 
 def _password(url: str, number: str) -> str:

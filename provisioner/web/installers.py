@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 from typing import Any
 
@@ -17,8 +18,10 @@ from provisioner import admin
 from provisioner.db.models import Tenant
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
+from provisioner.registrar import registration_by_mac, source_for
+from provisioner.settings import Settings
 from provisioner.web.access import DEVICES, IMPORTS
-from provisioner.web.app import Route, in_thread, read_form, register
+from provisioner.web.app import Route, in_thread, read_form, register, served_settings
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.pages import render
 from provisioner.web.errors import show_on_error
@@ -87,17 +90,29 @@ def _run_api(sessions: sessionmaker[Session], tenant: str, data: bytes, name: st
     return import_api.import_upload(sessions, tenant, data, name, dry_run=dry_run, replace=replace)
 
 
-def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None) -> admin.DevicePage:
-    """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries."""
+def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None,
+                settings: Settings | None = None) -> tuple[admin.DevicePage, dict[str, bool | None]]:
+    """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries,
+    and whether each is registered (issue 19; None: no registrar connected)."""
+    settings = settings or Settings()
     with sessions() as session:
-        return admin.device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor)
+        page = admin.device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor)
+        source = source_for(settings)
+        try:
+            phones = [(row.tenant, row.mac) for row in page.rows if row.assigned]
+            registered = registration_by_mac(session, settings, source, phones, datetime.now(UTC))
+        finally:
+            if source is not None:
+                source.close()
+    return page, registered
 
 
 async def devices_page(request: web.Request) -> web.Response:
     tenant = request.query.get("tenant") or None
-    page = await in_thread(request, device_page, tenant, request.query.get("cursor") or None)
+    page, registered = await in_thread(request, device_page, tenant, request.query.get("cursor") or None,
+                                       served_settings(request.app))
     following = urlencode({**({"tenant": tenant} if tenant else {}), "cursor": page.next_cursor}) if page.next_cursor else None
-    return render(request, "devices.html", rows=page.rows, next_query=following)
+    return render(request, "devices.html", rows=page.rows, next_query=following, registered=registered)
 
 
 ROUTES = (
