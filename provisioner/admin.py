@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from firmware_catalog import Catalog, CatalogEntry, FindingKind, check_compliance, line_allowed, line_refusal
-from provisioner import ban_store, credentials
+from provisioner import ban_store, credentials, pbx_accounts
 from provisioner.bans import Network, in_networks, parse_networks
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import AppUser, Device, Extension, PhoneState, Tenant
@@ -97,9 +97,12 @@ def add_extension(
     permissions: str = "internal",
     assignment: Assignment | None = None,
     softphone: str | None = None,
+    sip_user: str | None = None,
+    sip_password: str | None = None,
 ) -> tuple[Extension, list[str]]:
     """Create an extension (optionally on a phone line, or on a softphone app: `softphone`
-    names its homologated model). Returns it and any warnings."""
+    names its homologated model). Returns it and any warnings.
+    `sip_user` / `sip_password`: the PBX's own account (default: the tenant's format, a new password)."""
     warnings: list[str] = []
     if assignment is not None and softphone is not None:
         raise InputError("an extension is on a phone line or on a softphone, not both")
@@ -116,8 +119,9 @@ def add_extension(
         raise InputError(str(exc)) from None
     extension = Extension(
         tenant_id=tenant.id, number=number, name=name.strip(), email=email, department=department,
-        permissions=canonical_permissions, sip_auth_user=credentials.sip_auth_user(tenant.slug, number),
-        sip_password=credentials.sip_password(), softphone=softphone_key,
+        permissions=canonical_permissions, sip_auth_user=pbx_accounts.new_sip_user(session, tenant, number, sip_user),
+        sip_password=pbx_accounts.check_sip_password(sip_password) if sip_password else credentials.sip_password(),
+        softphone=softphone_key,
     )
     if assignment is not None:
         device, line, warnings = _place_on_device(session, catalog, tenant, assignment)

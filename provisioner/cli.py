@@ -23,13 +23,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from firmware_catalog import check_catalog, load_catalog
-from provisioner import admin, log_setup
+from provisioner import admin, log_setup, pbx_accounts
 from provisioner.cli_errors import database_problem, missing_sqlite_directory, parse_month
 from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
 from provisioner.identification import identify
 from provisioner.cli_onboarding import onboarding, readiness
+from provisioner.labels import REGISTRATION
 from provisioner.importing.cli import export_group, import_group
 from provisioner.cli_softphones import softphone
 from provisioner.cli_reports import reports_group
@@ -265,12 +266,22 @@ def tenant_list(ctx: click.Context, as_json: bool) -> None:
               help="The customer's own public networks, CIDR[,CIDR] (\"\" for none): never banned for misses.")
 @click.option("--device-urls", type=click.Choice(["on", "off"]), default=None,
               help="on: after its first fetch, each phone is provisioned from its own URL only.")
+@click.option("--sip-user-format", default=None,
+              help='SIP user of NEW extensions, from {tenant} and {extension} (default "{tenant}-{extension}"; '
+                   'e.g. "{extension}" when the PBX names accounts by extension).')
+@click.option("--rename-existing", is_flag=True,
+              help="Also rename every existing extension's SIP user to the new format (the PBX must follow).")
+@click.option("--sip-domain", default=None, help='SIP domain / realm of the accounts ("" = the SIP server).')
+@click.option("--outbound-proxy", default=None, help='Outbound proxy host[:port] phones send through ("" = none).')
 @json_option
 @click.pass_context
-def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls: str | None, as_json: bool) -> None:
-    """Change a tenant's settings: its declared networks, per-device URLs."""
-    if networks is None and device_urls is None:
-        raise click.UsageError("say what to change: --networks and/or --device-urls")
+def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls: str | None, sip_user_format: str | None,
+               rename_existing: bool, sip_domain: str | None, outbound_proxy: str | None, as_json: bool) -> None:
+    """Change a tenant's settings: declared networks, per-device URLs, SIP accounts."""
+    accounts = (sip_user_format, sip_domain, outbound_proxy)
+    if networks is None and device_urls is None and all(value is None for value in accounts) and not rename_existing:
+        raise click.UsageError("say what to change: --networks, --device-urls, --sip-user-format, --sip-domain, "
+                               "--outbound-proxy")
     with _session(ctx) as session:
         owner = admin.tenant_by_slug(session, slug)
         data: dict[str, object] = {"slug": owner.slug}
@@ -279,11 +290,19 @@ def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls:
         if device_urls is not None:
             admin.set_device_urls(session, owner, device_urls == "on")
             data["device_urls"] = owner.device_urls
+        if any(value is not None for value in accounts) or rename_existing:
+            change = pbx_accounts.set_tenant_accounts(
+                session, owner, user_format=sip_user_format, sip_domain=sip_domain, outbound_proxy=outbound_proxy,
+                rename_existing=rename_existing,
+            )
+            data["sip_accounts"] = dataclasses.asdict(change)
     lines = []
     if "networks" in data:
         lines.append(f"tenant {slug}: declared networks {', '.join(data['networks']) or '(none)'}")  # type: ignore[arg-type]
     if "device_urls" in data:
         lines.append(f"tenant {slug}: per-device URLs {device_urls}")
+    if "sip_accounts" in data:
+        lines.extend(pbx_accounts.describe_change(slug, change))
     _emit(as_json, data, "\n".join(lines))
 
 
@@ -335,6 +354,10 @@ def extension() -> None:
 @click.option("--mac", help="Phone MAC (any notation).")
 @click.option("--model", help="Homologated model, e.g. T21P, GXP1620, VVX600.")
 @click.option("--line", type=int, help="Line (account) of the phone (default 1; none for a softphone).")
+@click.option("--sip-user", default=None, help="The PBX's SIP user of this extension (default: the tenant's format).")
+@click.option("--sip-password", default=None,
+              help="The PBX's SIP password (default: a new one). Prefer PROVISIONER_SIP_PASSWORD: argv is visible.",
+              envvar="PROVISIONER_SIP_PASSWORD", show_envvar=True)
 @json_option
 @click.pass_context
 def extension_add(
@@ -481,17 +504,20 @@ def devices(ctx: click.Context, tenant_slug: str | None, noncompliant: bool, wai
         if tenant_slug is not None:
             admin.tenant_by_slug(session, tenant_slug)  # an unknown tenant is an error, not an empty list
         rows = admin.list_devices(session, load_catalog(), tenant_slug=tenant_slug)
-    if noncompliant:
-        rows = [r for r in rows if r.findings]
-    if waiting:
-        rows = [r for r in rows if not r.assigned]
-    _emit(as_json, [r.as_json() for r in rows], "\n".join(_device_line(r) for r in rows) or "no devices")
+        if noncompliant:
+            rows = [r for r in rows if r.findings]
+        if waiting:
+            rows = [r for r in rows if not r.assigned]
+        registered = registrations_of_devices(session, ctx.obj, rows)  # issue 19: "registrado"
+    data = [{**r.as_json(), "registered": registered.get(r.mac) if r.assigned else None} for r in rows]
+    _emit(as_json, data, "\n".join(_device_line(r, registered.get(r.mac)) for r in rows) or "no devices")
 
 
-def _device_line(row: admin.DeviceRow) -> str:
+def _device_line(row: admin.DeviceRow, registered: bool | None = None) -> str:
     state = row.status or ("ok" if row.compliant else ",".join(row.findings) or "never seen")
     return (
         f"{row.mac} {row.tenant:<14} {row.vendor or '-':<12} {row.model or '-':<18} fw {row.firmware or '-':<14} {state}"
+        + (f"  {REGISTRATION[registered]}" if row.assigned and registered is not None else "")
         + ("" if row.assigned else "  (waiting for an extension)")
         + (f"  ticket {', '.join(f'#{t}' for t in row.open_tickets)}" if row.open_tickets else "")
     )
@@ -669,3 +695,7 @@ main.add_command(readiness)
 from provisioner.cli_firmware import firmware_group  # noqa: E402 - issue 18: images and maintenance-window campaigns
 
 main.add_command(firmware_group)
+
+from provisioner.cli_pbx import pbx_group, registrations_group, registrations_of_devices  # noqa: E402 - issue 19
+main.add_command(pbx_group)
+main.add_command(registrations_group)

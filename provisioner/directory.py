@@ -132,6 +132,8 @@ def tenant_view(tenant: Tenant, settings: Settings) -> TenantView:
         ntp_server=tenant.ntp_server,
         base_url=settings.tenant_base_url(tenant.provisioning_key),
         device_urls=tenant.device_urls,
+        sip_domain=tenant.sip_domain or "",
+        outbound_proxy=tenant.outbound_proxy or "",
     )
 
 

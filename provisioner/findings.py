@@ -31,11 +31,13 @@ class FindingKind(StrEnum):
     LINES_EXCEEDED = CatalogKind.LINES_EXCEEDED.value
     UNREACHABLE = "unreachable"  # the SNMP agent did not answer N polls in a row
     SNMP_FIRMWARE_MISMATCH = "snmp_firmware_mismatch"
+    NEVER_REGISTERED = "never_registered"  # fetched its config, no registration within the limit (issue 19)
 
 
 FIRMWARE_KINDS = frozenset({FindingKind.FIRMWARE_OLDER, FindingKind.FIRMWARE_NEWER, FindingKind.FIRMWARE_UNKNOWN})
 PROVISIONING_KINDS = frozenset(FindingKind(kind.value) for kind in CatalogKind)  # what check_compliance finds
 SNMP_KINDS = frozenset({FindingKind.UNREACHABLE, FindingKind.SNMP_FIRMWARE_MISMATCH})
+REGISTRATION_KINDS = frozenset({FindingKind.NEVER_REGISTERED})
 
 
 class Scope(NamedTuple):

@@ -30,6 +30,7 @@ URGENCY_BY_FINDING: Mapping[str, str] = {
     FindingKind.LINES_EXCEEDED: "medium",
     FindingKind.UNREACHABLE: "high",
     FindingKind.SNMP_FIRMWARE_MISMATCH: "medium",
+    FindingKind.NEVER_REGISTERED: "high",  # the phone cannot call: ALG, firewall or wrong credentials
 }
 
 UNASSIGNED_VERSIONS = "*"  # the dedup key's version for phones not assigned yet: any

@@ -19,6 +19,7 @@ FINDINGS = {
     "lines_exceeded": "Más líneas que las homologadas",
     "unreachable": "Sin respuesta SNMP",
     "snmp_firmware_mismatch": "Firmware SNMP distinto",
+    "never_registered": "Nunca se registró",
 }
 # Finding kinds in a device ticket's subject and detail (longer than the list labels above).
 FINDING_SUBJECTS = {
@@ -29,7 +30,10 @@ FINDING_SUBJECTS = {
     "lines_exceeded": "Más líneas que las homologadas",
     "unreachable": "Teléfono sin respuesta SNMP",
     "snmp_firmware_mismatch": "Firmware reportado por SNMP distinto del homologado",
+    "never_registered": "Teléfono aprovisionado que nunca se registró en la central",
 }
+# What the registrar says of an account or a phone (devices page, CLI `devices`, readiness board).
+REGISTRATION = {True: "registrado", False: "no registrado", None: "sin datos de la central"}
 ROLES = {
     "agent": "Agente (nivel 1)", "specialist": "Especialista (nivel 2)", "installer": "Instalador",
     "admin": "Administrador",

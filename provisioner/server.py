@@ -55,6 +55,7 @@ from provisioner import log_setup, metrics
 from provisioner.operator_catalog import install_operator_catalog
 from provisioner.readiness import Probe, Readiness
 from provisioner.service import Outcome, ProvisioningService
+from provisioner.registrar import RegistrationJob
 from provisioner.settings import Settings
 from provisioner.sightings import SightingRecorder
 from provisioner.ticket_writer import IntakeRules
@@ -328,6 +329,8 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
     if settings.snmp_enabled:
         verifier = SnmpVerification(settings, core.catalog, core.directory, core.directory, core.recorder, intake)
         app.cleanup_ctx.append(verifier.context)
+    if settings.registrar_db_url:  # issue 19: what the registrar knows -> never_registered incidents
+        app.cleanup_ctx.append(RegistrationJob(core.sessions, settings, core.catalog).context)
     guard = BanGuard.from_settings(settings, core.sessions, core.directory.said_unknown_request)  # shared by every process
     app.cleanup_ctx.append(guard.context)
     app[PIPELINE] = build_pipeline(core, intake, verifier, guard, settings.waiting_phones_per_hour)

@@ -85,6 +85,10 @@ class Settings:
     catalog: str = ""
     firewall_rules_file: str = ""  # TOML of the firewall rules in the onboarding kit; empty: the packaged one
     campaign_tick_seconds: float = 30.0  # how often firmware campaigns advance (0: never, e.g. a test drives them)
+    # What the registrar knows (issue 19, provisioner.registrations)
+    registrar_db_url: str = ""  # the registrar's database (Kamailio usrloc db_mode), "" = not connected
+    never_registered_minutes: float = 15.0  # a phone that fetched its config and has not registered by then
+    registration_check_seconds: float = 60.0
 
     @property
     def base_url(self) -> str:
@@ -259,6 +263,9 @@ HELP = {
     "firewall_rules_file": "TOML file of the firewall rules handed out in every onboarding kit (ports, protocols, destination hosts); empty: the packaged provisioner/firewall_rules.toml",
     "campaign_tick_seconds": "how often firmware campaigns advance: notices mailed, phones instructed inside the maintenance window, judged, halted (0: this process never does)",
     "waiting_phones_per_hour": "phones not assigned yet recorded as waiting per tenant and hour, by each server process (only a vendor's MAC with that vendor's User-Agent)",
+    "registrar_db_url": "SQLAlchemy URL of the registrar's database holding Kamailio's `location` table (usrloc db_mode 1-3), e.g. sqlite:////var/lib/kamailio/kamailio.db or postgresql://kamailio@pbx/kamailio; empty: registrations unknown",
+    "never_registered_minutes": "a phone that fetched its config but has no registration after this many minutes is a `never_registered` finding",
+    "registration_check_seconds": "how often the server reads the registrar's registrations (0: never; `provisioner registrations check` runs it once)",
 }
 
 SECRETS = frozenset({"smtp_password", "metrics_token"})  # shown as *** wherever settings are listed

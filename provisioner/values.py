@@ -102,6 +102,10 @@ class TenantView:
     # Its phones are moved to their own URLs (RenderContext.provisioning_url): the tenant-wide
     # files then never name a provisioning path, which would move the phones back.
     device_urls: bool = False
+    # The accounts' SIP domain (realm), "" = sip_server; an outbound proxy "host[:port]", "" = none.
+    # provisioner.sip_accounts.sip_account turns these into what a phone must hold.
+    sip_domain: str = ""
+    outbound_proxy: str = ""
 
 
 @dataclass(frozen=True)

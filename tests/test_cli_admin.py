@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import cli_json, run_cli
 
-DEVICE_FIELDS = {"mac", "tenant", "vendor", "model", "model_key", "reported_model", "firmware", "compliant", "findings",
+DEVICE_FIELDS = {"mac", "tenant", "vendor", "model", "model_key", "reported_model", "firmware", "compliant", "findings", "registered",
                  "last_seen", "last_ip", "assigned", "lines", "open_tickets", "extensions"}
 
 

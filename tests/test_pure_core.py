@@ -44,6 +44,9 @@ PURE_MODULES = [
     "provisioner.web.login_rules",
     "provisioner.onboarding",
     "provisioner.site_readiness",
+    "provisioner.sip_accounts",
+    "provisioner.pbx_export",
+    "provisioner.registrations",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.

@@ -69,6 +69,12 @@ class Tenant(Base):
     # is served only below /prov/d/<its token>/, unless an enrolment window is open.
     device_urls: Mapped[bool] = mapped_column(default=False, server_default=false())
     enroll_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Accounts as the PBX has them (issue 19; provisioner.sip_accounts): the SIP user format of new
+    # extensions (None: "{tenant}-{extension}", as before), the SIP domain/realm (None: sip_server)
+    # and an outbound proxy "host[:port]" (None: none).
+    sip_user_format: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sip_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    outbound_proxy: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     extensions: Mapped[list[Extension]] = relationship(back_populates="tenant")

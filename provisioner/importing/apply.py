@@ -20,6 +20,7 @@ from provisioner import credentials
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import Device, Extension, Tenant
 from provisioner.importing.errors import UnknownTenant
+from provisioner import sip_accounts
 from provisioner.credentials import sip_passwords as new_passwords
 from provisioner.importing.plan import CREATED
 from provisioner.importing.scratch import DiskIndex
@@ -130,9 +131,10 @@ def apply_changes(
     _create_devices(session, writer, index, tenant_id, new_devices, now)
     _detach(session, mover_ids)
     passwords = new_passwords()
+    user_format = session.scalar(select(Tenant.sip_user_format).where(Tenant.id == tenant_id))
     for batch in chunks(changes, CHUNK):
         device_ids = index.device_ids({row.mac for _c, _i, row in batch if row.mac is not None})
-        inserts, updates = _split_batch(tenant_id, slug, device_ids, batch, passwords)
+        inserts, updates = _split_batch(tenant_id, slug, device_ids, batch, passwords, user_format)
         writer.insert(_extension, inserts)
         writer.update(updates)
         if progress is not None:
@@ -180,7 +182,7 @@ def _detach(session: Session, ids: Iterable[int]) -> None:
 
 def _split_batch(
     tenant_id: int, slug: str, device_ids: dict[str, int], batch: list[tuple[str, int | None, ValidRow]],
-    passwords: Iterator[str],
+    passwords: Iterator[str], user_format: str | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Rows to INSERT (new extensions, with generated credentials) and to UPDATE (by id)."""
     inserts, updates = [], []
@@ -193,7 +195,7 @@ def _split_batch(
         if change == CREATED:
             values.update(
                 tenant_id=tenant_id, number=row.number,
-                sip_auth_user=credentials.sip_auth_user(slug, row.number),
+                sip_auth_user=sip_accounts.user_for(user_format, slug, row.number),  # the tenant's format
                 sip_password=row.sip_password or next(passwords),
             )
             inserts.append(values)

@@ -22,6 +22,7 @@ from provisioner.ticket_queue import queue_filters
 from provisioner.web.access import DEVICES, PUBLIC, TICKETS
 from provisioner.web.app import Route, in_thread, now, register
 from provisioner.web.pages import USER
+from provisioner.web.app import served_settings
 from provisioner.web.installers import device_page
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
@@ -101,9 +102,11 @@ async def list_devices(request: web.Request) -> web.Response:
     cursor = query.get("cursor")
     if cursor is not None and not DEVICE_CURSOR.fullmatch(cursor):
         raise InputError("cursor: use the next_cursor of the previous page")
-    page = await in_thread(request, device_page, query.get("tenant") or None, cursor,
-                           query.get("q") or None, query.get("which") or None, query.get("compliance") or None)
-    return web.json_response({"devices": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor})
+    page, registered = await in_thread(request, device_page, query.get("tenant") or None, cursor,
+                                       query.get("q") or None, query.get("which") or None, query.get("compliance") or None,
+                                       served_settings(request.app))
+    rows = [{**row.as_json(), "registered": registered.get(row.mac) if row.assigned else None} for row in page.rows]
+    return web.json_response({"devices": rows, "next_cursor": page.next_cursor})
 
 
 async def openapi(request: web.Request) -> web.Response:

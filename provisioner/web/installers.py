@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 from typing import Any
 
@@ -17,8 +18,10 @@ from provisioner import admin
 from provisioner.db.models import Tenant
 from provisioner.importing import api as import_api
 from provisioner.importing.errors import ImportingError
+from provisioner.registrar import registration_by_mac, source_for
+from provisioner.settings import Settings
 from provisioner.web.access import DEVICES, IMPORTS
-from provisioner.web.app import Route, in_thread, read_form, register
+from provisioner.web.app import Route, in_thread, read_form, register, served_settings
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.pages import render
 from provisioner.web.errors import show_on_error
@@ -91,11 +94,22 @@ DEVICE_FILTERS = ("q", "tenant", "which", "compliance")
 
 
 def device_page(sessions: sessionmaker[Session], tenant: str | None, cursor: str | None, search: str | None = None,
-                which: str | None = None, compliance: str | None = None) -> admin.DevicePage:
-    """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries."""
+                which: str | None = None, compliance: str | None = None,
+                settings: Settings | None = None) -> tuple[admin.DevicePage, dict[str, bool | None]]:
+    """One page of devices (admin.DEVICE_PAGE_SIZE), read in a worker thread by bounded queries,
+    and whether each is registered (issue 19; None: no registrar connected)."""
+    settings = settings or Settings()
     with sessions() as session:
-        return admin.filtered_device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor, search=search,
+        page = admin.filtered_device_page(session, load_catalog(), tenant_slug=tenant, cursor=cursor, search=search,
                                           which=which, compliance=compliance)
+        source = source_for(settings)
+        try:
+            phones = [(row.tenant, row.mac) for row in page.rows if row.assigned]
+            registered = registration_by_mac(session, settings, source, phones, datetime.now(UTC))
+        finally:
+            if source is not None:
+                source.close()
+    return page, registered
 
 
 def _customers(sessions: sessionmaker[Session]) -> dict[str, str]:
@@ -105,13 +119,14 @@ def _customers(sessions: sessionmaker[Session]) -> dict[str, str]:
 async def devices_page(request: web.Request) -> web.Response:
     chosen = {name: request.query.get(name, "").strip() or None for name in DEVICE_FILTERS}
     customers = await in_thread(request, _customers)
-    show_on_error(request, "devices.html", rows=[], next_query=None, chosen=chosen, customers=customers)
-    page = await in_thread(request, device_page, chosen["tenant"], request.query.get("cursor") or None,
-                           chosen["q"], chosen["which"], chosen["compliance"])
+    show_on_error(request, "devices.html", rows=[], next_query=None, chosen=chosen, customers=customers, registered={})
+    page, registered = await in_thread(request, device_page, chosen["tenant"], request.query.get("cursor") or None,
+                                       chosen["q"], chosen["which"], chosen["compliance"], served_settings(request.app))
     kept = {name: value for name, value in chosen.items() if value}
     following = urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
     return render(request, "devices.html", rows=page.rows, next_query=following, chosen=chosen, customers=customers,
-                  first_query=urlencode(kept) if request.query.get("cursor") else None, error=None)
+                  first_query=urlencode(kept) if request.query.get("cursor") else None, error=None,
+                  registered=registered)
 
 
 ROUTES = (

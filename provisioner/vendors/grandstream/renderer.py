@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from firmware_catalog import CatalogEntry
 from provisioner.errors import UnsupportedSetting
 from provisioner.rendering import select_template, template_chain, xml_element
+from provisioner.sip_accounts import SipAccount, outbound_proxy, sip_account, sip_domain
 from provisioner.values import LineView, RenderContext, RenderedFile, Role
 
 TEMPLATES = "grandstream"  # templates/phones/grandstream/
@@ -108,13 +109,16 @@ def template_values(ctx: RenderContext, *, device: bool) -> dict[str, object]:
         "tenant": tenant,
         "admin_password": ctx.admin_password if device else "",
         "own_url": own_url is not None,
-        "sip_server": server_address(tenant.sip_server, tenant.sip_port),
+        # Tenant-wide (common files, DP750's profile): the same domain and proxy every account has.
+        "sip_server": server_address(sip_domain(tenant), tenant.sip_port),
+        "outbound_proxy": str(proxy) if (proxy := outbound_proxy(tenant)) else "",
         "transport": transport_code(tenant.sip_transport),
         "config_method": config_method,
         "config_path": None if tenant.device_urls and own_url is None else config_path,
         "resync_minutes": resync_minutes(tenant.resync_seconds),
         "mac": None,
         "lines": {},
+        "sip_accounts": {},
         "slots": 0,
         "firmware": None,
     }
@@ -129,9 +133,25 @@ def device_values(ctx: RenderContext) -> dict[str, object]:
     return {
         "mac": ctx.mac,
         "lines": lines,
+        "sip_accounts": {line.number: grandstream_account(sip_account(ctx.tenant, line)) for line in ctx.lines},
         "slots": account_slots(ctx.entry, ctx.lines),
         "firmware": firmware_location(ctx.firmware_url) if ctx.firmware_url else None,
     }
+
+
+@dataclass(frozen=True)
+class GrandstreamAccount:
+    """One account as P-values take it: the domain as "host:port" (P47), the proxy as
+    "host:port" or "" (P48)."""
+
+    sip: SipAccount
+    server: str
+    proxy: str
+
+
+def grandstream_account(sip: SipAccount) -> GrandstreamAccount:
+    proxy = server_address(sip.proxy.host, sip.proxy.port) if sip.proxy else ""
+    return GrandstreamAccount(sip, server_address(sip.domain, sip.port), proxy)
 
 
 def account_slots(entry: CatalogEntry | None, lines: tuple[LineView, ...]) -> int:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from firmware_catalog import CatalogEntry
 from provisioner.errors import UnsupportedSetting
 from provisioner.rendering import environment, select_template, template_chain
+from provisioner.sip_accounts import sip_account
 from provisioner.values import RenderContext, RenderedFile, Role
 from provisioner.vendors.polycom.files import MASTER_CFG, NAME, USER_CFG
 from provisioner.vendors.vendor import NO_MAC
@@ -178,8 +179,7 @@ def render_device(ctx: RenderContext) -> str:
     values = shared_values(ctx)
     values.update(
         lines=ctx.lines,
-        sip_server=ctx.tenant.sip_server,
-        sip_port=ctx.tenant.sip_port,
+        accounts={line.number: sip_account(ctx.tenant, line) for line in ctx.lines},
         transport=sip_transport(ctx.tenant.sip_transport),
         admin_password=ctx.admin_password,
         provisioning_server=provisioning_server(ctx.provisioning_url) if ctx.provisioning_url else None,

@@ -57,6 +57,7 @@ import jinja2
 from firmware_catalog import CatalogEntry
 from provisioner.errors import UnsupportedSetting
 from provisioner.rendering import kv_value, select_template, template_chain
+from provisioner.sip_accounts import SipAccount, sip_account
 from provisioner.values import LineView, RenderContext, RenderedFile, TenantView
 from provisioner.vendors.yealink.files import COMMON_CFG, DEVICE_CFG, NAME
 
@@ -99,6 +100,7 @@ class Account:
 
     number: int
     line: LineView | None = None
+    sip: SipAccount | None = None  # what registers it (provisioner.sip_accounts), with line
     label: str = NULL
     display_name: str = NULL
 
@@ -127,9 +129,7 @@ def render_device(ctx: RenderContext, entry: CatalogEntry) -> str:
     return model_template(entry).render(
         kind="device",
         mac=ctx.mac,
-        accounts=accounts(entry, ctx.lines),
-        sip_server=tenant.sip_server,
-        sip_port=tenant.sip_port,
+        accounts=accounts(entry, ctx.lines, tenant),
         transport=transport_code(tenant.sip_transport),
         admin_user=ADMIN_USER,
         admin_password=secret(ctx.admin_password, "admin password"),
@@ -143,7 +143,7 @@ def model_template(entry: CatalogEntry) -> jinja2.Template:
     return select_template(template_chain(TEMPLATES, FAMILY_BASE, entry))
 
 
-def accounts(entry: CatalogEntry, lines: tuple[LineView, ...]) -> tuple[Account, ...]:
+def accounts(entry: CatalogEntry, lines: tuple[LineView, ...], tenant: TenantView) -> tuple[Account, ...]:
     """Every account slot the device has: assigned lines filled, the others cleared.
 
     Clearing up to the device's maximum (not just the catalog's count) removes an extension
@@ -154,7 +154,7 @@ def accounts(entry: CatalogEntry, lines: tuple[LineView, ...]) -> tuple[Account,
     beyond = sorted(n for n in by_number if not 1 <= n <= count)
     if beyond:
         raise UnsupportedSetting(f"{entry.model} has accounts 1-{count}; lines {beyond} do not fit")
-    return tuple(_account(n, by_number.get(n)) for n in range(1, count + 1))
+    return tuple(_account(n, by_number.get(n), tenant) for n in range(1, count + 1))
 
 
 def transport_code(transport: str) -> int:
@@ -205,12 +205,14 @@ def secret(value: str, what: str) -> str:
     return value
 
 
-def _account(number: int, line: LineView | None) -> Account:
+def _account(number: int, line: LineView | None, tenant: TenantView) -> Account:
     if line is None:
         return Account(number)
-    secret(line.password, f"SIP password of line {number}")
+    sip = sip_account(tenant, line)
+    secret(sip.password, f"SIP password of line {number}")
+    secret(sip.user, f"SIP user of line {number}")  # a user kv would alter registers as someone else
     fallback = kv_value(line.extension) or str(number)
-    return Account(number, line, display_text(line.label, fallback), display_text(line.display_name, fallback))
+    return Account(number, line, sip, display_text(line.label, fallback), display_text(line.display_name, fallback))
 
 
 def _shared_values(ctx: RenderContext, entry: CatalogEntry) -> dict[str, object]:
