@@ -1,7 +1,7 @@
 """softphones: an extension may carry a softphone app instead of a desk phone
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 13:40:00
 
 Issue 15: the homologated table has software rows (WeKall APP Windows, Wave iOS/Android,
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """firmware images with their SHA-256, and firmware campaigns inside the maintenance window
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02 13:40:00
 
 New tables only (issue 18): firmware_image (what `provisioner firmware add` recorded),
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """SIP accounts as the PBX has them: user format, SIP domain, outbound proxy per tenant
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-02 13:40:00
 
 Issue 19: a tenant's new extensions get their SIP user from its own format (NULL: the old
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
