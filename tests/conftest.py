@@ -202,7 +202,8 @@ def start_server(database_url: str, workdir: Path, firmware_dir: Path | None = N
     )
     server = RunningServer(database_url, http_port, tftp_port, process, log_path, firmware_dir, cafile)
     context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
-    deadline = time.monotonic() + 30
+    # Generous: a start is mostly imports, and on a loaded 2-core machine those alone took 25 s.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited early:\n{server.log()}")

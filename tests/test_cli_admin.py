@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.conftest import cli_json, run_cli
 
 DEVICE_FIELDS = {"mac", "tenant", "vendor", "model", "model_key", "reported_model", "firmware", "compliant", "findings", "registered",
-                 "last_seen", "last_ip", "assigned", "lines", "open_tickets", "extensions"}
+                 "last_seen", "last_ip", "assigned", "lines", "open_tickets", "extensions", "softphone", "status"}
 
 
 def test_refusals_are_messages_with_exit_status_1(database_url: str) -> None:
