@@ -222,3 +222,36 @@ def _password(database_url: str, number: str) -> str:
     engine.dispose()
     assert password
     return password
+
+
+async def test_jitsi_logins_are_throttled_like_the_web_login(database_url: str) -> None:
+    """Ten failed logins lock the login (and the address) for ten minutes, the right password included."""
+    from datetime import UTC, datetime
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from provisioner import admin
+    from provisioner.settings import Settings
+    from provisioner.softphone_store import create_link, open_link
+    from provisioner.web.softphones import setup_softphones
+
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        tenant = admin.create_tenant(session, "Acme", "pbx.acme.example.net", slug="acme")
+        extension, _ = admin.add_extension(session, CATALOG, tenant, "301", "Ana", softphone="Jitsi Windows")
+        token = create_link(session, extension, datetime.now(UTC))
+    with sessions.begin() as session:
+        revealed = open_link(session, CATALOG, Settings(), token, datetime.now(UTC))
+        assert revealed is not None and open_link(session, CATALOG, Settings(), token, datetime.now(UTC)) is None
+    app = web.Application()
+    setup_softphones(app, sessions, CATALOG, Settings(), None)
+    form = {"uuid": "u", "osname": "Windows 10", "build": "2.11.5608", "username": "301@acme"}
+    async with TestClient(TestServer(app)) as client:
+        right = {**form, "password": revealed.jitsi_password}
+        assert (await client.post("/prov/app/", data=right)).status == 200
+        for _ in range(10):
+            assert (await client.post("/prov/app/", data={**form, "password": "guess"})).status == 401
+        assert (await client.post("/prov/app/", data=right)).status == 429
+    engine.dispose()

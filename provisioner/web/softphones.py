@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from provisioner.ticket_writer import Observation
 from provisioner.values import UNASSIGNED_DEPARTMENT
 from provisioner.web.access import PUBLIC
 from provisioner.web.app import Route, register
+from provisioner.web.login_rules import LoginThrottle
 from provisioner.web.pages import render
 
 log = logging.getLogger("provisioner.softphones")
@@ -42,6 +44,7 @@ SOFTPHONE_SESSIONS = web.AppKey("softphone_sessions", sessionmaker)
 SOFTPHONE_CATALOG = web.AppKey("softphone_catalog", Catalog)
 SOFTPHONE_SETTINGS = web.AppKey("softphone_settings", Settings)
 SOFTPHONE_INTAKE = web.AppKey("softphone_intake", object)  # a FindingSink (provisioner.fanout), or None
+SOFTPHONE_THROTTLE = web.AppKey("softphone_throttle", LoginThrottle)  # failed Jitsi logins, per login and address
 MAX_FIELD = 256  # Jitsi's form fields are short; anything longer is not Jitsi
 
 
@@ -85,6 +88,10 @@ async def handle_jitsi(request: web.Request) -> web.StreamResponse:
         for name, value in request.query.items():  # a GET, or parameters left in the URL
             form.setdefault(name, value[:MAX_FIELD])
         app = request.app
+        throttle, login, address = app[SOFTPHONE_THROTTLE], form.get("username", "")[:80], request.remote or ""
+        if throttle.locked(login, address, time.monotonic()):  # even with the right password, as the web login
+            log.info("jitsi provisioning from %s -> 429 (too many failed logins)", address)
+            return web.Response(status=429, text="429: Too Many Requests")
         answer = await asyncio.to_thread(
             _jitsi_answer, app[SOFTPHONE_SESSIONS], app[SOFTPHONE_CATALOG], app[SOFTPHONE_SETTINGS],
             request.match_info.get("key"), form, request.headers.get("User-Agent"), request.remote or "",
@@ -94,7 +101,9 @@ async def handle_jitsi(request: web.Request) -> web.StreamResponse:
         return web.Response(status=500, text="Internal Server Error\n", content_type="text/plain")
     log.info("jitsi provisioning from %s -> %d (%s)", request.remote, answer.status, answer.note)
     if answer.status != 200:
+        throttle.failed(login, address, time.monotonic())
         return web.Response(status=401, text="401: Unauthorized", headers={"WWW-Authenticate": 'Basic realm="provisioning"'})
+    throttle.succeeded(login, address)
     intake: Any = request.app.get(SOFTPHONE_INTAKE)
     if intake is not None and answer.observation is not None:
         intake.observe(answer.observation)
@@ -150,6 +159,7 @@ def setup_softphones(app: web.Application, sessions: sessionmaker[Session], cata
     app[SOFTPHONE_CATALOG] = catalog
     app[SOFTPHONE_SETTINGS] = settings
     app[SOFTPHONE_INTAKE] = intake
+    app[SOFTPHONE_THROTTLE] = LoginThrottle()  # the web login's rule: 10 failures in 10 minutes lock 10 minutes
     register(app, ROUTES)
     # The phones' path: no role check and no page (the error middleware leaves /prov/ alone).
     app.router.add_post(APP_PATH, handle_jitsi)  # first: "app" is never a tenant key (32 characters)
