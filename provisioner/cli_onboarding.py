@@ -51,7 +51,7 @@ def kit_html(kit: Kit) -> str:
 @click.option("--calls", type=click.IntRange(1, 100_000), help="Simultaneous calls to size the internet link for (default: one per extension).")
 @click.option("--subnet", default=DEFAULT_SUBNET, show_default=True, help="The voice VLAN's IPv4 network the DHCP snippets are written for.")
 @click.option("--dhcp", "only", type=click.Choice(SNIPPET_KEYS),
-              help="Print only this DHCP server's snippet, as is (e.g. into /etc/dnsmasq.d/phones.conf).")
+              help="Print only this DHCP server's snippet, as is (e.g. into /etc/dnsmasq.d/telefonos.conf).")
 @click.pass_context
 def onboarding(ctx: click.Context, slug: str, output: str, calls: int | None, subnet: str, only: str | None) -> None:
     """The site onboarding kit of a tenant (Spanish): option 66, DHCP, SIP ALG, firewall, bandwidth."""

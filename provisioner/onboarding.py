@@ -87,6 +87,7 @@ class Kit:
     firewall: tuple[FirewallRule, ...]
     vlan_qos: tuple[str, ...]
     phones: tuple[ExpectedPhone, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # Spanish: what makes this kit unusable as it stands
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -323,8 +324,21 @@ def build_kit(site: Site, rules: tuple[FirewallRule, ...], calls: int | None = N
     return Kit(
         site=site, subnet=str(network), calls=calls, bandwidth_kbps=bandwidth_kbps(calls),
         snippets=dhcp_snippets(site.option66_http, network), sip_alg=sip_alg_steps(),
-        firewall=resolve_rules(rules, site), vlan_qos=VLAN_QOS, phones=site.phones,
+        firewall=resolve_rules(rules, site), vlan_qos=VLAN_QOS, phones=site.phones, warnings=kit_warnings(site),
     )
+
+
+def kit_warnings(site: Site) -> tuple[str, ...]:
+    """A kit pointing phones at this machine's loopback would send them nowhere."""
+    host = (urlsplit(site.option66_http).hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return ("La URL de aprovisionamiento apunta a esta misma máquina (" + host + "): configure "
+                "PROVISIONER_PUBLIC_URL con la dirección que los teléfonos alcanzan antes de entregar este kit.",)
+    return ()
 
 
 def megabits(kbps: int) -> str:
@@ -342,6 +356,7 @@ def to_markdown(kit: Kit) -> str:
     out = [
         f"# Kit de implementación: {site.tenant_name} ({site.slug})",
         "",
+        *[f"> **Atención:** {warning}\n" for warning in kit.warnings],
         "## 1. Cadena de la opción 66 (DHCP)",
         "",
         f"- **HTTP(S), la recomendada:** `{site.option66_http}`",

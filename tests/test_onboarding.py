@@ -147,3 +147,13 @@ def test_the_markdown_kit() -> None:
     assert "/etc/dnsmasq.d/telefonos.conf" in text and "066 Boot Server Host Name" in text  # what to adapt, per server
     assert build_kit(SITE, DEFAULT_RULES).calls == 2  # default: every extension at once
     assert build_kit(Site("E", "e", URL, URL, "pbx", 5060, "udp"), DEFAULT_RULES).calls == 1
+
+
+@pytest.mark.parametrize(("url", "warned"), [
+    ("http://127.0.0.1:8080/prov/k/", True), ("http://localhost/prov/k/", True), ("http://[::1]:8080/prov/k/", True),
+    ("https://prov.example.net/prov/k/", False), ("http://10.0.0.5/prov/k/", False),
+])
+def test_a_kit_pointing_at_loopback_says_so(url: str, warned: bool) -> None:
+    kit = build_kit(Site("A", "a", url, "tftp://x/k/", "pbx", 5060, "udp"), DEFAULT_RULES)
+    assert bool(kit.warnings) == warned
+    assert ("PROVISIONER_PUBLIC_URL" in to_markdown(kit)) == warned
