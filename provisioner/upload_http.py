@@ -4,9 +4,9 @@
         guard.banned(source ip)                    404, nothing read
         service.upload_target(request)             whose file (provisioner.service); refused: 404,
                                                    counted as a miss like a GET of the same name
+        budget.allow(phone, kind)                  429 (before the body is read)
         Content-Length / body past the cap         413 (never read past the cap)
         uploads.redirecting_parameter(body)        403 (an override file that moves the phone)
-        budget.allow(phone, kind)                  429
         upload_store.store_upload (worker thread)  201 first file of its kind, else 204
 
     GET|HEAD <mac>-phone.cfg                       the stored override file of that phone, when
@@ -78,6 +78,10 @@ class Uploads:
             guard.missed(config_request, decision.outcome)
             return not_found()
         name, device = decision.name, decision.outcome.device
+        if not self.budget.allow(device.id, name.kind, time.monotonic()):  # before reading: a throttled body costs nothing
+            log.warning("req=%d PUT %s %r -> 429 (more than %d an hour) mac=%s", rid, config_request.source_ip,
+                        filename, self.budget.per_hour, device.mac)
+            return web.Response(status=429, text="429: Too Many Requests")
         body = await read_capped(request, self.max_bytes)
         if body is None:
             log.warning("req=%d PUT %s %r -> 413 (more than %d bytes) mac=%s", rid, config_request.source_ip,
@@ -87,14 +91,12 @@ class Uploads:
             security_log.warning("req=%d override file refused from %s for %s: it sets %s", rid,
                                  config_request.source_ip, device.mac, parameter)
             return web.Response(status=403, text="403: Forbidden")
-        if not self.budget.allow(device.id, name.kind, time.monotonic()):
-            log.warning("req=%d PUT %s %r -> 429 (more than %d an hour) mac=%s", rid, config_request.source_ip,
-                        filename, self.budget.per_hour, device.mac)
-            return web.Response(status=429, text="429: Too Many Requests")
         try:
             created = await self._in_thread(self._store, device.id, name.kind, body, config_request)
-        except Exception:  # the database is gone or slow: the phone uploads again later
-            log.exception("req=%d PUT %r from %s not stored", rid, filename, config_request.source_ip)
+        except Exception as error:  # the database is gone or slow: the phone uploads again later
+            # Only the error's class: a database error's text repeats its parameters, the body among them.
+            log.error("req=%d PUT %r from %s not stored: %s", rid, filename, config_request.source_ip,
+                      type(error).__name__)
             return web.Response(status=503, text="503: Service Unavailable")
         log.info("req=%d PUT %s %r -> %d (%s, %d bytes) mac=%s", rid, config_request.source_ip, filename,
                  201 if created else 204, name.kind.value, len(body), device.mac)
@@ -120,8 +122,9 @@ class Uploads:
             return None
         try:
             body = await self._in_thread(self._override, device.id)
-        except Exception:
-            log.exception("req=%d override file of %s not read", config_request.request_id, device.mac)
+        except Exception as error:
+            log.error("req=%d override file of %s not read: %s", config_request.request_id, device.mac,
+                      type(error).__name__)
             return None
         if body is not None:
             security_log.info("req=%d sensitive file served to %s via http: %s", config_request.request_id,
