@@ -56,7 +56,9 @@ def test_image_and_campaign_rules_from_the_command_line(database_url: str, acme:
     # The notice period, unless critical; the date format; the model.
     assert "al menos 10 días" in fails(database_url, env, "firmware", "campaign", "create", "--tenant", "acme",
                                        "--model", "T21P", "--date", soon)
-    fails(database_url, env, "firmware", "campaign", "create", "--tenant", "acme", "--model", "T21P", "--date", "mañana")
+    usage = run_cli(database_url, "firmware", "campaign", "create", "--tenant", "acme", "--model", "T21P", "--date",
+                    "mañana", check=False, env=env)
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr and "--date" in usage.stderr  # click's usage error
     assert "no hay un cliente" in fails(database_url, env, "firmware", "campaign", "create", "--tenant", "nadie",
                                         "--model", "T21P", "--date", later)
     # A file changed after upload is refused.
