@@ -26,7 +26,10 @@ from provisioner import ticket_json
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
+    filters = queue_filters(request.query)
+    if "assignee" in request.query:  # a username; empty: the tickets nobody has taken
+        filters["assignee"] = request.query["assignee"][:64]
+    rows = await in_thread(request, queue_rows, filters, now())
     return web.json_response([ticket_json.row_to_json(row) for row in rows])
 
 
