@@ -282,7 +282,7 @@ def device_page(
     model; `which` keeps only assigned devices or only waiting phones.
     """
     if which is not None and which not in WHICH:
-        raise InputError(f"el filtro {which[:20]!r} no existe: use {' o '.join(WHICH)}")
+        raise InputError(f"El filtro de asignación «{which[:20]}» no existe: elija uno de la lista ({', '.join(WHICH)}).")
     after = _CURSOR.fullmatch(cursor) if cursor else None
     if cursor and after is None:
         raise InputError(f"el cursor {cursor[:40]!r} no es válido: use el next_cursor de la página anterior")
@@ -341,7 +341,7 @@ def filtered_device_page(
     if compliance is None:
         return device_page(session, catalog, size=size, cursor=cursor, **filters)  # type: ignore[arg-type]
     if compliance not in COMPLIANCE:
-        raise InputError(f"el filtro de estado {compliance[:20]!r} no existe: use {', '.join(COMPLIANCE)}")
+        raise InputError(f"El filtro de estado «{compliance[:20]}» no existe: elija uno de la lista ({', '.join(COMPLIANCE)}).")
     rows: list[DeviceRow] = []
     for _ in range(scan_pages):
         page = device_page(session, catalog, size=size, cursor=cursor, **filters)  # type: ignore[arg-type]

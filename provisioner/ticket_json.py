@@ -78,6 +78,7 @@ def to_json(stored: StoredTicket) -> dict[str, Any]:
     """A stored ticket as JSON-ready values (ISO 8601 datetimes with the Bogota offset)."""
     return {
         **_ticket_json(stored.ticket, stored.account, stored.finding, stored.sla_state),
+        "assignee": stored.assignee,
         "devices": [device.device for device in stored.devices],
         "affected_devices": [device_to_json(device) for device in stored.devices],
         "events": [event_to_json(event) for event in stored.events],
@@ -90,4 +91,5 @@ def to_json(stored: StoredTicket) -> dict[str, Any]:
 
 def row_to_json(row: TicketRow) -> dict[str, Any]:
     """A queue line as JSON: the same ticket fields as to_json, without timeline and logs."""
-    return {**_ticket_json(row.ticket, row.account, row.finding, row.sla_state), "devices": list(row.devices)}
+    return {**_ticket_json(row.ticket, row.account, row.finding, row.sla_state), "assignee": row.assignee,
+            "devices": list(row.devices)}

@@ -168,7 +168,7 @@ def test_upgrade_is_idempotent_and_uses_its_own_version_table(db: Db) -> None:
     assert {"sl_ticket", "sl_ticket_event", "sl_affected_device", "sl_work_log", VERSION_TABLE} <= tables
     assert "alembic_version" not in tables  # the provisioning migrations' table stays theirs
     with db.engine.connect() as conn:
-        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0001"
+        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0002"  # the head: sl0002 added the assignee
 
 
 def test_shares_a_database_with_the_provisioning_migrations(db: Db) -> None:
@@ -176,7 +176,7 @@ def test_shares_a_database_with_the_provisioning_migrations(db: Db) -> None:
     upgrade(db.engine)
     with db.engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar_one() != "sl0001"
-        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0001"
+        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0002"
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata)
     assert diffs == []  # the migration builds exactly the models, and ignores the other tables
 
@@ -779,3 +779,29 @@ def test_a_work_log_must_end_after_it_starts(db: Db) -> None:
     ticket_id = store(db)
     with db.sessions() as session, pytest.raises(BillingError):
         work_logs.log_work(session, ticket_id, "ana.gomez", bog(2026, 3, 18, 19, 0), bog(2026, 3, 18, 19, 0))
+
+
+# --- assignee (issue 17: "tomar", "mis casos", "sin asignar") --------------------------------
+
+
+def test_an_agent_takes_a_ticket_and_the_queue_finds_it_by_assignee(db: Db) -> None:
+    from support_link.store.tickets import NOBODY, take
+
+    mine, theirs, nobodys = store(db), store(db), store(db)
+    moment = CREATED + timedelta(minutes=5)
+    with db.sessions.begin() as session:
+        assert take(session, mine, "laura", moment) is True
+        assert take(session, mine, "laura", moment) is False  # hers already: no second record
+        assert take(session, theirs, "pedro", moment) is True
+        assert take(session, theirs, "laura", moment) is True  # taken over
+    with db.sessions() as session:
+        assert [row.id for row in tickets.list_tickets(session, moment, assignee="laura")] == [mine, theirs]
+        assert [row.id for row in tickets.list_tickets(session, moment, assignee=NOBODY)] == [nobodys]
+        stored = tickets.get(session, theirs, moment)
+    assert stored.assignee == "laura"
+    assigned = [(e.actor.name, e.before, e.after) for e in stored.events if e.kind == "assigned"]
+    assert assigned == [("pedro", {"assignee": None}, {"assignee": "pedro"}), ("laura", {"assignee": "pedro"}, {"assignee": "laura"})]
+    with db.sessions.begin() as session:
+        tickets.act(session, nobodys, Resolve(), AGENT, moment)
+    with pytest.raises(TransitionError), db.sessions.begin() as session:
+        take(session, nobodys, "laura", moment)  # a resolved ticket is nobody's to take

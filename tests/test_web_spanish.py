@@ -111,6 +111,12 @@ async def test_no_english_on_any_page(server, role: str) -> None:  # type: ignor
             if leaks(page):
                 seen[path] = leaks(page)
     assert seen == {}, seen
+    if role in ("agent", "admin"):  # a bad filter shows the page again with the message, not a bare error page
+        async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            await _log_in(session, people[role])
+            async with session.get("/devices?compliance=bailar") as response:
+                page = await response.text()
+            assert response.status == 422 and 'id="device-filters"' in page and "bailar" in visible_text(page)
     assert {200, 404} <= statuses and (role in ("admin", "anonymous") or 403 in statuses or role == "agent")
 
 
@@ -131,7 +137,8 @@ async def test_refusals_and_form_errors_are_spanish(server) -> None:  # type: ig
         assert response.status == 409 and "No se puede «Reabrir» un caso en estado «Nuevo»." in visible_text(page) and not leaks(page)
         async with session.post(f"/tickets/{busy}/act", data={"csrf_token": csrf, "action": "bailar"}) as response:
             page = await response.text()
-        assert response.status == 422 and not leaks(page)
+        assert response.status == 422 and not leaks(page) and 'id="timeline"' in page  # the ticket, shown again
+        assert "Acción desconocida." in visible_text(page)
         async with session.post("/tickets/new", data={"csrf_token": csrf}, allow_redirects=False) as response:
             assert response.status == 422
         async with session.delete("/tickets") as response:  # 405

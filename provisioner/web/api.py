@@ -35,7 +35,10 @@ from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, 
 async def list_tickets(request: web.Request) -> web.Response:
     _check_enums(request.query)
     await _known_tenant(request, request.query.get("account"))
-    rows = await in_thread(request, queue_rows, queue_filters(request.query), now())
+    filters = queue_filters(request.query)
+    if "assignee" in request.query:  # a username; empty: the tickets nobody has taken
+        filters["assignee"] = request.query["assignee"][:64]
+    rows = await in_thread(request, queue_rows, filters, now())
     return web.json_response([ticket_json.row_to_json(row) for row in rows])
 
 

@@ -119,7 +119,7 @@ def _customers(sessions: sessionmaker[Session]) -> dict[str, str]:
 async def devices_page(request: web.Request) -> web.Response:
     chosen = {name: request.query.get(name, "").strip() or None for name in DEVICE_FILTERS}
     customers = await in_thread(request, _customers)
-    show_on_error(request, "devices.html", rows=[], next_query=None, chosen=chosen, customers=customers, registered={})
+    show_on_error(request, "devices.html", rows=[], next_query=None, first_query=None, chosen=chosen, customers=customers, registered={})
     page, registered = await in_thread(request, device_page, chosen["tenant"], request.query.get("cursor") or None,
                                        chosen["q"], chosen["which"], chosen["compliance"], served_settings(request.app))
     kept = {name: value for name, value in chosen.items() if value}

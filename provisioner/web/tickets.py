@@ -185,7 +185,9 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
     name = str(form.get("action", ""))
 
     async def ticket_again() -> dict[str, Any]:
-        return await ticket_context(request, ticket_id)
+        context = await ticket_context(request, ticket_id)
+        del context["error"]  # the error middleware brings its own
+        return context
 
     show_on_error(request, "ticket.html", ticket_again)
     done = name
