@@ -2,7 +2,7 @@
 
     HTTP GET / TFTP RRQ --adapter--> ConfigRequest
         identify(filename, user_agent, catalog)      -> Identification
-        check_compliance(entry, firmware, lines)     -> findings
+        check_compliance(entry, firmware, highest_line) -> findings
         vendor.render(filename, RenderContext)       -> RenderedFile | None
 
 Adapters (aiohttp handler, TFTP server, CLI) build these values at the edge; nothing

@@ -32,6 +32,7 @@ PURE_MODULES = [
     "provisioner.snmp.reading",
     "provisioner.negative_cache",
     "firmware_catalog",
+    "firmware_catalog.lines",
     "support_link.calendar",
     "support_link.sla",
     "support_link.priority",
