@@ -78,10 +78,12 @@ def unparseable_firmware(catalog: Catalog) -> Iterator[CatalogProblem]:
 def lines_beyond_device(catalog: Catalog) -> Iterator[CatalogProblem]:
     for entry in catalog.entries:
         if entry.device_max_lines is not None and entry.lines > entry.device_max_lines:
+            # A warning, not an error: firmware_catalog.lines offers the smaller of the two, and
+            # extension add and the import refuse the rest, so no phone is sent a dead account.
             yield CatalogProblem(
-                entry.key, "lines", ERROR,
-                f"contradicts vendor facts: homologated for {entry.lines} lines but the {entry.model} "
-                f"has {_accounts(entry.device_max_lines)}; lines beyond it cannot register",
+                entry.key, "lines", WARNING,
+                f"homologated for {entry.lines} lines but the {entry.model} has "
+                f"{_accounts(entry.device_max_lines)}: only {entry.device_max_lines} offered, the rest refused at entry",
             )
 
 

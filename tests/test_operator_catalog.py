@@ -60,11 +60,15 @@ def test_an_operators_catalog_replaces_the_built_in_one(tmp_path: Path) -> None:
     assert shown["catalog"]["value"] == str(path) and "catalog check" in shown["catalog"]["help"]
 
 
-def test_the_built_in_tables_contradiction_fails_catalog_check(tmp_path: Path) -> None:
+def test_the_built_in_table_passes_catalog_check_with_one_warning(tmp_path: Path) -> None:
+    """The GXP1610's homologated 2 lines against its 1 account is a warning (only line 1 is
+    offered); --strict makes warnings fail too."""
     url = "sqlite:///" + str(tmp_path / "db.sqlite3")
     result = run_cli(url, "catalog", "check", check=False)
-    assert result.returncode == 1
+    assert result.returncode == 0, result.stdout + result.stderr
     assert "grandstream-gxp1610" in result.stdout and "line " in result.stdout and "Traceback" not in result.stderr
+    strict = run_cli(url, "catalog", "check", "--strict", check=False)
+    assert strict.returncode == 1 and "grandstream-gxp1610" in strict.stdout
 
 
 def test_a_contradiction_in_the_operators_file_is_listed_by_check_and_refused_elsewhere(tmp_path: Path) -> None:
