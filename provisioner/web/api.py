@@ -57,7 +57,7 @@ async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, 
 
 async def _known_tenant(request: web.Request, slug: str | None) -> None:
     """An unknown customer in a filter is a 404, not an empty answer."""
-    if slug and not await in_thread(request, _tenant_exists, slug):
+    if slug and ("\x00" in slug or not await in_thread(request, _tenant_exists, slug)):  # NUL: no slug has one
         raise NotFoundError(f"no tenant with slug {slug!r}")
 
 
@@ -81,7 +81,7 @@ async def act(request: web.Request) -> web.Response:
     body = await _json_body(request, ACTION)
     if body.get("action") == "log_work":
         ended = now()
-        minutes = work_minutes(body.get("minutes", 0))
+        minutes = work_minutes(int(body["minutes"]))  # the schema made it a whole number (1244.0 is one)
         await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
     else:
         action, note = action_from_form({key: str(value) for key, value in body.items()})
