@@ -27,6 +27,7 @@ STRICT = (
     "provisioner/web/login_rules.py", "provisioner/lifeline.py", "provisioner/findings.py", "provisioner/lookups.py",
     "provisioner/service.py", "provisioner/incidents.py", "provisioner/enrollment.py", "provisioner/masking.py",
     "provisioner/negative_cache.py", "provisioner/web/access.py", "provisioner/web/limits.py", "provisioner/forwarded.py",
+    "provisioner/web/openapi.py",
 )
 
 

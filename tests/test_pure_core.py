@@ -36,6 +36,7 @@ PURE_MODULES = [
     "provisioner.web.access",
     "provisioner.web.limits",
     "provisioner.web.login_rules",
+    "provisioner.web.openapi",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.
