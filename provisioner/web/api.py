@@ -23,6 +23,7 @@ from provisioner.web.access import DEVICES, PUBLIC, TICKETS
 from provisioner.web.app import Route, in_thread, now, register
 from provisioner.web.pages import USER
 from provisioner.web.installers import device_page
+from provisioner.web.limits import too_long, unstorable
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
     act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
@@ -48,6 +49,9 @@ async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, 
     body = await request.json()  # not JSON: json.JSONDecodeError, answered 400
     if not isinstance(body, dict):
         raise MalformedInput("Envíe un objeto JSON ({...}).")
+    said = too_long(body) or unstorable(body)  # the common refusals in Spanish, as the forms say them
+    if said is not None:
+        raise InputError(said)
     problem = next(iter(_validators[id(schema)].iter_errors(body)), None)
     if problem is not None:
         where = "/".join(str(part) for part in problem.absolute_path) or "el cuerpo"
