@@ -29,6 +29,7 @@ from provisioner.web.tickets import (
     act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, ticket_id_of, work_minutes,
 )
 from provisioner import ticket_json
+from support_link.errors import ClassificationError
 from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, OPENAPI
 
 
@@ -52,7 +53,8 @@ async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, 
     said = too_long(body) or unstorable(body)  # the common refusals in Spanish, as the forms say them
     if said is not None:
         raise InputError(said)
-    problem = next(iter(_validators[id(schema)].iter_errors(body)), None)
+    # A missing field is the lifecycle's to name (missing_fields, in Spanish, all at once).
+    problem = next((error for error in _validators[id(schema)].iter_errors(body) if error.validator != "required"), None)
     if problem is not None:
         where = "/".join(str(part) for part in problem.absolute_path) or "el cuerpo"
         raise InputError(f"{where}: {problem.message[:300]}")
@@ -85,7 +87,7 @@ async def act(request: web.Request) -> web.Response:
     body = await _json_body(request, ACTION)
     if body.get("action") == "log_work":
         ended = now()
-        minutes = work_minutes(int(body["minutes"]))  # the schema made it a whole number (1244.0 is one)
+        minutes = work_minutes(int(body.get("minutes") or 0))  # the schema made it a whole number (1244.0 is one)
         await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
     else:
         action, note = action_from_form({key: str(value) for key, value in body.items()})
@@ -133,4 +135,4 @@ def _check_enums(query: Any) -> None:
         allowed = parameter["schema"].get("enum")
         given = query.get(parameter["name"])
         if allowed and given is not None and given not in allowed:
-            raise InputError(f"{parameter['name']} es uno de: {', '.join(allowed)}")
+            raise ClassificationError(f"{parameter['name']} es uno de: {', '.join(allowed)}")
