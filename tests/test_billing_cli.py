@@ -9,6 +9,7 @@ from tests.conftest import cli_json
 
 
 def test_monthly_report_bills_out_of_hours_urgent_work(database_url: str) -> None:
+    cli_json(database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")
     engine = make_engine(database_url)
     sessions = session_factory(engine)
     created = datetime(2026, 3, 20, 23, 0, tzinfo=UTC)  # Friday 18:00 in Bogota

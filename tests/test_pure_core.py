@@ -48,6 +48,7 @@ PURE_MODULES = [
     "provisioner.sip_accounts",
     "provisioner.pbx_export",
     "provisioner.registrations",
+    "provisioner.web.openapi",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.

@@ -5,6 +5,7 @@ same aiohttp process as the phone configs.
     errors.py      the one middleware: every error -> a Spanish page, or JSON under /api/
     tickets.py     the queue (live, live.py), ticket pages and actions, new tickets
     installers.py  extension imports and the device list
-    api.py         /api/v1/ and its OpenAPI document
+    api.py         /api/v1/, its bodies checked against the OpenAPI document
+    openapi.py     the OpenAPI 3.1 document (pure data; tests/test_openapi.py holds the app to it)
     sessions.py    login sessions and API tokens in the database
 """

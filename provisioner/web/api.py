@@ -24,11 +24,13 @@ from provisioner.web.app import Route, in_thread, now, register
 from provisioner.web.pages import USER
 from provisioner.web.app import served_settings
 from provisioner.web.installers import device_page
+from provisioner.web.limits import too_long, unstorable
 from provisioner.web.live import LIVE
 from provisioner.web.tickets import (
     act_on, action_from_form, actor_of, create_ticket, load_ticket, log_work, queue_rows, take, ticket_id_of, work_minutes,
 )
 from provisioner import ticket_json
+from support_link.errors import ClassificationError
 from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, OPENAPI
 
 
@@ -52,7 +54,11 @@ async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, 
     body = await request.json()  # not JSON: json.JSONDecodeError, answered 400
     if not isinstance(body, dict):
         raise MalformedInput("Envíe un objeto JSON ({...}).")
-    problem = next(iter(_validators[id(schema)].iter_errors(body)), None)
+    said = too_long(body) or unstorable(body)  # the common refusals in Spanish, as the forms say them
+    if said is not None:
+        raise InputError(said)
+    # A missing field is the lifecycle's to name (missing_fields, in Spanish, all at once).
+    problem = next((error for error in _validators[id(schema)].iter_errors(body) if error.validator != "required"), None)
     if problem is not None:
         where = "/".join(str(part) for part in problem.absolute_path) or "el cuerpo"
         raise InputError(f"{where}: {problem.message[:300]}")
@@ -61,7 +67,7 @@ async def _json_body(request: web.Request, schema: dict[str, Any]) -> dict[str, 
 
 async def _known_tenant(request: web.Request, slug: str | None) -> None:
     """An unknown customer in a filter is a 404, not an empty answer."""
-    if slug and not await in_thread(request, _tenant_exists, slug):
+    if slug and ("\x00" in slug or not await in_thread(request, _tenant_exists, slug)):  # NUL: no slug has one
         raise NotFoundError(f"no tenant with slug {slug!r}")
 
 
@@ -85,7 +91,7 @@ async def act(request: web.Request) -> web.Response:
     body = await _json_body(request, ACTION)
     if body.get("action") == "log_work":
         ended = now()
-        minutes = work_minutes(body.get("minutes", 0))
+        minutes = work_minutes(int(body.get("minutes") or 0))  # the schema made it a whole number (1244.0 is one)
         await in_thread(request, log_work, ticket_id, request[USER].username, ended - timedelta(minutes=minutes), ended, str(body.get("note", "")))
     elif body.get("action") == "take":
         await in_thread(request, take, ticket_id, request[USER].username, now())
@@ -139,4 +145,4 @@ def _check_enums(query: Any) -> None:
         allowed = parameter["schema"].get("enum")
         given = query.get(parameter["name"])
         if allowed and given is not None and given not in allowed:
-            raise InputError(f"{parameter['name']} es uno de: {', '.join(allowed)}")
+            raise ClassificationError(f"{parameter['name']} es uno de: {', '.join(allowed)}")

@@ -20,6 +20,16 @@ TEXT_LIMITS: Mapping[str, tuple[int, str]] = {
 }
 
 
+def unstorable(fields: Mapping[str, object]) -> str | None:
+    """A Spanish message for the first field holding a NUL character (PostgreSQL's text
+    cannot store one: it was a 500), else None."""
+    for name, (_limit, label) in TEXT_LIMITS.items():
+        value = fields.get(name)
+        if value is not None and "\x00" in str(value):
+            return f"{label} contiene un carácter nulo (NUL), que no se puede guardar."
+    return None
+
+
 def too_long(fields: Mapping[str, object]) -> str | None:
     """A Spanish message for the first field past its limit, else None."""
     for name, (limit, label) in TEXT_LIMITS.items():

@@ -26,7 +26,11 @@ STATUSES = [str(item) for item in Status]
 CHANNELS = [str(item) for item in Channel]
 SLA_STATES = [str(item) for item in SlaState]
 ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]
-DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,18}")  # provisioner.admin's page cursor
+# provisioner.admin's page cursor; a tenant id of at most 9 digits fits PostgreSQL's INTEGER
+# (18 digits were a 500 on PostgreSQL, found by schemathesis)
+DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,9}")
+ANY_TEXT = r"^[^\u0000]*$"  # no NUL character (PostgreSQL text cannot store one)
+SOME_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"  # and not only blanks
 SHORT_TEXT, LONG_TEXT = 200, 20_000  # provisioner.web.tickets.check_lengths
 
 _ERROR_TEXT = {
@@ -133,18 +137,18 @@ NEW_TICKET = {
         "urgency": _enum(URGENCIES, "default medium"),
         "impact": _enum(IMPACTS, "default individual"),
         "channel": _enum(CHANNELS, "default portal"),
-        "account": {"type": "string", "maxLength": SHORT_TEXT, "description": "the customer's tenant slug"},
-        "subject": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": r"\S"},
-        "detail": {"type": "string", "minLength": 1, "maxLength": LONG_TEXT, "pattern": r"\S"},
-        "requester_name": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": r"\S"},
-        "requester_contact": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": r"\S"},
+        "account": {"type": "string", "maxLength": SHORT_TEXT, "pattern": ANY_TEXT, "description": "the customer's tenant slug"},
+        "subject": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": SOME_TEXT},
+        "detail": {"type": "string", "minLength": 1, "maxLength": LONG_TEXT, "pattern": SOME_TEXT},
+        "requester_name": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": SOME_TEXT},
+        "requester_contact": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT, "pattern": SOME_TEXT},
     },
 }
 ACTION = {
     "type": "object", "required": ["action"], "additionalProperties": False,
     "properties": {
         "action": _enum(ACTIONS),
-        "note": {"type": "string", "maxLength": LONG_TEXT},
+        "note": {"type": "string", "maxLength": LONG_TEXT, "pattern": ANY_TEXT},
         "urgency": _enum(URGENCIES, "reclassify: the new urgency"),
         "impact": _enum(IMPACTS, "reclassify: the new impact"),
         "minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "description": "log_work: minutes worked"},

@@ -25,7 +25,7 @@ from provisioner.errors import InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
 from provisioner.web.access import TICKETS
 from provisioner.web.app import Route, in_thread, now, read_form, register
-from provisioner.web.limits import too_long
+from provisioner.web.limits import too_long, unstorable
 from provisioner.web.pages import USER, render
 from provisioner.web.errors import show_on_error
 from provisioner.web.live import LIVE, LiveQueue, queue_events
@@ -162,7 +162,7 @@ def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Ac
 
 def check_lengths(fields: Mapping[str, object]) -> None:
     """Refuse text past its limit (limits.TEXT_LIMITS) before it reaches the database."""
-    message = too_long(fields)
+    message = too_long(fields) or unstorable(fields)
     if message is not None:
         raise InputError(message)
 
