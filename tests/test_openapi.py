@@ -89,3 +89,11 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(database_
 
 def _errors_logged(log: str) -> str:
     return "\n".join(line for line in log.splitlines() if " ERROR " in line)
+
+
+def test_the_documents_device_filters_are_the_ones_admin_takes() -> None:
+    """openapi.py is pure and cannot import provisioner.admin: the copies must agree."""
+    from provisioner import admin
+    from provisioner.web import openapi
+
+    assert openapi.WHICH == list(admin.WHICH) and openapi.COMPLIANCE == list(admin.COMPLIANCE)

@@ -25,7 +25,9 @@ PRIORITIES = [str(item) for item in Priority]
 STATUSES = [str(item) for item in Status]
 CHANNELS = [str(item) for item in Channel]
 SLA_STATES = [str(item) for item in SlaState]
-ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]
+WHICH = ["assigned", "waiting"]  # provisioner.admin.WHICH (admin reads the database: not imported here)
+COMPLIANCE = ["ok", "findings", "unseen"]  # provisioner.admin.COMPLIANCE
+ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take"]
 # provisioner.admin's page cursor; a tenant id of at most 9 digits fits PostgreSQL's INTEGER
 # (18 digits were a 500 on PostgreSQL, found by schemathesis)
 DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,9}")
@@ -93,6 +95,7 @@ _TICKET_FIELDS: dict[str, Any] = {
     "problem_id": {"type": ["integer", "null"]},
     "linked_incidents": {"type": "array", "items": {"type": "integer"}},
     "devices": {"type": "array", "items": {"type": "string"}, "description": "MACs of the affected phones"},
+    "assignee": {"type": ["string", "null"], "description": "the agent (username) who took the ticket; null: nobody"},
 }
 _QUEUE_ROW = {
     "type": "object",
@@ -176,6 +179,12 @@ _DEVICE = {
         "assigned": {"type": "boolean"}, "compliant": {"type": "boolean"},
         "findings": {"type": "array", "items": {"type": "string"}},
         "open_tickets": {"type": "array", "items": {"type": "integer"}},
+        "lines": {"type": "integer"}, "softphone": {"type": "boolean"},
+        "status": {"type": "string", "description": "what a person reads: ok, the findings, no reportado, never seen"},
+        "extensions": {"type": "array", "items": {
+            "type": "object", "properties": {"number": {"type": "string"}, "name": {"type": "string"}}}},
+        "registered": {"type": ["boolean", "null"],
+                       "description": "registered on the PBX now; null when no registrar is connected (or not assigned)"},
     },
 }
 _TICKET_ID = {"name": "id", "in": "path", "required": True,
@@ -188,6 +197,8 @@ FILTERS = [
     {"name": "status", "in": "query", "required": False, "schema": _enum([*STATUSES, "all"]),
      "description": "default: the open ones (new, in_progress, escalated); all: every ticket"},
     {"name": "sla_state", "in": "query", "required": False, "schema": _enum(SLA_STATES)},
+    {"name": "assignee", "in": "query", "required": False, "schema": {"type": "string", "pattern": ANY_TEXT},
+     "description": "only the tickets this agent (username) took; empty: the tickets nobody has taken"},
 ]
 
 OPENAPI: dict[str, Any] = {
@@ -251,6 +262,12 @@ OPENAPI: dict[str, Any] = {
                     {"name": "cursor", "in": "query", "required": False,
                      "schema": {"type": "string", "pattern": f"^({DEVICE_CURSOR.pattern})$"},
                      "description": "next_cursor of the previous page; absent for the first page"},
+                    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "pattern": ANY_TEXT},
+                     "description": "search: a MAC (any part, any separators), an extension number or user name, or a model"},
+                    {"name": "which", "in": "query", "required": False, "schema": _enum(WHICH),
+                     "description": "only assigned devices, or only phones waiting for an extension"},
+                    {"name": "compliance", "in": "query", "required": False, "schema": _enum(COMPLIANCE),
+                     "description": "ok (conforme), findings (con hallazgos) or unseen (sin contacto)"},
                 ],
                 "responses": {"200": _json({
                     "type": "object", "required": ["devices", "next_cursor"],
@@ -259,6 +276,25 @@ OPENAPI: dict[str, Any] = {
                         "next_cursor": {"type": ["string", "null"], "description": "where the next page starts; null on the last page"},
                     },
                 }, "One page of devices"), **_errors("401", "404", "422")},
+            },
+        },
+        "/api/v1/reports/dashboard": {
+            "get": {
+                "summary": "The dashboard's figures (agents, specialists, admins): open tickets by priority and SLA "
+                           "state, first-response compliance per month and per customer, incidents by finding kind, "
+                           "phones per model and compliance, boots per hour (the same as `provisioner reports dashboard --json`)",
+                "responses": {"200": _json({
+                    "type": "object",
+                    "required": ["at", "open_tickets", "open_by_priority", "first_response_by_month",
+                                 "first_response_by_customer", "incidents_by_finding", "phones_by_model", "boots_per_hour"],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time"},
+                        "open_tickets": {"type": "integer", "minimum": 0},
+                        **{name: {"type": "object"} for name in (
+                            "open_by_priority", "first_response_by_month", "first_response_by_customer",
+                            "incidents_by_finding", "phones_by_model", "boots_per_hour")},
+                    },
+                }, "The figures"), **_errors("401", "403")},
             },
         },
         "/api/v1/imports": {
