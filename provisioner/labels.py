@@ -105,7 +105,8 @@ SOFTPHONE_DELIVERY = {
 SOFTPHONE_SETTINGS = {  # the account as a softphone's manual form asks for it (softphones.account_settings)
     "domain": "Dominio SIP (realm)", "port": "Puerto", "transport": "Transporte",
     "proxy": "Proxy de salida", "user": "Usuario SIP", "auth_user": "Usuario de autenticación",
-    "password": "Contraseña SIP", "extension": "Extensión", "display_name": "Nombre a mostrar",
+    "password": "Contraseña SIP",  # nosec B105: a label, not a password
+    "extension": "Extensión", "display_name": "Nombre a mostrar",
 }
 SOFTPHONE_NO_PROXY = "(ninguno)"
 SOFTPHONE_WAVE_XML = "Configuración para Grandstream Wave (lo mismo que el código QR)"

@@ -166,6 +166,9 @@ def softphone_findings(
     User-Agent no vendor rule reads)."""
     if not status.registered or status.mac is not None:
         return None
+    entry: CatalogEntry | None
+    model: str | None
+    version: str | None
     agent = parse_user_agent(status.user_agent)
     if agent is not None:  # a desk phone's User-Agent on an account placed on no desk phone
         entry, model, version = catalog.find(agent.model, vendor=agent.vendor), agent.model, agent.firmware
