@@ -102,6 +102,14 @@ SOFTPHONE_DELIVERY = {
             "y escanee este código.",
     "by_hand": "Escriba estos datos en la configuración de cuenta SIP de la aplicación.",
 }
+SOFTPHONE_SETTINGS = {  # the account as a softphone's manual form asks for it (softphones.account_settings)
+    "domain": "Dominio SIP (realm)", "port": "Puerto", "transport": "Transporte",
+    "proxy": "Proxy de salida", "user": "Usuario SIP", "auth_user": "Usuario de autenticación",
+    "password": "Contraseña SIP",  # nosec B105: a label, not a password
+    "extension": "Extensión", "display_name": "Nombre a mostrar",
+}
+SOFTPHONE_NO_PROXY = "(ninguno)"
+SOFTPHONE_WAVE_XML = "Configuración para Grandstream Wave (lo mismo que el código QR)"
 SOFTPHONE_MAIL_SUBJECT = "Su cuenta de softphone: extensión {extension}"
 SOFTPHONE_MAIL_BODY = (
     "Hola {name}:\n\n"

@@ -95,7 +95,11 @@ def placed_accounts(session: Session, tenant: Tenant, settings: Settings) -> lis
         select(Extension.number, Device.mac).join(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant.id)
     ).tuples().all())
-    return [PlacedAccount(a, places.get(a.extension), a.line or None) for a in accounts]
+    apps = dict(session.execute(
+        select(Extension.number, Extension.softphone).where(Extension.tenant_id == tenant.id,
+                                                            Extension.softphone.is_not(None))
+    ).tuples().all())
+    return [PlacedAccount(a, places.get(a.extension), a.line or None, apps.get(a.extension)) for a in accounts]
 
 
 def registrations_for_tenant(

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from firmware_catalog import Catalog
+from firmware_catalog import Catalog, CatalogEntry
 from provisioner.findings import CONFIG_FETCH, REGISTRATION_KINDS, FindingKind, assess
 from provisioner.identification import parse_user_agent
 from provisioner.incidents import DeviceFinding, device_findings
 from provisioner.sip_accounts import SipAccount
+from provisioner.softphones import app_entry, app_user_agent
 
 SOFTPHONE_PREFIX = "sip:"  # a softphone has no MAC: its incidents name its account instead
 
@@ -51,8 +52,9 @@ class AccountRegistration:
     contact: str | None = None
     user_agent: str | None = None
     expires: datetime | None = None
-    app: str | None = None  # vendor and model the User-Agent names, e.g. "yealink T21P"
+    app: str | None = None  # vendor and model the User-Agent names, e.g. "yealink T21P", "jitsi Jitsi Windows"
     version: str | None = None  # the version the User-Agent names
+    softphone: str | None = None  # the catalog key of the extension's assigned app (None: a desk phone's)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -70,6 +72,7 @@ class PlacedAccount:
     account: SipAccount
     mac: str | None
     line: int | None
+    softphone: str | None = None  # the extension's assigned app (catalog key), if a softphone
 
 
 def current(registrations: Iterable[Registration], now: datetime) -> dict[tuple[str, str], Registration]:
@@ -94,15 +97,26 @@ def account_registrations(
         account = item.account
         binding = bindings.get((account.user, account.domain.lower()))
         if binding is None:
-            out.append(AccountRegistration(account.extension, account.user, account.domain, item.mac, item.line, False))
+            out.append(AccountRegistration(account.extension, account.user, account.domain, item.mac, item.line, False,
+                                           softphone=item.softphone))
             continue
-        agent = parse_user_agent(binding.user_agent)
+        app, version = _agent_app(binding.user_agent)
         out.append(AccountRegistration(
             account.extension, account.user, account.domain, item.mac, item.line, True, binding.contact,
-            binding.user_agent or None, binding.expires,
-            f"{agent.vendor} {agent.model}" if agent else None, agent.firmware if agent else None,
+            binding.user_agent or None, binding.expires, app, version, item.softphone,
         ))
     return out
+
+
+def _agent_app(user_agent: str) -> tuple[str | None, str | None]:
+    """("vendor model", version) a User-Agent names: a desk phone's vendor rule, else a softphone app's."""
+    agent = parse_user_agent(user_agent)
+    if agent is not None:
+        return f"{agent.vendor} {agent.model}", agent.firmware
+    app = app_user_agent(user_agent)
+    if app is not None:
+        return f"{app.vendor} {app.model or 'Wave'}", app.version
+    return None, None
 
 
 def phone_registered(statuses: Iterable[AccountRegistration], mac: str) -> bool:
@@ -152,14 +166,29 @@ def softphone_findings(
     User-Agent no vendor rule reads)."""
     if not status.registered or status.mac is not None:
         return None
+    entry: CatalogEntry | None
+    model: str | None
+    version: str | None
     agent = parse_user_agent(status.user_agent)
-    if agent is None:
-        return None
-    entry = catalog.find(agent.model, vendor=agent.vendor)
-    judgement = assess(entry, agent.firmware, 1, agent.model, CONFIG_FETCH)
+    if agent is not None:  # a desk phone's User-Agent on an account placed on no desk phone
+        entry, model, version = catalog.find(agent.model, vendor=agent.vendor), agent.model, agent.firmware
+    else:
+        app = app_user_agent(status.user_agent)
+        if app is None:
+            return None
+        assigned = _assigned(catalog, status.softphone)
+        entry, model = app_entry(catalog, app, assigned)
+        if model is None:
+            return None  # a Wave on an account assigned no Wave row: which row it is cannot be told
+        version = app.version
+    judgement = assess(entry, version, 1, model, CONFIG_FETCH)
     device = softphone_device(status)
-    return device_findings(judgement, tenant, device, agent.model, department, now, _host(status.contact),
+    return device_findings(judgement, tenant, device, model, department, now, _host(status.contact),
                            "sip", status.user_agent)
+
+
+def _assigned(catalog: Catalog, key: str | None) -> CatalogEntry | None:
+    return next((entry for entry in catalog.entries if entry.key == key), None) if key else None
 
 
 def softphone_device(status: AccountRegistration) -> str:

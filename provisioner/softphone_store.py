@@ -4,9 +4,10 @@ Each function takes the caller's session; the caller commits. Secrets are stored
 digests only (link tokens, Jitsi provisioning passwords); the SIP password is the
 extension's own, shown once through a link and written only into the app's answer.
 
-The account an app gets comes from `account_for`, built from the same TenantView and
-LineView as every desk phone's config (provisioner.directory.tenant_view / line_view): a
-change to how SIP users, realms or proxies are formed there reaches the softphones too.
+The account an app gets comes from `account_for`: sip_accounts.sip_account over the same
+TenantView and LineView as every desk phone's line and the PBX export (the tenant's SIP user
+format or the PBX's own user, its SIP domain/realm, its outbound proxy), so a softphone
+registers exactly as a desk phone's line does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from provisioner.db.models import Extension, SoftphoneLink, Tenant
 from provisioner.directory import line_view, tenant_view
 from provisioner.errors import InputError, NotFoundError
 from provisioner.settings import Settings
+from provisioner.sip_accounts import sip_account
 from provisioner.softphones import AppReport, Delivery, SoftphoneAccount, full_model, how_delivered
 
 MAX_LINK_HOURS = 7 * 24
@@ -46,10 +48,10 @@ def softphone_extension(session: Session, tenant: Tenant, number: str) -> Extens
 
 
 def account_for(session: Session, settings: Settings, extension: Extension) -> SoftphoneAccount:
-    """The SIP account of a softphone extension: the desk phones' own account context, line 1."""
+    """The SIP account of a softphone extension: what a desk phone's line 1 would hold."""
     tenant = session.get(Tenant, extension.tenant_id)
     assert tenant is not None
-    return SoftphoneAccount.of(tenant_view(tenant, settings), line_view(extension, number=1))
+    return SoftphoneAccount.of(sip_account(tenant_view(tenant, settings), line_view(extension, number=1)))
 
 
 APP_PATH = "/prov/app/"  # Jitsi's provisioning URL: no tenant key (end users never see one)

@@ -1,8 +1,9 @@
 """Softphones: the homologated apps that have no MAC, and what each one is given (pure: no I/O).
 
     catalog row (kind softphone | mobile) --how_delivered--> JITSI | WAVE | BY_HAND
-    TenantView + LineView (the same account context as the desk phones' renderers)
-        --SoftphoneAccount--> jitsi_properties (Jitsi Desktop's provisioning answer)
+    sip_accounts.sip_account(TenantView, LineView) (what every desk phone's line and the
+    PBX export read: SIP user, domain/realm, outbound proxy)
+        --SoftphoneAccount.of--> jitsi_properties (Jitsi Desktop's provisioning answer)
                               wave_account_xml (the QR code Grandstream Wave scans)
                               account_settings (what a person types into WeKall)
     Jitsi's provisioning form --jitsi_report--> (model it is, version it runs) --judge--> findings
@@ -17,6 +18,10 @@ What each app supports (sources in the README's "Softphones" section):
     <AccountConfig> (what Grandstream's UCM shows its users); it reports nothing back to us.
   * WeKall APP Windows: no public provisioning protocol, config format or User-Agent; the
     account is typed in by hand from the settings shown once.
+  * REGISTER User-Agents (app_user_agent): Jitsi sends its name, version and os.name run
+    together, "Jitsi2.10.5550Windows 10", "Jitsi2.10.5550Mac OS X", "Jitsi2.11.20200408Linux"
+    (SIP traces in public repositories and docs); Grandstream Wave "Grandstream Wave 1.2.14"
+    (a public SIP client imitating it), no OS named.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from firmware_catalog import CatalogEntry
+from firmware_catalog import Catalog, CatalogEntry
+from provisioner import labels
 from provisioner.findings import CONFIG_FETCH, Judgement, assess
 from provisioner.rendering import xml_text
+from provisioner.sip_accounts import HostPort, SipAccount
 from provisioner.values import LineView, TenantView
 
 SOFTPHONE_KINDS = frozenset({"softphone", "mobile"})  # catalog kinds that never fetch a config by MAC
@@ -83,24 +90,32 @@ def device_name(extension: str) -> str:
 
 @dataclass(frozen=True)
 class SoftphoneAccount:
-    """One SIP account as an app needs it, built from the desk phones' own account context."""
+    """One SIP account as an app needs it: line 1 of sip_accounts.sip_account, so a softphone
+    registers exactly as a desk phone's line does (same user, realm, proxy, password)."""
 
     extension: str
     display_name: str
-    auth_user: str
+    user: str  # user part of the address of record
+    auth_user: str  # digest username
     password: str
-    sip_server: str
-    sip_port: int
+    domain: str  # SIP domain = digest realm (host part of the address of record)
+    port: int
     transport: str  # "udp" | "tcp" | "tls"
+    proxy: HostPort | None = None  # outbound proxy; None: requests go to the domain itself
 
     @classmethod
-    def of(cls, tenant: TenantView, line: LineView) -> SoftphoneAccount:
-        return cls(line.extension, line.display_name, line.auth_user, line.password, tenant.sip_server,
-                   tenant.sip_port, tenant.sip_transport)
+    def of(cls, account: SipAccount) -> SoftphoneAccount:
+        return cls(account.extension, account.display_name, account.user, account.auth_user, account.password,
+                   account.domain, account.port, account.transport, account.proxy)
 
     @property
-    def registrar(self) -> str:
-        return self.sip_server if self.sip_port == 5060 else f"{self.sip_server}:{self.sip_port}"
+    def domain_port(self) -> str:
+        return self.domain if self.port == 5060 else f"{self.domain}:{self.port}"
+
+    @property
+    def next_hop(self) -> HostPort:
+        """Where the app sends its REGISTER: the outbound proxy, else the domain."""
+        return self.proxy or HostPort(self.domain, self.port)
 
 
 # -- Jitsi Desktop -----------------------------------------------------------------------------
@@ -123,10 +138,21 @@ def _utf16(character: str) -> tuple[int, ...]:
 
 def jitsi_properties(account: SoftphoneAccount) -> str:
     """Jitsi Desktop's provisioning answer: one SIP account (property names of Jitsi's SIP
-    protocol provider, as its own sip-communicator.properties writes them)."""
+    protocol provider, ProtocolProviderFactory's constants as sip-communicator.properties
+    writes them).
+
+    USER_ID "user@domain" is the address of record (its domain is the To domain, the realm).
+    SERVER_ADDRESS is the registrar Jitsi sends REGISTER to and must resolve: Jitsi's
+    ProtocolProviderServiceSipImpl.initRegistrarConnection refuses an account whose
+    SERVER_ADDRESS does not resolve (IllegalArgumentException "appears to be an either invalid
+    or inaccessible address"), and a tenant's SIP domain need not resolve when it has an
+    outbound proxy. So with a proxy: SERVER_ADDRESS/SERVER_PORT and PROXY_ADDRESS/PROXY_PORT
+    are the proxy, PROXY_AUTO_CONFIG false (no DNS discovery); without one: the domain, and
+    PROXY_AUTO_CONFIG true (Jitsi then falls back to SERVER_ADDRESS, initOutboundProxy)."""
     prefix = f"{JITSI_ACCOUNT_PREFIX}acc{account.extension}"
-    user_id = f"{account.auth_user}@{account.sip_server}"
-    values = [
+    user_id = f"{account.user}@{account.domain}"
+    hop = account.next_hop
+    values: list[tuple[str, object]] = [
         ("", f"acc{account.extension}"),
         (".ACCOUNT_UID", f"SIP:{user_id}"),
         (".PROTOCOL_NAME", "SIP"),
@@ -134,12 +160,16 @@ def jitsi_properties(account: SoftphoneAccount) -> str:
         (".AUTHORIZATION_NAME", account.auth_user),
         (".PASSWORD", account.password),  # Jitsi moves it into its credentials store
         (".DISPLAY_NAME", account.display_name),
-        (".SERVER_ADDRESS", account.sip_server),
-        (".SERVER_PORT", account.sip_port),
+        (".SERVER_ADDRESS", hop.host),
+        (".SERVER_PORT", hop.port),
         (".PREFERRED_TRANSPORT", account.transport.upper()),
-        (".PROXY_AUTO_CONFIG", "true"),
-        (".IS_ACCOUNT_DISABLED", "false"),
     ]
+    if account.proxy is not None:
+        values += [(".PROXY_AUTO_CONFIG", "false"), (".PROXY_ADDRESS", account.proxy.host),
+                   (".PROXY_PORT", account.proxy.port), (".PROXY_TRANSPORT", account.transport.upper())]
+    else:
+        values.append((".PROXY_AUTO_CONFIG", "true"))
+    values.append((".IS_ACCOUNT_DISABLED", "false"))
     lines = ["# SIP account of this extension, from the provisioning server"]  # ASCII: Properties.load reads ISO-8859-1
     lines += [f"{prefix}{suffix}={property_value(value)}" for suffix, value in values]
     return "\n".join(lines) + "\n"
@@ -159,15 +189,7 @@ def jitsi_report(osname: str | None, build: str | None, user_agent: str | None) 
     """What one Jitsi provisioning request says of the app: its OS (${osname}: Java's os.name,
     "Windows 10", "Mac OS X") and its version (${build}: sip-communicator.version, else a
     "Jitsi/<version>" User-Agent token)."""
-    os_name = " ".join((osname or "").split())[:40]
-    if not os_name:
-        model = None
-    elif os_name.lower().startswith("windows"):
-        model = "Jitsi Windows"
-    elif os_name.lower().startswith("mac"):
-        model = "Jitsi MacOS"
-    else:
-        model = f"Jitsi {os_name}"
+    model = _jitsi_model(osname or "")
     version = (build or "").strip()
     if not _VERSION.fullmatch(version):
         agent = _JITSI_AGENT.search(user_agent or "")
@@ -175,12 +197,71 @@ def jitsi_report(osname: str | None, build: str | None, user_agent: str | None) 
     return AppReport(model, version or None)
 
 
+def _jitsi_model(os_name: str) -> str | None:
+    """The catalog's spelling of a Jitsi from Java's os.name ("Windows 10", "Mac OS X")."""
+    os_name = " ".join(os_name.split())[:40]
+    if not os_name:
+        return None
+    if os_name.lower().startswith("windows"):
+        return "Jitsi Windows"
+    if os_name.lower().startswith("mac"):
+        return "Jitsi MacOS"
+    return f"Jitsi {os_name}"
+
+
+# -- REGISTER User-Agents of the apps ------------------------------------------------------------
+# Jitsi's SIP User-Agent runs its product tokens together: name, version, os.name
+# ("Jitsi2.10.5550Windows 10", "Jitsi2.10.5550Mac OS X", "Jitsi2.11.20200408Linux",
+# "Jitsi2.2.4603.9615Linux": REGISTER/INVITE traces published in public repositories).
+_JITSI_SIP_AGENT = re.compile(r"Jitsi(?P<version>[0-9]{1,4}(?:\.[0-9]{1,10}){1,3})(?P<os>[A-Za-z][ -~]{0,40})?")
+# Grandstream Wave: "Grandstream Wave 1.2.14" (a public SIP client copying Wave's header); the
+# web client sends "Grandstream Wave/webrtc_chrome" (no version: not read). No OS is named,
+# so which Wave row (Android, iOS) it is comes from the extension's assigned app.
+_WAVE_SIP_AGENT = re.compile(r"Grandstream Wave(?: Lite)?[ /](?P<version>[0-9]{1,4}(?:\.[0-9]{1,10}){1,3})\b")
+
+
+@dataclass(frozen=True)
+class AppAgent:
+    """What an app's REGISTER User-Agent says of it."""
+
+    vendor: str  # as catalog rows spell it: "jitsi", "grandstream"
+    model: str | None  # the catalog's spelling ("Jitsi Windows"); None: the agent does not say (Wave)
+    version: str
+
+
+def app_user_agent(user_agent: str | None) -> AppAgent | None:
+    """The softphone app a REGISTER User-Agent names (Jitsi, Grandstream Wave), else None."""
+    text = (user_agent or "").strip()[:256]
+    jitsi = _JITSI_SIP_AGENT.fullmatch(text)
+    if jitsi:
+        return AppAgent("jitsi", _jitsi_model(jitsi["os"] or ""), jitsi["version"])
+    wave = _WAVE_SIP_AGENT.match(text)
+    if wave:
+        return AppAgent("grandstream", None, wave["version"])
+    return None
+
+
+def app_entry(catalog: Catalog, agent: AppAgent, assigned: CatalogEntry | None) -> tuple[CatalogEntry | None, str | None]:
+    """(catalog row, model seen) of an app User-Agent: the row its model names; for an agent
+    that names no model (Wave), the extension's assigned app when it is that vendor's
+    softphone (None, None: nothing to judge it against)."""
+    if agent.model is not None:
+        return catalog.find(agent.model, vendor=agent.vendor), agent.model
+    if assigned is not None and assigned.vendor == agent.vendor and is_softphone(assigned):
+        return assigned, full_model(assigned)
+    return None, None
+
+
 # -- Grandstream Wave --------------------------------------------------------------------------
 def wave_account_xml(account: SoftphoneAccount) -> str:
-    """The account as Wave's "scan QR code" takes it (the <AccountConfig> a UCM shows its users)."""
+    """The account as Wave's "scan QR code" takes it: the <AccountConfig> a Grandstream UCM
+    shows its users (field names as the PBXs that generate it write them: RegisterServer is
+    the SIP domain (with its port when not 5060), OutboundServer "host:port" the outbound
+    proxy or empty, UserID the SIP user, AuthID/AuthPass the digest credentials)."""
     fields = [
-        ("RegisterServer", account.registrar),
-        ("UserID", account.auth_user),
+        ("RegisterServer", account.domain_port),
+        ("OutboundServer", str(account.proxy) if account.proxy else ""),
+        ("UserID", account.user),
         ("AuthID", account.auth_user),
         ("AuthPass", account.password),
         ("AccountName", account.extension),
@@ -191,18 +272,19 @@ def wave_account_xml(account: SoftphoneAccount) -> str:
 
 
 # -- every app: the settings a person reads ------------------------------------------------------
+SETTING_LABELS = labels.SOFTPHONE_SETTINGS  # field -> Spanish label (tests read the page back by these)
+
+
 def account_settings(account: SoftphoneAccount) -> list[tuple[str, str]]:
-    """(Spanish label, value) for the page that shows the account once."""
-    return [
-        ("Servidor SIP (dominio)", account.sip_server),
-        ("Puerto", str(account.sip_port)),
-        ("Transporte", account.transport.upper()),
-        ("Usuario SIP", account.auth_user),
-        ("Usuario de autenticación", account.auth_user),
-        ("Contraseña SIP", account.password),
-        ("Extensión", account.extension),
-        ("Nombre a mostrar", account.display_name),
-    ]
+    """(Spanish label, value) for the page that shows the account once: the fields every SIP
+    app's manual account form has (domain, outbound proxy, user, authentication user)."""
+    values = {
+        "domain": account.domain, "port": str(account.port), "transport": account.transport.upper(),
+        "proxy": str(account.proxy) if account.proxy else labels.SOFTPHONE_NO_PROXY, "user": account.user,
+        "auth_user": account.auth_user, "password": account.password, "extension": account.extension,
+        "display_name": account.display_name,
+    }
+    return [(SETTING_LABELS[name], value) for name, value in values.items()]
 
 
 def account_qr_text(account: SoftphoneAccount, delivery: Delivery) -> str:
@@ -210,8 +292,9 @@ def account_qr_text(account: SoftphoneAccount, delivery: Delivery) -> str:
     with the settings (apps without a QR import still show a readable text)."""
     if delivery is Delivery.WAVE:
         return wave_account_xml(account)
-    return (f"sip:{account.auth_user}@{account.registrar};transport={account.transport}\n"
-            f"usuario={account.auth_user}\ncontraseña={account.password}")
+    proxy = f"\nproxy={account.proxy}" if account.proxy else ""
+    return (f"sip:{account.user}@{account.domain_port};transport={account.transport}\n"
+            f"usuario={account.auth_user}\ncontraseña={account.password}{proxy}")
 
 
 # -- compliance ----------------------------------------------------------------------------------

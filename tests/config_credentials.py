@@ -13,11 +13,26 @@ wrong value) and the registration test fails.
                                   user id, auth id, password (GXP16xx/GXV accounts 1-6; DP750 profile 1
                                   server P47 / proxy P48 and account arrays from P4060/P4090/P4120/P4595)
 
+Softphones (the accounts the server hands the apps):
+
+    Jitsi properties              net.java.sip.communicator.impl.protocol.sip.<acc>.USER_ID (user@domain),
+                                  .AUTHORIZATION_NAME, .PASSWORD, .SERVER_ADDRESS/.SERVER_PORT (the
+                                  registrar REGISTER is sent to), .PROXY_AUTO_CONFIG false +
+                                  .PROXY_ADDRESS/.PROXY_PORT (outbound proxy): ProtocolProviderFactory's
+                                  constants; Jitsi sends to the proxy, else to SERVER_ADDRESS
+                                  (ProtocolProviderServiceSipImpl.initOutboundProxy)
+    Grandstream Wave AccountConfig <RegisterServer> (domain[:port]), <OutboundServer> (host:port or empty),
+                                  <UserID>, <AuthID>, <AuthPass>: the QR XML PBXs generate for Wave
+    WeKall (by hand)              the settings table of the one-time page, by the Spanish labels a person
+                                  reads there (WeKall publishes no parameter names: phones.md §6)
+
 Each parser returns every account the config enables, as tests.sip_register.Credentials.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
@@ -125,3 +140,71 @@ def grandstream_dp750(body: bytes) -> list[Credentials]:
             found.append(_grandstream_credentials(i + 1, values["P47"], values.get("P48", ""), values[f"P{4060 + i}"],
                                                   values[f"P{4090 + i}"], values[f"P{4120 + i}"]))
     return found
+
+
+# -- Jitsi Desktop (provisioning answer: a Java properties file) ------------------------------
+JITSI_SIP = "net.java.sip.communicator.impl.protocol.sip."
+
+
+def java_properties(text: str) -> dict[str, str]:
+    """Java's Properties.load, the subset a provisioning answer uses (key=value lines, # and !
+    comments, backslash escapes, \\uXXXX), from the java.util.Properties documentation."""
+    found = {}
+    for line in text.splitlines():
+        line = line.lstrip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        key, _, value = line.partition("=")
+        value = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), value)
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16")  # \\ud83d\\ude00 pairs
+        found[key.strip()] = re.sub(r"\\(.)", r"\1", value)
+    return found
+
+
+def jitsi(body: bytes) -> list[Credentials]:
+    values = java_properties(body.decode("latin-1"))
+    accounts = sorted({key[len(JITSI_SIP):].split(".", 1)[0] for key in values
+                       if key.startswith(JITSI_SIP) and key.endswith(".USER_ID")})
+    found = []
+    for n, account in enumerate(accounts, start=1):
+        key = f"{JITSI_SIP}{account}."
+        if values.get(key + "IS_ACCOUNT_DISABLED") == "true":
+            continue
+        user, _, domain = values[key + "USER_ID"].partition("@")
+        server = values.get(key + "SERVER_ADDRESS") or domain  # no SERVER_ADDRESS: Jitsi uses USER_ID's domain
+        server_port = int(values.get(key + "SERVER_PORT") or 5060)
+        hop = (server, server_port)
+        if values.get(key + "PROXY_AUTO_CONFIG") == "false" and values.get(key + "PROXY_ADDRESS"):
+            hop = (values[key + "PROXY_ADDRESS"], int(values.get(key + "PROXY_PORT") or 5060))
+        found.append(Credentials(n, user, values.get(key + "AUTHORIZATION_NAME") or user, values[key + "PASSWORD"],
+                                 domain or server, server_port, hop))
+    return found
+
+
+# -- Grandstream Wave (the QR code's AccountConfig XML) --------------------------------------
+def wave(body: bytes) -> list[Credentials]:
+    root = ET.fromstring(body)
+    assert root.tag == "AccountConfig", root.tag
+    found = []
+    for n, account in enumerate(root.findall("Account"), start=1):
+        fields = {child.tag: (child.text or "").strip() for child in account}
+        domain, port = _host_port(fields["RegisterServer"])
+        outbound = fields.get("OutboundServer", "")
+        found.append(Credentials(n, fields["UserID"], fields.get("AuthID") or fields["UserID"], fields["AuthPass"],
+                                 domain, port, _host_port(outbound) if outbound else None))
+    return found
+
+
+# -- WeKall (typed in by hand from the one-time page) ----------------------------------------
+WEKALL_LABELS = {"domain": "Dominio SIP (realm)", "port": "Puerto", "proxy": "Proxy de salida",
+                 "user": "Usuario SIP", "auth_user": "Usuario de autenticación", "password": "Contraseña SIP"}
+
+
+def settings_page(body: bytes) -> list[Credentials]:
+    """What a person copies from the page's settings table into the app's account form."""
+    rows = {html.unescape(label): html.unescape(value) for label, value in re.findall(
+        r"<tr><th>([^<]*)</th><td><code class=\"setting\">([^<]*)</code></td></tr>", body.decode())}
+    field = {name: rows[label] for name, label in WEKALL_LABELS.items()}
+    proxy = _host_port(field["proxy"]) if ":" in field["proxy"] else None  # "(ninguno)": none
+    return [Credentials(1, field["user"], field["auth_user"], field["password"], field["domain"], int(field["port"]),
+                        proxy)]

@@ -30,7 +30,8 @@ DESK = [e for e in CATALOG.entries if not is_softphone(e)]
 # The names as the homologated table (and the issue) spells them, as an installer types them.
 TYPED = {"wekall-app-windows": "WeKall APP Windows", "grandstream-wave-ios": "Wave iOS",
          "grandstream-wave-android": "Wave Android", "jitsi-windows": "Jitsi Windows", "jitsi-macos": "Jitsi MacOS"}
-ACCOUNT = SoftphoneAccount("204", "Ana Gómez <jefa> & co", "acme-204", "s3cr3t\\x=y", "pbx.acme.example.net", 5080, "tcp")
+ACCOUNT = SoftphoneAccount("204", "Ana Gómez <jefa> & co", "acme-204", "acme-204", "s3cr3t\\x=y",
+                           "pbx.acme.example.net", 5080, "tcp")
 
 
 def read_properties(text: str) -> dict[str, str]:
@@ -108,7 +109,7 @@ def test_wave_gets_an_account_config_xml_with_escaped_values() -> None:
     account = root.find("Account")
     assert root.tag == "AccountConfig" and account is not None
     assert {child.tag: child.text for child in account} == {
-        "RegisterServer": "pbx.acme.example.net:5080", "UserID": "acme-204", "AuthID": "acme-204",
+        "RegisterServer": "pbx.acme.example.net:5080", "OutboundServer": None, "UserID": "acme-204", "AuthID": "acme-204",
         "AuthPass": "s3cr3t\\x=y", "AccountName": "204", "DisplayName": "Ana Gómez <jefa> & co",
     }
     assert account_qr_text(ACCOUNT, Delivery.WAVE) == wave_account_xml(ACCOUNT)

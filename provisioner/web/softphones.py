@@ -138,8 +138,9 @@ async def link_reveal(request: web.Request) -> web.Response:
     if revealed is None:
         raise NotFoundError(labels.SOFTPHONE_LINK_GONE)
     log.info("softphone link used: ext=%s (%s)", revealed.account.extension, revealed.model)
-    qr = segno.make(account_qr_text(revealed.account, revealed.delivery), error="m")
-    response = render(request, "softphone_link.html", revealed=revealed, link_token=None,
+    qr_text = account_qr_text(revealed.account, revealed.delivery)
+    qr = segno.make(qr_text, error="m")
+    response = render(request, "softphone_link.html", revealed=revealed, link_token=None, qr_text=qr_text,
                       settings_rows=account_settings(revealed.account),
                       qr_svg=qr.svg_inline(scale=4, dark="#000", light="#fff"))
     response.headers["Cache-Control"] = "no-store"
