@@ -301,3 +301,18 @@ def test_spanish_headers_name_the_sip_user() -> None:
     for name in ("Usuario SIP", "usuario_sip", "SIP user", "sip_username"):
         [row] = validate([["101", "Ana", "101"]], header=["Extensión", "Nombre", name])[2]
         assert row.sip_user == "101", name
+
+
+def test_the_sample_list_with_pbx_users_validates() -> None:
+    import io
+
+    from provisioner.importing.sample import write_sample_csv
+
+    out = io.StringIO()
+    write_sample_csv(out, 60, sip_users=True)
+    with open_table(out.getvalue().encode("utf-8-sig"), "muestra.csv") as table:
+        validator = Validator(table.header, CATALOG, frozenset(), _state(), new_user=lambda n: f"acme-{n}")
+        valid = [row for raw in table.rows() if (row := validator.check(raw)) is not None]
+        validator.finish(set())
+    assert validator.problems == [] and len(valid) == 60
+    assert all(row.sip_user == row.number for row in valid)  # "Usuario SIP" read as sip_user
