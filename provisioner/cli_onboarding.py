@@ -76,8 +76,9 @@ def readiness(ctx: click.Context, slug: str, as_json: bool) -> None:
     settings = ctx.find_object(Settings) or Settings.from_env()
     with _session(ctx) as session:
         tenant = admin.tenant_by_slug(session, slug)
-        phones, without = site_facts.phone_facts(session, load_catalog(), tenant,
-                                                  site_facts.snmp_window_start(settings, datetime.now(UTC)))
+        now = datetime.now(UTC)
+        phones, without = site_facts.phone_facts(session, load_catalog(), tenant, site_facts.snmp_window_start(settings, now),
+                                                  settings, now)
     board = build_board(phones, without, snmp_enabled=bool(settings.snmp_enabled))
     if as_json:
         click.echo(json.dumps({"tenant": slug, **board_json(board)}, indent=2, ensure_ascii=False))

@@ -181,8 +181,9 @@ def registration_by_mac(
         return {mac: None for _, mac in wanted}
     try:
         rows = source.read()
-    except Exception:  # noqa: BLE001 - an unreachable registrar leaves the column unknown, never the page broken
-        log.warning("registrar not readable: registrations unknown", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - an unreachable registrar leaves the column unknown, never the page broken
+        # one line, no traceback (a CLI run prints its log) and no message text (it may quote the URL)
+        log.warning("registrar not readable (%s): registrations unknown", error.__class__.__name__)
         return {mac: None for _, mac in wanted}
     shown: dict[str, bool | None] = {}
     for slug in {slug for slug, _ in wanted}:

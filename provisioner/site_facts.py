@@ -4,7 +4,7 @@ provisioner.onboarding and provisioner.site_readiness."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firmware_catalog import Catalog
-from provisioner import admin, labels
+from provisioner import admin, labels, registrar
 from provisioner.db.models import Device, Extension, Sighting, Tenant
 from provisioner.errors import SettingsError
 from provisioner.onboarding import ExpectedPhone, FirewallRule, Site, parse_firewall_rules
@@ -64,9 +64,27 @@ def snmp_window_start(settings: Settings, now: datetime) -> datetime:
     return now - timedelta(seconds=max(2 * settings.snmp_interval_seconds, 86400.0))
 
 
-def phone_facts(session: Session, catalog: Catalog, tenant: Tenant, snmp_since: datetime) -> tuple[list[PhoneFacts], list[str]]:
-    """Each phone of the tenant (assigned or waiting) as the board sees it, and the extensions with no phone."""
+def registered_phones(session: Session, settings: Settings, tenant: Tenant, macs: list[str], now: datetime) -> dict[str, bool | None]:
+    """MAC -> registered (any of its lines) as the PBX's registrar says; None for every phone
+    when no registrar is configured or it cannot be read (the board then says "sin datos del PBX")."""
+    source = registrar.source_for(settings)
+    try:
+        return registrar.registration_by_mac(session, settings, source, [(tenant.slug, mac) for mac in macs], now)
+    finally:
+        if source is not None:
+            source.close()
+
+
+def phone_facts(
+    session: Session, catalog: Catalog, tenant: Tenant, snmp_since: datetime,
+    settings: Settings | None = None, now: datetime | None = None,
+) -> tuple[list[PhoneFacts], list[str]]:
+    """Each phone of the tenant (assigned or waiting) as the board sees it, and the extensions with no phone.
+    With `settings` (and `now`), `registered` comes from the registrar those settings name."""
     rows = admin.list_devices(session, catalog, tenant_slug=tenant.slug)
+    registered: dict[str, bool | None] = {}
+    if settings is not None:
+        registered = registered_phones(session, settings, tenant, [row.mac for row in rows], now or datetime.now(UTC))
     numbers: dict[str, list[str]] = {}
     without: list[str] = []
     for number, mac in session.execute(
@@ -90,5 +108,6 @@ def phone_facts(session: Session, catalog: Catalog, tenant: Tenant, snmp_since: 
             mac=row.mac, model=row.model, extensions=tuple(sorted(numbers.get(row.mac, ()))), assigned=row.assigned,
             booted=booted, firmware_ok=(not findings & FIRMWARE_FINDINGS) if booted else None,
             lines_ok=("lines_exceeded" not in findings) if booted else None, snmp=snmp,
+            registered=registered.get(row.mac) if row.assigned else None,
         ))
     return facts, sorted(without)

@@ -306,9 +306,10 @@ def test_export_neutralizes_formulas_and_leaves_passwords_out(engine: Engine, im
     result = run_export(import_db, "--tenant", "acme")
     assert result.exit_code == 0
     cells = _csv_cells(result.output)
-    assert cells[0] == ["extension", "name", "email", "department", "permissions", "mac", "model", "line"]
-    assert cells[1] == ["301", "'=HYPERLINK(\"http://evil.example/\",\"Ver\")", "", "'+57 Ventas", "local", "00:04:F2:AA:00:01", "VVX600", "1"]
-    assert cells[2] == ["302", "'@Sistemas", "", "'-Soporte-", "internal", "", "", ""]
+    assert cells[0] == ["extension", "name", "email", "department", "permissions", "mac", "model", "line", "sip_user"]
+    assert cells[1] == ["301", "'=HYPERLINK(\"http://evil.example/\",\"Ver\")", "", "'+57 Ventas", "local", "00:04:F2:AA:00:01", "VVX600", "1",
+                        "acme-301"]
+    assert cells[2] == ["302", "'@Sistemas", "", "'-Soporte-", "internal", "", "", "", "acme-302"]
     assert cells[3][1] == "''=ya con apóstrofo"
     assert not any(str(e["sip_password"]) in result.output for e in extensions(engine).values())
     with_passwords = _csv_cells(run_export(import_db, "--tenant", "acme", "--with-passwords").output)
@@ -349,3 +350,75 @@ def test_real_processes_import_and_export(engine: Engine, import_db: str, tmp_pa
     out, err = exporter.communicate(timeout=120)
     assert exporter.returncode == 0, err
     assert [r[0] for r in _csv_cells(out)] == ["extension", "101", "102", "103", "104"]
+
+
+# -- the PBX's SIP users (issue 19) -------------------------------------------------------------
+def test_import_takes_the_pbx_sip_user_and_never_renames(engine: Engine, import_db: str, tmp_path: Path) -> None:
+    add_tenant(engine)
+    header = ["Extensión", "Nombre", "Usuario SIP", "MAC", "Modelo"]
+    first = [header, ["201", "Ana", "201", "00:15:65:AA:02:01", "T21P"], ["202", "Luis", "", "", ""],
+             ["203", "Sara", "+5716001203", "", ""]]  # an E.164 user: a formula to a spreadsheet
+    result = run_import(import_db, str(write_csv(tmp_path / "a.csv", first, ";")), "--tenant", "acme")
+    assert result.exit_code == 0, result.output
+    users = {n: e["sip_auth_user"] for n, e in extensions(engine).items()}
+    assert users == {"201": "201", "202": "acme-202", "203": "+5716001203"}  # empty: the tenant's format
+    again = run_import(import_db, str(write_csv(tmp_path / "b.csv", first, ";")), "--tenant", "acme")
+    assert "0 created, 0 updated, 3 unchanged" in again.output
+
+    renamed = [header, ["201", "Ana", "ana-pbx", "00:15:65:AA:02:01", "T21P"], ["202", "Luis", "", "", ""]]
+    refused = run_import(import_db, str(write_csv(tmp_path / "c.csv", renamed, ";")), "--tenant", "acme")
+    assert refused.exit_code == 1
+    assert ("row 2, column Usuario SIP (C2): extension 201 already has SIP user '201', not 'ana-pbx': "
+            "an import never renames an account") in refused.output
+    assert {n: e["sip_auth_user"] for n, e in extensions(engine).items()} == users  # nothing written
+
+    clashes = [header,
+               ["204", "Eva", "201", "", ""],  # held by the stored 201
+               ["205", "Tom", "pbx-7", "", ""], ["206", "Ivan", "pbx-7", "", ""],  # twice in the file
+               ["207", "Rosa", "", "", ""], ["208", "Leo", "acme-207", "", ""],  # 207's user, made from the format
+               ["209", "Mar", "dos palabras", "", ""]]
+    refused = run_import(import_db, str(write_csv(tmp_path / "d.csv", clashes, ";")), "--tenant", "acme")
+    assert refused.exit_code == 1
+    for line in ("row 2, column Usuario SIP (C2): SIP user '201' belongs to extension 201 (already stored)",
+                 "row 4, column Usuario SIP (C4): SIP user 'pbx-7' belongs to extension 205 (on row 3)",
+                 "row 6, column Usuario SIP (C6): SIP user 'acme-207' belongs to extension 207 (on row 5)",
+                 "row 7, column Usuario SIP (C7): SIP user 'dos palabras' must be 1-64 characters"):
+        assert line in refused.output, refused.output
+    assert set(extensions(engine)) == {"201", "202", "203"}
+
+
+def test_a_format_user_that_is_already_taken_is_refused(engine: Engine, import_db: str, tmp_path: Path) -> None:
+    add_tenant(engine)
+    header = ["extension", "name", "sip_user"]
+    run_import(import_db, str(write_csv(tmp_path / "a.csv", [header, ["301", "Ana", "acme-302"]])), "--tenant", "acme")
+    refused = run_import(import_db, str(write_csv(tmp_path / "b.csv", [header, ["301", "Ana", ""], ["302", "Luis", ""]])),
+                         "--tenant", "acme")
+    assert refused.exit_code == 1
+    assert ("row 3, column sip_user (C3): SIP user 'acme-302' (made from the tenant's SIP user format: "
+            "give this row a sip_user) belongs to extension 301 (on row 2)") in refused.output
+
+
+def test_every_export_imports_back_with_its_sip_users(engine: Engine, import_db: str, tmp_path: Path) -> None:
+    add_tenant(engine)
+    header = ["extension", "name", "sip_user", "mac", "model", "line"]
+    rows = [header, ["101", "Ana", "101", "000b82aa0101", "GXP1630", "1"], ["102", "Luis", "", "000b82aa0101", "GXP1630", "2"],
+            ["103", "Sara", "+5716001103", "", "", ""], ["104", "=Eva", "-eva", "", "Jitsi Windows", ""]]
+    assert run_import(import_db, str(write_csv(tmp_path / "a.csv", rows)), "--tenant", "acme").exit_code == 0
+    original = extensions(engine)
+    exported = tmp_path / "export.csv"
+    assert run_export(import_db, "--tenant", "acme", "--with-passwords", str(exported)).exit_code == 0
+    cells = _csv_cells(exported.read_text(encoding="utf-8-sig"))
+    assert {r[0]: r[8] for r in cells[1:]} == {"101": "101", "102": "acme-102", "103": "'+5716001103", "104": "'-eva"}
+    assert "0 created, 0 updated, 4 unchanged" in run_import(import_db, str(exported), "--tenant", "acme").output
+    with session_factory(engine).begin() as session:
+        session.execute(delete(Extension))
+        session.execute(delete(Device))
+    with session_factory(engine).begin() as session:  # a new format must not rename the restored accounts
+        from provisioner.db.models import Tenant
+        session.query(Tenant).filter_by(slug="acme").update({"sip_user_format": "{extension}"})
+    restored = run_import(import_db, str(exported), "--tenant", "acme")
+    assert restored.exit_code == 0, restored.output
+    assert extensions(engine) == original
+    without_passwords = tmp_path / "plain.csv"  # the default export imports back too (passwords generated anew)
+    assert run_export(import_db, "--tenant", "acme", str(without_passwords)).exit_code == 0
+    assert "4 unchanged" in run_import(import_db, str(without_passwords), "--tenant", "acme").output

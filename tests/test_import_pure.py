@@ -139,10 +139,10 @@ def test_neutralize_then_clean_round_trips(text: str) -> None:
 
 
 def test_csv_rows_leave_passwords_out_unless_asked() -> None:
-    record = ("101", "Ana", "", "", "internal", "001565aabb01", "yealink-t21p", 1, "secret-password")
+    record = ("101", "Ana", "", "", "internal", "001565aabb01", "yealink-t21p", 1, "acme-101", "secret-password")
     assert list(csv_rows([record], {"yealink-t21p": "T21P"}, False)) == [
-        ["extension", "name", "email", "department", "permissions", "mac", "model", "line"],
-        ["101", "Ana", "", "", "internal", "00:15:65:AA:BB:01", "T21P", "1"],
+        ["extension", "name", "email", "department", "permissions", "mac", "model", "line", "sip_user"],
+        ["101", "Ana", "", "", "internal", "00:15:65:AA:BB:01", "T21P", "1", "acme-101"],
     ]
     assert list(csv_rows([record], {}, True))[1][-1] == "secret-password"
 

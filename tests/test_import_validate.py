@@ -5,7 +5,7 @@ Files are CSV text run through the real reader; the catalog is the real one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 
 import pytest
@@ -39,23 +39,25 @@ def validate(
     foreign: Sequence[str] = (),
     suspicious: frozenset[str] = frozenset(),
     replace: bool = False,
+    new_user: Callable[[str], str] | None = None,
 ) -> tuple[list[str], list[str], list[ValidRow]]:
     """(problems, warnings, valid rows) for a CSV made of header + rows.
 
     Run twice: with the in-memory index, and with the on-disk one the import uses, in windows
     of 2 rows (so lookups cross windows); both must find exactly the same."""
     data = csv_text([list(header), *[list(r) for r in rows]]).encode()
-    memory = _run(data, state or _state(), None, foreign, suspicious, replace)
+    memory = _run(data, state or _state(), None, foreign, suspicious, replace, new_user)
     with _disk(state or _state()) as index:
-        disk = _run(data, index, 2, foreign, suspicious, replace)
+        disk = _run(data, index, 2, foreign, suspicious, replace, new_user)
     assert disk == memory
     return memory
 
 
 def _run(data: bytes, index: TenantState | DiskIndex, window: int | None, foreign: Sequence[str],
-         suspicious: frozenset[str], replace: bool) -> tuple[list[str], list[str], list[ValidRow]]:
+         suspicious: frozenset[str], replace: bool,
+         new_user: Callable[[str], str] | None = None) -> tuple[list[str], list[str], list[ValidRow]]:
     with open_table(data, "lista.csv") as table:
-        validator = Validator(table.header, CATALOG, suspicious, index, replace=replace)
+        validator = Validator(table.header, CATALOG, suspicious, index, replace=replace, new_user=new_user)
         valid: list[ValidRow] = []
         rows = table.rows()
         while chunk := list(islice(rows, window or 10_000)):
@@ -262,3 +264,55 @@ def test_header_problems_come_first_and_stop_nothing_else() -> None:
     found, warnings, _ = validate([["101", "Ana", "x"]], header=["extension", "name", "Cargo"])
     assert found == []
     assert warnings == ["row 1, column Cargo (C1): column 'Cargo' is not used and was ignored"]
+
+
+USER_HEADER = ["extension", "name", "sip_user"]
+STORED_101 = ExistingExtension.of(1, "101", "Ana", "", "", "internal", None, None, None, None, "ana-pbx")
+
+
+def test_sip_users_across_rows_windows_and_the_stored_ones() -> None:
+    """Windows of 2 rows on disk: a user claimed on row 2 is still seen on row 6."""
+    found, _, valid = validate(
+        [["101", "Ana", "ana-pbx"], ["102", "Luis", "luis"], ["103", "Eva", ""], ["104", "Leo", "x"], ["105", "Rosa", "luis"],
+         ["106", "Tom", "ana-pbx"], ["101", "Ana", "otra"], ["107", "Sol", "acme-103"], ["108", "Mar", "sin espacios no"]],
+        header=USER_HEADER, state=_state([STORED_101]), new_user=lambda n: f"acme-{n}",
+    )
+    assert found == [
+        "row 6, column sip_user (C6): SIP user 'luis' belongs to extension 102 (on row 3)",
+        "row 7, column sip_user (C7): SIP user 'ana-pbx' belongs to extension 101 (on row 2)",
+        "row 8, column extension (A8): extension 101 is repeated: it is already on row 2",
+        "row 9, column sip_user (C9): SIP user 'acme-103' belongs to extension 103 (on row 4)",
+        "row 10, column sip_user (C10): SIP user 'sin espacios no' must be 1-64 characters: "
+        "letters, digits and - _ . ! ~ * ' ( ) & = + $ , ; ? /",
+    ]
+    assert [(r.number, r.sip_user) for r in valid[:3]] == [("101", "ana-pbx"), ("102", "luis"), ("103", None)]
+
+
+def test_a_stored_sip_user_is_never_renamed() -> None:
+    assert problems(["101", "Ana", "101"], header=USER_HEADER, state=_state([STORED_101])) == [
+        "row 2, column sip_user (C2): extension 101 already has SIP user 'ana-pbx', not '101': an import never renames "
+        "an account (put the stored user in the file, or delete and re-create the extension once the PBX has the new one)"
+    ]
+    assert problems(["101", "Ana", "ana-pbx"], header=USER_HEADER, state=_state([STORED_101])) == []
+    assert problems(["101", "Ana", ""], header=USER_HEADER, state=_state([STORED_101])) == []  # empty: keep it
+
+
+def test_spanish_headers_name_the_sip_user() -> None:
+    for name in ("Usuario SIP", "usuario_sip", "SIP user", "sip_username"):
+        [row] = validate([["101", "Ana", "101"]], header=["Extensión", "Nombre", name])[2]
+        assert row.sip_user == "101", name
+
+
+def test_the_sample_list_with_pbx_users_validates() -> None:
+    import io
+
+    from provisioner.importing.sample import write_sample_csv
+
+    out = io.StringIO()
+    write_sample_csv(out, 60, sip_users=True)
+    with open_table(out.getvalue().encode("utf-8-sig"), "muestra.csv") as table:
+        validator = Validator(table.header, CATALOG, frozenset(), _state(), new_user=lambda n: f"acme-{n}")
+        valid = [row for raw in table.rows() if (row := validator.check(raw)) is not None]
+        validator.finish(set())
+    assert validator.problems == [] and len(valid) == 60
+    assert all(row.sip_user == row.number for row in valid)  # "Usuario SIP" read as sip_user

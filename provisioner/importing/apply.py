@@ -54,11 +54,11 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
         state.devices[mac] = ExistingDevice(device_id, mac, model_key)
     query = _extensions_query(tenant_id, with_passwords)
     macs = {mac: mac for mac in state.devices}  # one string per MAC, shared by its extensions
-    for id_, number, name, email, department, permissions, secret, mac, line, softphone in session.execute(
+    for id_, number, name, email, department, permissions, secret, mac, line, softphone, user in session.execute(
         query.execution_options(yield_per=_STREAM)  # streamed, never the whole result in memory
     ):
         state.extensions[number] = ExistingExtension.of(
-            id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line, softphone
+            id_, number, name, email, department, permissions, secret, macs.get(mac, mac), line, softphone, user
         )
     return state
 
@@ -68,7 +68,7 @@ def _extensions_query(tenant_id: int, with_passwords: bool) -> Select[Any]:
     password = Extension.sip_password if with_passwords else null()
     return (
         select(Extension.id, Extension.number, Extension.name, Extension.email, Extension.department,
-               Extension.permissions, password, Device.mac, Extension.line, Extension.softphone)
+               Extension.permissions, password, Device.mac, Extension.line, Extension.softphone, Extension.sip_auth_user)
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant_id)
     )
@@ -87,10 +87,16 @@ def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwor
         index.add_devices(tuple(r) for r in batch)
     query = _extensions_query(tenant_id, with_passwords)
     for batch in session.execute(query.execution_options(yield_per=_STREAM)).partitions():
-        index.add_extension_rows((id_, number, fingerprint(name, email, department, permissions, softphone), secret, mac, line)
-                                 for id_, number, name, email, department, permissions, secret, mac, line, softphone in batch)
+        index.add_extension_rows((id_, number, fingerprint(name, email, department, permissions, softphone), secret, mac, line, user)
+                                 for id_, number, name, email, department, permissions, secret, mac, line, softphone, user in batch)
     index.snapshot_loaded()
     return tenant_id
+
+
+def new_user_maker(session: Session, tenant_id: int, slug: str) -> Callable[[str], str]:
+    """extension number -> the SIP user the tenant's format gives a new extension (for validation)."""
+    user_format = session.scalar(select(Tenant.sip_user_format).where(Tenant.id == tenant_id))
+    return lambda number: sip_accounts.user_for(user_format, slug, number)
 
 
 def foreign_macs(session: Session, tenant_id: int, macs: Collection[str]) -> set[str]:
@@ -195,12 +201,13 @@ def _split_batch(
         if change == CREATED:
             values.update(
                 tenant_id=tenant_id, number=row.number,
-                sip_auth_user=sip_accounts.user_for(user_format, slug, row.number),  # the tenant's format
+                # the PBX's user when the file gives one, else the tenant's format
+                sip_auth_user=row.sip_user or sip_accounts.user_for(user_format, slug, row.number),
                 sip_password=row.sip_password or next(passwords),
             )
             inserts.append(values)
         else:
-            values.update(id=existing_id, sip_password=row.sip_password)  # None: keep the stored one
+            values.update(id=existing_id, sip_password=row.sip_password)  # None: keep the stored one; the user never changes
             updates.append(values)
     return inserts, updates
 

@@ -75,10 +75,12 @@ def import_extensions_command(
 
     Columns (any order, English or Spanish): extension|extensión, name|nombre (or
     first_name|nombres + last_name|apellidos), email|correo, department|departamento|área,
-    permissions|permisos, mac, model|modelo, line|línea, sip_password (optional).
-    Every problem is listed with its row and column; if there is any, nothing is written.
-    Existing extensions are updated in place (matched by number); SIP passwords are kept
-    when the file has none, generated for new extensions, and never printed.
+    permissions|permisos, mac, model|modelo, line|línea, sip_password and sip_user|usuario SIP
+    (optional: the PBX's own account). Every problem is listed with its row and column; if
+    there is any, nothing is written. Existing extensions are updated in place (matched by
+    number); SIP passwords are kept when the file has none, generated for new extensions, and
+    never printed. A new extension without sip_user gets the tenant's user format; an existing
+    one keeps its SIP user (a different one in the file is refused, never renamed).
     """
     catalog, suspicious = _catalog()
     try:

@@ -37,6 +37,10 @@ class CrossRows(Protocol):
     def claim_slot(self, mac: str, line: int, number: str) -> str:
         """The extension number holding (mac, line): this one when the line was free."""
 
+    def claim_user(self, user: str, number: str, row: int) -> tuple[str, int | None]:
+        """(extension number, its row or None when only stored) holding this SIP user: this one when free.
+        A stored extension holds its user even when the file also names it."""
+
     def device_model(self, mac: str) -> str | None:
         """The model key of the tenant's registered device with this MAC (None: not registered)."""
 
@@ -61,6 +65,8 @@ class MemoryIndex:
         self.numbers: dict[str, int] = {}
         self.slots: dict[tuple[str, int], str] = {}
         self.mac_models: dict[str, tuple[str, int]] = {}
+        self.users: dict[str, tuple[str, int]] = {}
+        self._stored_users: dict[str, str] | None = None
 
     def prefetch(self, numbers: Collection[str], macs: Collection[str]) -> None:
         pass
@@ -79,6 +85,14 @@ class MemoryIndex:
 
     def claim_slot(self, mac: str, line: int, number: str) -> str:
         return self.slots.setdefault((mac, line), number)
+
+    def claim_user(self, user: str, number: str, row: int) -> tuple[str, int | None]:
+        if self._stored_users is None:
+            self._stored_users = {e.sip_user: e.number for e in self.state.extensions.values() if e.sip_user}
+        stored = self._stored_users.get(user)
+        if stored is not None and stored != number:
+            return stored, self.numbers.get(stored)
+        return self.users.setdefault(user, (number, row))
 
     def device_model(self, mac: str) -> str | None:
         device = self.state.devices.get(mac)

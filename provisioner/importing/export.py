@@ -21,7 +21,8 @@ from provisioner.importing.validate import CatalogLike
 from provisioner.importing.values import display_mac
 from provisioner.softphones import SOFTPHONE_KINDS, full_model
 
-COLUMNS = ("extension", "name", "email", "department", "permissions", "mac", "model", "line")
+# sip_user is always written (not a secret): an export re-imported elsewhere keeps the PBX's accounts.
+COLUMNS = ("extension", "name", "email", "department", "permissions", "mac", "model", "line", "sip_user")
 _FORMULA = re.compile(r"'*[=+\-@]")
 
 
@@ -40,13 +41,13 @@ def model_label(catalog: CatalogLike, key: str, candidates: Iterable[str]) -> st
 
 
 def csv_rows(records: Iterable[tuple[object, ...]], labels: dict[str, str], with_passwords: bool) -> Iterator[list[str]]:
-    """(number, name, email, department, permissions, mac, model_key, line, password) -> CSV cells (pure)."""
+    """(number, name, email, department, permissions, mac, model_key, line, sip user, password) -> CSV cells (pure)."""
     yield [*COLUMNS, "sip_password"] if with_passwords else list(COLUMNS)
-    for number, name, email, department, permissions, mac, model_key, line, password in records:
+    for number, name, email, department, permissions, mac, model_key, line, user, password in records:
         cells = [
             str(number), str(name), str(email), str(department), str(permissions),
             display_mac(str(mac)) if mac else "", labels.get(str(model_key), str(model_key)) if model_key else "",
-            str(line) if mac and line is not None else "",
+            str(line) if mac and line is not None else "", str(user),
         ]
         if with_passwords:
             cells.append(str(password))
@@ -60,7 +61,8 @@ def export_extensions(
     state = load_state(session, slug)
     query = (
         select(Extension.number, Extension.name, Extension.email, Extension.department, Extension.permissions,
-               Device.mac, func.coalesce(Device.model_key, Extension.softphone), Extension.line, Extension.sip_password)
+               Device.mac, func.coalesce(Device.model_key, Extension.softphone), Extension.line, Extension.sip_auth_user,
+               Extension.sip_password)
         .outerjoin(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == state.tenant_id)
         .order_by(func.length(Extension.number), Extension.number)

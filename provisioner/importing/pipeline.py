@@ -114,7 +114,8 @@ def import_extensions(
     with DiskIndex() as index:
         tenant_id = apply.load_snapshot(session, tenant_slug, index,
                                         with_passwords=table.header.column(SIP_PASSWORD) is not None)
-        validator = Validator(table.header, catalog, suspicious_keys, index, replace=replace)
+        validator = Validator(table.header, catalog, suspicious_keys, index, replace=replace,
+                              new_user=apply.new_user_maker(session, tenant_id, tenant_slug))
         spool = _Spool()
         try:
             changes: list[dict[str, object]] = []

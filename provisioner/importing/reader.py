@@ -47,6 +47,7 @@ SYNONYMS: dict[str, str] = {
     **dict.fromkeys(("model", "modelo", "phone_model", "modelo_telefono"), "model"),
     **dict.fromkeys(("line", "linea", "line_number"), "line"),
     **dict.fromkeys(("sip_password", "sip_secret", "contrasena_sip", "clave_sip"), "sip_password"),
+    **dict.fromkeys(("sip_user", "sip_username", "sip_auth_user", "usuario_sip", "auth_user"), "sip_user"),
 }
 _SHOWN_NAMES = {
     "extension": "extension|extensión", "name": "name|nombre", "first_name": "first_name|nombres",

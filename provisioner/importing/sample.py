@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 HEADER = ("Extensión", "Nombres", "Apellidos", "Correo", "Área", "Permisos", "MAC", "Modelo", "Línea")
+SIP_USER_HEADER = "Usuario SIP"  # optional: the PBX's own user per extension (here "{extension}", as many PBXs name them)
 FIRST = ("José", "María", "Ana", "Luis", "Carlos", "Lucía", "Andrés", "Camila", "Juan", "Sofía", "Diego",
          "Valentina", "Jorge", "Daniela", "Miguel", "Paula", "Óscar", "Natalia", "Julián", "Ángela")
 LAST = ("Gómez", "Rodríguez", "Muñoz", "Peña", "Pérez", "García", "Martínez", "López", "Hernández", "Díaz",
@@ -44,8 +45,9 @@ def _notation(mac: str, style: int) -> str:
     return mac.upper()
 
 
-def sample_rows(n: int, *, seed: int = 1, mac_start: int = 0, phones: Sequence[tuple[str, str, int]] = PHONES) -> Iterator[tuple[str, ...]]:
-    """n data rows (no header), in HEADER's column order."""
+def sample_rows(n: int, *, seed: int = 1, mac_start: int = 0, phones: Sequence[tuple[str, str, int]] = PHONES,
+                sip_users: bool = False) -> Iterator[tuple[str, ...]]:
+    """n data rows (no header), in HEADER's column order (then SIP_USER_HEADER's with `sip_users`)."""
     rng = random.Random(seed)  # nosec B311 - sample data for benchmarks, not secrets
     digits = min(6, max(3, len(str(n)) + 1))
     first_number = 10 ** (digits - 1)
@@ -64,12 +66,14 @@ def sample_rows(n: int, *, seed: int = 1, mac_start: int = 0, phones: Sequence[t
             line = str(lines - free_lines + 1)
             free_lines -= 1
             mac_text, model = _notation(mac, device % 4), model_token
-        yield (str(first_number + i), first, last, email, rng.choice(DEPARTMENTS), rng.choice(PERMISSIONS), mac_text, model, line)
+        row = (str(first_number + i), first, last, email, rng.choice(DEPARTMENTS), rng.choice(PERMISSIONS), mac_text, model, line)
+        yield (*row, row[0]) if sip_users else row
 
 
 def write_sample_csv(out: TextIO, n: int, *, seed: int = 1, mac_start: int = 0, separator: str = ";",
-                     phones: Sequence[tuple[str, str, int]] = PHONES) -> None:
-    """A CSV as Excel in a Spanish locale saves it (';' separated); open `out` with encoding utf-8-sig."""
+                     phones: Sequence[tuple[str, str, int]] = PHONES, sip_users: bool = False) -> None:
+    """A CSV as Excel in a Spanish locale saves it (';' separated); open `out` with encoding utf-8-sig.
+    `sip_users`: with the PBX's user of each extension (a "Usuario SIP" column)."""
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(sample_rows(n, seed=seed, mac_start=mac_start, phones=phones))
+    writer.writerow((*HEADER, SIP_USER_HEADER) if sip_users else HEADER)
+    writer.writerows(sample_rows(n, seed=seed, mac_start=mac_start, phones=phones, sip_users=sip_users))

@@ -24,16 +24,17 @@ from provisioner.importing.values import ExistingExtension
 
 _SCHEMA = """
 CREATE TABLE ext (seq INTEGER PRIMARY KEY, number TEXT NOT NULL, id INTEGER NOT NULL, fp BLOB NOT NULL,
-                  pw TEXT, mac TEXT, line INTEGER);
+                  pw TEXT, mac TEXT, line INTEGER, usr TEXT);
 CREATE TABLE dev (mac TEXT PRIMARY KEY, id INTEGER NOT NULL, model TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE num (number TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE macs (mac TEXT PRIMARY KEY, model TEXT NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE slot (mac TEXT NOT NULL, line INTEGER NOT NULL, number TEXT NOT NULL, PRIMARY KEY (mac, line)) WITHOUT ROWID;
+CREATE TABLE usr (user TEXT PRIMARY KEY, number TEXT NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE mover (id INTEGER PRIMARY KEY);
 CREATE TABLE foreign_mac (mac TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE new_dev (mac TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
 """
-_INDEXES = "CREATE UNIQUE INDEX ext_number ON ext (number); CREATE INDEX ext_place ON ext (mac, line);"  # after the bulk load
+_INDEXES = "CREATE UNIQUE INDEX ext_number ON ext (number); CREATE INDEX ext_place ON ext (mac, line); CREATE INDEX ext_user ON ext (usr);"  # after the bulk load
 _IN = "(SELECT value FROM json_each(?))"
 _STREAM = 2000
 
@@ -65,11 +66,11 @@ class DiskIndex:
         self.db.executemany("INSERT INTO dev (id, mac, model) VALUES (?, ?, ?)", rows)
 
     def add_extensions(self, rows: Iterable[ExistingExtension]) -> None:
-        self.add_extension_rows((e.id, e.number, e.fingerprint, e.sip_password, e.mac, e.line) for e in rows)
+        self.add_extension_rows((e.id, e.number, e.fingerprint, e.sip_password, e.mac, e.line, e.sip_user) for e in rows)
 
-    def add_extension_rows(self, rows: Iterable[tuple[int, str, bytes, str | None, str | None, int | None]]) -> None:
-        """(id, number, fingerprint, sip password or None, mac or None, line or None) of stored extensions."""
-        self.db.executemany("INSERT INTO ext (id, number, fp, pw, mac, line) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    def add_extension_rows(self, rows: Iterable[tuple[int, str, bytes, str | None, str | None, int | None, str | None]]) -> None:
+        """(id, number, fingerprint, sip password or None, mac or None, line or None, SIP user) of stored extensions."""
+        self.db.executemany("INSERT INTO ext (id, number, fp, pw, mac, line, usr) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def snapshot_loaded(self) -> None:
         self.db.executescript(_INDEXES)
@@ -96,8 +97,8 @@ class DiskIndex:
         self._slots = {(m, line): n for m, line, n in q(f"SELECT mac, line, number FROM slot WHERE mac IN {_IN}", (wanted_macs,))}  # nosec B608 - table names are constants; values go as parameters
         self._dev = dict(q(f"SELECT mac, model FROM dev WHERE mac IN {_IN}", (wanted_macs,)))  # nosec B608 - table names are constants; values go as parameters
         self._ext = {
-            number: ExistingExtension(id_, number, fp, pw, mac, line)
-            for id_, number, fp, pw, mac, line in q(f"SELECT id, number, fp, pw, mac, line FROM ext WHERE number IN {_IN}",  # nosec B608 - table names are constants; values go as parameters
+            number: ExistingExtension(id_, number, fp, pw, mac, line, usr)
+            for id_, number, fp, pw, mac, line, usr in q(f"SELECT id, number, fp, pw, mac, line, usr FROM ext WHERE number IN {_IN}",  # nosec B608 - table names are constants; values go as parameters
                                                    (wanted_numbers,))
         }
 
@@ -139,6 +140,21 @@ class DiskIndex:
             self._slots[(mac, line)] = taken = number
             self._new_slots.append((mac, line, number))
         return taken
+
+    def claim_user(self, user: str, number: str, row: int) -> tuple[str, int | None]:
+        """Straight to the tables (only rows that name or make a user ask; both lookups are indexed)."""
+        stored = self.db.execute("SELECT number FROM ext WHERE usr = ? AND number <> ? LIMIT 1", (user, number)).fetchone()
+        if stored is not None:
+            held = self._num.get(stored[0])  # this window's rows; earlier windows' are in `num`
+            if held is None:
+                found = self.db.execute("SELECT row FROM num WHERE number = ?", (stored[0],)).fetchone()
+                held = found[0] if found else None
+            return stored[0], held
+        claimed = self.db.execute("SELECT number, row FROM usr WHERE user = ?", (user,)).fetchone()
+        if claimed is not None:
+            return claimed[0], claimed[1]
+        self.db.execute("INSERT INTO usr (user, number, row) VALUES (?, ?, ?)", (user, number, row))
+        return number, row
 
     def device_model(self, mac: str) -> str | None:
         return self._dev.get(mac)

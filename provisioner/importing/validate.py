@@ -36,6 +36,7 @@ from provisioner.importing.values import (
     NAME,
     PERMISSIONS,
     SIP_PASSWORD,
+    SIP_USER,
     WARNING,
     Header,
     Problem,
@@ -47,6 +48,7 @@ from provisioner.importing.values import (
 )
 from provisioner.mac import normalize_mac
 from provisioner.permissions import parse_permissions
+from provisioner.sip_accounts import AccountError, check_sip_user
 from provisioner.softphones import is_softphone, mac_refusal
 
 
@@ -167,6 +169,16 @@ def check_password(text: str) -> str | None:
     return text
 
 
+def check_user(text: str) -> str | None:
+    """The PBX's SIP user: the same rule and words as `extension add --sip-user` (sip_accounts)."""
+    if not text:
+        return None
+    try:
+        return check_sip_user(text)
+    except AccountError as exc:
+        raise _Bad(SIP_USER, str(exc)) from None
+
+
 # -- the validator --------------------------------------------------------------------------
 class _Attempts:
     """Runs cell checks, keeping each failure instead of stopping at the first (all problems at once)."""
@@ -200,12 +212,14 @@ class Validator:
         index: CrossRows | TenantState,
         *,
         replace: bool = False,
+        new_user: Callable[[str], str] | None = None,
     ) -> None:
         self.header = header
         self.catalog = catalog
         self.suspicious_keys = frozenset(suspicious_keys)
         self.index: CrossRows = MemoryIndex(index) if isinstance(index, TenantState) else index
         self.replace = replace
+        self.new_user = new_user  # extension number -> the SIP user the tenant's format gives a new extension
         self.problems: list[Problem] = [p for p in header.problems if p.severity == ERROR]
         self.warnings: list[Problem] = [p for p in header.problems if p.severity == WARNING]
         self._entries: dict[str, Entry | None] = {}
@@ -245,6 +259,7 @@ class Validator:
         contact = [attempt(check, *args) for check, *args in (
             (check_name, values, self._full_name), (check_email, values[EMAIL]), (check_department, values[DEPARTMENT]),
             (self._check_permissions, values[PERMISSIONS]), (check_password, values[SIP_PASSWORD]),
+            (check_user, values[SIP_USER]),
         )]
         device = self._own_device(values, raw.number, attempt)
         if attempt.failed:
@@ -253,8 +268,8 @@ class Validator:
             if number is not None:
                 self._check_repeated(raw.number, number)
             return None
-        name, email, department, permissions, password = contact
-        row = ValidRow(raw.number, number, name, email, department, permissions, *device, password)  # type: ignore[arg-type]
+        name, email, department, permissions, password, user = contact
+        row = ValidRow(raw.number, number, name, email, department, permissions, *device, password, user)  # type: ignore[arg-type]
         self._across_rows(row)
         return row
 
@@ -327,13 +342,36 @@ class Validator:
         return True
 
     def _across_rows(self, row: ValidRow) -> None:
-        self._check_repeated(row.row, row.number)
+        if self._check_repeated(row.row, row.number):
+            self._check_user(row)
         if row.mac is None or row.model_key is None or row.line is None:
             return
         if self._same_model(row) and self._registered_model(row):
             self._free_slot(row)
         if row.model_key in self.suspicious_keys:
             self._aggregate(f"suspicious {row.model_key}", row.row, MODEL)
+
+    def _check_user(self, row: ValidRow) -> None:
+        """The account is the PBX's: a stored SIP user is never renamed by an import, and no two
+        extensions of the tenant share one (given in the file, stored, or made from the format)."""
+        existing = self.index.existing(row.number)
+        if existing is not None:
+            if row.sip_user is not None and existing.sip_user is not None and row.sip_user != existing.sip_user:
+                self._problem(
+                    row.row, SIP_USER,
+                    f"extension {row.number} already has SIP user {existing.sip_user!r}, not {row.sip_user!r}: "
+                    "an import never renames an account (put the stored user in the file, or delete and re-create "
+                    "the extension once the PBX has the new one)",
+                )
+            return  # an existing extension keeps its stored user: held already, nothing new to claim
+        user = row.sip_user if row.sip_user is not None else self.new_user(row.number) if self.new_user else None
+        if user is None:
+            return
+        holder, holder_row = self.index.claim_user(user, row.number, row.row)
+        if holder != row.number:
+            where = f"on row {holder_row}" if holder_row is not None else "already stored"
+            made = "" if row.sip_user is not None else " (made from the tenant's SIP user format: give this row a sip_user)"
+            self._problem(row.row, SIP_USER, f"SIP user {user!r}{made} belongs to extension {holder} ({where})")
 
     def _same_model(self, row: ValidRow) -> bool:
         assert row.mac is not None and row.model_key is not None

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 # The fields a spreadsheet column can map to, in the order RawRow.values carries them.
 FIELDS = (
     "extension", "name", "first_name", "last_name", "email", "department",
-    "permissions", "mac", "model", "line", "sip_password",
+    "permissions", "mac", "model", "line", "sip_password", "sip_user",
 )
-EXTENSION, NAME, FIRST_NAME, LAST_NAME, EMAIL, DEPARTMENT, PERMISSIONS, MAC, MODEL, LINE, SIP_PASSWORD = range(len(FIELDS))
+EXTENSION, NAME, FIRST_NAME, LAST_NAME, EMAIL, DEPARTMENT, PERMISSIONS, MAC, MODEL, LINE, SIP_PASSWORD, SIP_USER = range(len(FIELDS))
 
 ERROR = "error"
 WARNING = "warning"
@@ -106,6 +106,7 @@ class ValidRow:
     model_key: str | None  # catalog key
     line: int | None
     sip_password: str | None  # None: keep the existing one / generate
+    sip_user: str | None = None  # the PBX's SIP user; None: keep the existing one / the tenant's format
 
     @property
     def softphone(self) -> str | None:
@@ -114,7 +115,7 @@ class ValidRow:
 
     def as_tuple(self) -> tuple[object, ...]:
         return (self.row, self.number, self.name, self.email, self.department, self.permissions,
-                self.mac, self.model_key, self.line, self.sip_password)
+                self.mac, self.model_key, self.line, self.sip_password, self.sip_user)
 
 
 def fingerprint(name: str, email: str, department: str, permissions: str, softphone: str | None = None) -> bytes:
@@ -134,11 +135,13 @@ class ExistingExtension:
     sip_password: str | None  # loaded only when the file brings passwords to compare
     mac: str | None
     line: int | None
+    sip_user: str | None = None  # the stored SIP user (an import never renames it)
 
     @classmethod
     def of(cls, id: int, number: str, name: str, email: str, department: str, permissions: str,  # noqa: A002
-           sip_password: str | None, mac: str | None, line: int | None, softphone: str | None = None) -> ExistingExtension:
-        return cls(id, number, fingerprint(name, email, department, permissions, softphone), sip_password, mac, line)
+           sip_password: str | None, mac: str | None, line: int | None, softphone: str | None = None,
+           sip_user: str | None = None) -> ExistingExtension:
+        return cls(id, number, fingerprint(name, email, department, permissions, softphone), sip_password, mac, line, sip_user)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,9 @@ def _kit(sessions: sessionmaker[Session], settings: Settings, slug: str, calls: 
 def _board(sessions: sessionmaker[Session], settings: Settings, slug: str) -> tuple[str, Board]:
     with sessions() as session:
         tenant = admin.tenant_by_slug(session, slug)
-        phones, without = site_facts.phone_facts(session, load_catalog(), tenant,
-                                                  site_facts.snmp_window_start(settings, datetime.now(UTC)))
+        now = datetime.now(UTC)
+        phones, without = site_facts.phone_facts(session, load_catalog(), tenant, site_facts.snmp_window_start(settings, now),
+                                                  settings, now)
         name = tenant.name
     return name, build_board(phones, without, snmp_enabled=bool(settings.snmp_enabled))
 
