@@ -39,7 +39,11 @@ def leaks(page: str) -> list[str]:
 def api(server: RunningServer, token: str, method: str, path: str, body: dict | None = None) -> dict:  # type: ignore[type-arg]
     request = urllib.request.Request(server.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    try:
+        response = urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as refused:
+        raise AssertionError(f"{method} {path} {body}: {refused.code} {refused.read().decode()}") from None
+    with response:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 

@@ -25,7 +25,7 @@ PRIORITIES = [str(item) for item in Priority]
 STATUSES = [str(item) for item in Status]
 CHANNELS = [str(item) for item in Channel]
 SLA_STATES = [str(item) for item in SlaState]
-ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work"]
+ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take"]
 DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,18}")  # provisioner.admin's page cursor
 SHORT_TEXT, LONG_TEXT = 200, 20_000  # provisioner.web.tickets.check_lengths
 
