@@ -25,7 +25,7 @@ def _tenant(database_url: str, name: str = "Acme S.A.S.") -> dict[str, object]:
 def test_add_and_import_refuse_the_same_line_with_the_same_words(database_url: str, tmp_path: Path) -> None:
     tenant = _tenant(database_url)
     expected = line_refusal(CATALOG.get("grandstream-gxp1610"), 2)
-    assert expected is not None and "the device has 1 SIP account" in expected
+    assert expected is not None and "el equipo tiene 1 cuenta SIP" in expected
     added = run_cli(database_url, "extension", "add", "--tenant", str(tenant["slug"]), "--extension", "131",
                     "--name", "Ana", "--mac", "000b82001611", "--model", "GXP1610", "--line", "2", check=False)
     assert added.returncode != 0 and expected in added.stderr and "Traceback" not in added.stderr

@@ -24,7 +24,7 @@ TEXTS = {
     "not_mac": "{value!r} no es una dirección MAC (12 dígitos hexadecimales, p. ej. 00:15:65:AA:BB:CC)",
     "not_phone_mac": "{value!r} es {what}, no la MAC de un teléfono",
     "not_line": "{value!r} no es un número de línea: {limit}",
-    "bad_password": "la contraseña SIP (sip_password) debe tener de 8 a 128 caracteres imprimibles, sin espacios",
+    "bad_password": "la contraseña SIP (sip_password) debe tener de 8 a 128 caracteres imprimibles, sin espacios",  # nosec B105 - a message, not a password
     "not_homologated": "{value!r} no es un modelo homologado (vea `provisioner catalog list`)",
     "model_empty": "falta el modelo: la MAC de un teléfono necesita su modelo (p. ej. T21P, GXP1620, VVX600)",
     # across rows and against the customer's phones (validate.py)
