@@ -76,6 +76,6 @@ def _lines_finding(entry: CatalogEntry, highest_line: int) -> Finding | None:
         return None
     return Finding(
         FindingKind.LINES_EXCEEDED,
-        f"line {highest_line} assigned, but {lines_limit_text(entry)}",
+        f"línea {highest_line} asignada, pero {lines_limit_text(entry)}",
         str(allowed), str(highest_line),
     )

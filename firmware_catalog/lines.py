@@ -43,24 +43,25 @@ def line_allowed(entry: LineFacts, line: int) -> bool:
 
 
 def lines_limit_text(entry: LineFacts) -> str:
-    """Why the limit is what it is, for a person: 'the GXP1610 may hold line 1 only (homologated
-    for 2 lines, but the device has 1 SIP account)'."""
+    """Why the limit is what it is, for a person, in Spanish (installers read it in the web import,
+    the API and `extension add`): 'el GXP1610 admite solo la línea 1 (homologado para 2 líneas, pero
+    el equipo tiene 1 cuenta SIP)'."""
     allowed = allowed_lines(entry)
-    span = "line 1 only" if allowed == 1 else f"lines 1 to {allowed}"
-    homologated = f"homologated for {_count(entry.lines, 'line')}"
+    span = "solo la línea 1" if allowed == 1 else f"las líneas 1 a {allowed}"
+    homologated = f"homologado para {_count(entry.lines, 'línea', 'líneas')}"
     device = entry.device_max_lines
     if device is not None and device < entry.lines:
-        reason = f"{homologated}, but the device has {_count(device, 'SIP account')}"
+        reason = f"{homologated}, pero el equipo tiene {_count(device, 'cuenta SIP', 'cuentas SIP')}"
     else:
         reason = homologated
-    return f"the {entry.model} may hold {span} ({reason})"
+    return f"el {entry.model} admite {span} ({reason})"
 
 
 def line_refusal(entry: LineFacts, line: int) -> str | None:
     """None when `line` may be assigned on this model, else the one message every entry point shows."""
     if line_allowed(entry, line):
         return None
-    return f"line {line} is not available: {lines_limit_text(entry)}"
+    return f"la línea {line} no está disponible: {lines_limit_text(entry)}"
 
 
 def lines_beyond(entry: LineFacts, line_numbers: Iterable[int]) -> tuple[int, ...]:
@@ -68,8 +69,8 @@ def lines_beyond(entry: LineFacts, line_numbers: Iterable[int]) -> tuple[int, ..
     return tuple(sorted(n for n in set(line_numbers) if not line_allowed(entry, n)))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 __all__ = ["LineFacts", "allowed_lines", "line_allowed", "line_refusal", "lines_beyond", "lines_limit_text"]

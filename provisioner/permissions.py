@@ -27,7 +27,7 @@ def parse_permissions(text: str) -> str:
     for word in words:
         canonical = _SYNONYMS.get(_fold(word))
         if canonical is None:
-            raise ValueError(f"unknown permission {word.strip()!r} (allowed: {', '.join(PERMISSIONS)})")
+            raise ValueError(f"permiso desconocido {word.strip()!r} (permitidos: {', '.join(PERMISSIONS)})")
         found.add(canonical)
     if not found:
         found.add("internal")

@@ -123,7 +123,8 @@ def check_user_format(user_format: str) -> str:
 def check_sip_user(user: str) -> str:
     if not _SIP_USER.fullmatch(user):
         raise AccountError(
-            f"SIP user {user!r} must be 1-64 characters: letters, digits and - _ . ! ~ * ' ( ) & = + $ , ; ? /"
+            # Spanish: the import shows it to installers, and `extension add` says the same words
+            f"el usuario SIP {user!r} debe tener de 1 a 64 caracteres: letras, dígitos y - _ . ! ~ * ' ( ) & = + $ , ; ? /"
         )
     return user
 

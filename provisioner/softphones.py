@@ -69,10 +69,13 @@ def full_model(entry: Entry) -> str:
     return entry.model if entry.model.lower().startswith(entry.vendor) else f"{entry.vendor.capitalize()} {entry.model}"
 
 
+_KIND_WORDS = {"softphone": "de escritorio (softphone)", "mobile": "móvil"}  # mac_refusal's words for the catalog kinds
+
+
 def mac_refusal(entry: Entry) -> str:
     """The one message for a MAC bound to a softphone model (`extension add` and import alike)."""
-    return (f"{full_model(entry)} is a {entry.kind} app, not provisioned by MAC: "
-            "give its model without a MAC and without a line")
+    return (f"{full_model(entry)} es una aplicación {_KIND_WORDS.get(entry.kind, entry.kind)}, no se aprovisiona por MAC: "
+            "indique su modelo sin MAC y sin línea")
 
 
 def how_delivered(entry: Entry) -> Delivery:

@@ -273,7 +273,7 @@ def test_a_line_beyond_what_the_phone_may_hold_is_refused_at_entry(deployed, pho
     result = run_cli(server.database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", number,
                      "--name", "Sobra", "--mac", phone.mac, "--model", phone.model_arg, "--line", beyond, check=False)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert f"line {beyond} is not available: the {entry.model} may hold" in result.stderr, result.stderr
+    assert f"la línea {beyond} no está disponible: el {entry.model} admite" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     engine = make_engine(server.database_url)
     with session_factory(engine)() as session:  # nothing was half-created
@@ -287,7 +287,7 @@ def test_gxp1610_line_2_is_refused_with_the_reason(deployed) -> None:
     result = run_cli(server.database_url, "extension", "add", "--tenant", tenant["slug"], "--extension", "131", "--name",
                      "Ciento treinta y uno", "--mac", "000b8200aa10", "--model", "GXP1610", "--line", "2", check=False)
     assert result.returncode != 0
-    assert "(homologated for 2 lines, but the device has 1 SIP account)" in result.stderr
+    assert "(homologado para 2 líneas, pero el equipo tiene 1 cuenta SIP)" in result.stderr
 
 
 def test_lines_beyond_the_rule_in_existing_data_are_not_rendered_and_are_a_finding(database_url: str, tmp_path: Path) -> None:

@@ -52,11 +52,11 @@ def test_findings(entry: object, firmware: str | None, lines: int, kinds: list[F
 def test_findings_speak_plain_english_with_expected_and_observed() -> None:
     assert check_compliance(T21P, "34.72.0.60", 3, model_seen="T21P") == (
         Finding(OLDER, "firmware 34.72.0.60 is older than the supported 34.72.0.75", "34.72.0.75", "34.72.0.60"),
-        Finding(LINES, "line 3 assigned, but the T21P may hold line 1 only (homologated for 1 line)", "1", "3"),
+        Finding(LINES, "línea 3 asignada, pero el T21P admite solo la línea 1 (homologado para 1 línea)", "1", "3"),
     )
     assert check_compliance(GXP1630, "1.0.4.138", 4) == (
         Finding(NEWER, "firmware 1.0.4.138 is newer than the supported 1.0.4.106", "1.0.4.106", "1.0.4.138"),
-        Finding(LINES, "line 4 assigned, but the GXP1630 may hold lines 1 to 3 (homologated for 3 lines)", "3", "4"),
+        Finding(LINES, "línea 4 asignada, pero el GXP1630 admite las líneas 1 a 3 (homologado para 3 líneas)", "3", "4"),
     )
     assert check_compliance(T21P, None, 1) == (
         Finding(UNKNOWN, "firmware not reported (supported: 34.72.0.75)", "34.72.0.75", None),

@@ -48,8 +48,8 @@ def test_confirm_with_problems_writes_nothing_and_lists_them(engine: Engine, imp
     data = csv_text([*ROWS, ["103", "", "", "", ""]], ";").encode("cp1252")
     result = confirm_import(session_factory(engine), "acme", data, "lista.csv")
     assert (result["ok"], result["applied"], result["changes"]) == (False, False, [])
-    assert result["problems"] == [{"row": 4, "column": "Nombre", "cell": "B4", "severity": "error", "message": "name is empty"}]
-    assert result["format"] == "Windows-1252, ';' separated"
+    assert result["problems"] == [{"row": 4, "column": "Nombre", "cell": "B4", "severity": "error", "message": "el nombre está vacío"}]
+    assert result["format"] == "Windows-1252, separado por ';'"
     assert extensions(engine) == {}
 
 

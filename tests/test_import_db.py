@@ -53,9 +53,9 @@ def test_import_creates_extensions_phones_and_secret_passwords(engine: Engine, i
     result = run_import(import_db, str(_file(tmp_path)), "--tenant", "acme")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "lista.csv (Windows-1252, ';' separated) -> tenant acme",
+        "lista.csv (Windows-1252, separado por ';') -> tenant acme",
         "warnings:",
-        "  row 1, column Cargo (I1): column 'Cargo' is not used and was ignored",
+        "  fila 1, columna Cargo (I1): la columna 'Cargo' no se usa y se ignoró",
         "imported:",
         "4 rows: 4 created, 0 updated, 0 unchanged, 0 removed, 1 warning",
         "2 new phones registered (by MAC)",
@@ -160,8 +160,8 @@ def test_a_line_held_by_an_extension_outside_the_file_needs_replace(engine: Engi
     newcomer = _file(tmp_path, [["110", "Nuevo", "", "", "", "0015.65aa.0003", "T21P", "1", ""]], "new.csv")
     refused = run_import(import_db, str(newcomer), "--tenant", "acme")
     assert refused.exit_code == 1
-    assert ("  row 2, column Línea (H2): line 1 of MAC 00:15:65:AA:00:03 carries extension 103, which is not in this file "
-            "(add that extension with its new place, or import with --replace to remove it)") in refused.output.splitlines()
+    assert ("  fila 2, columna Línea (H2): la línea 1 de la MAC 00:15:65:AA:00:03 tiene la extensión 103, que no está en este archivo "
+            "(agregue esa extensión con su nueva ubicación, o importe quitando las extensiones que no estén en el archivo, --replace, para quitarla)") in refused.output.splitlines()
     accepted = run_import(import_db, str(newcomer), "--tenant", "acme", "--replace")
     assert accepted.exit_code == 0, accepted.output
     assert set(extensions(engine)) == {"110"}
@@ -175,10 +175,10 @@ def test_one_bad_row_writes_nothing_and_lists_every_problem(engine: Engine, impo
     result = run_import(import_db, str(_file(tmp_path, bad, "bad.csv")), "--tenant", "acme")
     assert result.exit_code == 1
     assert result.output.splitlines()[:4] == [
-        "bad.csv (Windows-1252, ';' separated) -> tenant acme",
+        "bad.csv (Windows-1252, separado por ';') -> tenant acme",
         "2 problems: nothing was written. Fix the file and import it again.",
-        "  row 6, column Correo (C6): 'mal@' is not a valid e-mail address",
-        "  row 6, column Permisos (E6): unknown permission 'satelital' (allowed: internal, local, national, mobile, international)",
+        "  fila 6, columna Correo (C6): 'mal@' no es un correo electrónico válido",
+        "  fila 6, columna Permisos (E6): permiso desconocido 'satelital' (permitidos: internal, local, national, mobile, international)",
     ]
     assert extensions(engine) == before and config_version(engine) == version
 
@@ -198,7 +198,7 @@ def test_a_mac_of_another_customer_is_refused(engine: Engine, import_db: str, tm
     run_import(import_db, str(_file(tmp_path, ROWS[2:3], "otra.csv")), "--tenant", "otra")
     result = run_import(import_db, str(_file(tmp_path)), "--tenant", "acme")
     assert result.exit_code == 1
-    assert "  row 4, column MAC (F4): MAC 00:15:65:AA:00:03 belongs to another customer's phone" in result.output.splitlines()
+    assert "  fila 4, columna MAC (F4): la MAC 00:15:65:AA:00:03 pertenece a un teléfono de otro cliente" in result.output.splitlines()
     assert extensions(engine) == {}
 
 
@@ -209,7 +209,7 @@ def test_a_registered_phone_keeps_its_model(engine: Engine, import_db: str, tmp_
     changed[2][6] = "VVX600"
     result = run_import(import_db, str(_file(tmp_path, changed, "model.csv")), "--tenant", "acme")
     assert result.exit_code == 1
-    assert "  row 4, column Modelo (G4): MAC 00:15:65:AA:00:03 is registered as a T21P, not a VVX600" in result.output.splitlines()
+    assert "  fila 4, columna Modelo (G4): la MAC 00:15:65:AA:00:03 está registrada como T21P, no como VVX600" in result.output.splitlines()
 
 
 def test_json_prints_one_document(engine: Engine, import_db: str, tmp_path: Path) -> None:
@@ -222,24 +222,24 @@ def test_json_prints_one_document(engine: Engine, import_db: str, tmp_path: Path
     }
     assert document["applied"] is True and document["problems"] == []
     assert document["warnings"] == [{"row": 1, "column": "Cargo", "cell": "I1", "severity": "warning",
-                                     "message": "column 'Cargo' is not used and was ignored"}]
+                                     "message": "la columna 'Cargo' no se usa y se ignoró"}]
     bad = run_import(import_db, str(write_csv(tmp_path / "b.csv", [["extension", "name"], ["1", "x"]])), "--tenant", "acme", "--json")
     assert bad.exit_code == 1
     assert json.loads(bad.output)["problems"] == [{"row": 2, "column": "extension", "cell": "A2", "severity": "error",
-                                                   "message": "'1' is not an extension number: use 2 to 6 digits"}]
+                                                   "message": "'1' no es un número de extensión: use de 2 a 6 dígitos"}]
 
 
 def test_unknown_tenant_and_unreadable_file(engine: Engine, import_db: str, tmp_path: Path) -> None:
     result = run_import(import_db, str(_file(tmp_path)), "--tenant", "nadie")
     assert result.exit_code == 1
-    assert "no tenant with slug 'nadie' (see `provisioner tenant list`)" in result.output
+    assert "no hay un cliente con el identificador 'nadie' (vea `provisioner tenant list`)" in result.output
     as_json = run_import(import_db, str(_file(tmp_path)), "--tenant", "nadie", "--json")
     assert (as_json.exit_code, json.loads(as_json.output)) == (
-        1, {"ok": False, "applied": False, "error": "no tenant with slug 'nadie' (see `provisioner tenant list`)"})
+        1, {"ok": False, "applied": False, "error": "no hay un cliente con el identificador 'nadie' (vea `provisioner tenant list`)"})
     add_tenant(engine)
     old = tmp_path / "lista.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
-    assert "save it as .xlsx or CSV" in run_import(import_db, str(old), "--tenant", "acme").output
+    assert "guárdelo como .xlsx o CSV" in run_import(import_db, str(old), "--tenant", "acme").output
 
 
 def test_phones_get_the_new_data_at_once(engine: Engine, import_db: str, tmp_path: Path) -> None:
@@ -368,8 +368,8 @@ def test_import_takes_the_pbx_sip_user_and_never_renames(engine: Engine, import_
     renamed = [header, ["201", "Ana", "ana-pbx", "00:15:65:AA:02:01", "T21P"], ["202", "Luis", "", "", ""]]
     refused = run_import(import_db, str(write_csv(tmp_path / "c.csv", renamed, ";")), "--tenant", "acme")
     assert refused.exit_code == 1
-    assert ("row 2, column Usuario SIP (C2): extension 201 already has SIP user '201', not 'ana-pbx': "
-            "an import never renames an account") in refused.output
+    assert ("fila 2, columna Usuario SIP (C2): la extensión 201 ya tiene el usuario SIP '201', no 'ana-pbx': "
+            "una importación nunca renombra una cuenta") in refused.output
     assert {n: e["sip_auth_user"] for n, e in extensions(engine).items()} == users  # nothing written
 
     clashes = [header,
@@ -379,10 +379,10 @@ def test_import_takes_the_pbx_sip_user_and_never_renames(engine: Engine, import_
                ["209", "Mar", "dos palabras", "", ""]]
     refused = run_import(import_db, str(write_csv(tmp_path / "d.csv", clashes, ";")), "--tenant", "acme")
     assert refused.exit_code == 1
-    for line in ("row 2, column Usuario SIP (C2): SIP user '201' belongs to extension 201 (already stored)",
-                 "row 4, column Usuario SIP (C4): SIP user 'pbx-7' belongs to extension 205 (on row 3)",
-                 "row 6, column Usuario SIP (C6): SIP user 'acme-207' belongs to extension 207 (on row 5)",
-                 "row 7, column Usuario SIP (C7): SIP user 'dos palabras' must be 1-64 characters"):
+    for line in ("fila 2, columna Usuario SIP (C2): el usuario SIP '201' pertenece a la extensión 201 (ya guardada)",
+                 "fila 4, columna Usuario SIP (C4): el usuario SIP 'pbx-7' pertenece a la extensión 205 (en la fila 3)",
+                 "fila 6, columna Usuario SIP (C6): el usuario SIP 'acme-207' pertenece a la extensión 207 (en la fila 5)",
+                 "fila 7, columna Usuario SIP (C7): el usuario SIP 'dos palabras' debe tener de 1 a 64 caracteres"):
         assert line in refused.output, refused.output
     assert set(extensions(engine)) == {"201", "202", "203"}
 
@@ -394,8 +394,8 @@ def test_a_format_user_that_is_already_taken_is_refused(engine: Engine, import_d
     refused = run_import(import_db, str(write_csv(tmp_path / "b.csv", [header, ["301", "Ana", ""], ["302", "Luis", ""]])),
                          "--tenant", "acme")
     assert refused.exit_code == 1
-    assert ("row 3, column sip_user (C3): SIP user 'acme-302' (made from the tenant's SIP user format: "
-            "give this row a sip_user) belongs to extension 301 (on row 2)") in refused.output
+    assert ("fila 3, columna sip_user (C3): el usuario SIP 'acme-302' (formado con el formato de usuario SIP del "
+            "cliente: dé a esta fila un sip_user) pertenece a la extensión 301 (en la fila 2)") in refused.output
 
 
 def test_every_export_imports_back_with_its_sip_users(engine: Engine, import_db: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from provisioner.importing.values import ExistingExtension, TenantState, ValidRo
 from tests.test_import_support import ROOT
 
 PURE = ["provisioner.importing.validate", "provisioner.importing.plan", "provisioner.importing.values",
-        "provisioner.importing.sample", "provisioner.importing.crossrows"]
+        "provisioner.importing.sample", "provisioner.importing.crossrows", "provisioner.importing.words"]
 FRAMEWORKS = ["sqlalchemy", "click", "openpyxl", "aiohttp", "tftpy", "pysnmp", "psycopg"]
 
 

@@ -39,13 +39,13 @@ def _read(data: bytes | Path, filename: str = "lista.csv", sheet: str | None = N
 @pytest.mark.parametrize(
     ("encoding", "separator", "detail"),
     [
-        ("utf-8", ",", "UTF-8, ',' separated"),
-        ("utf-8", ";", "UTF-8, ';' separated"),
-        ("utf-8-sig", ";", "UTF-8 with BOM, ';' separated"),
-        ("utf-8-sig", ",", "UTF-8 with BOM, ',' separated"),
-        ("cp1252", ";", "Windows-1252, ';' separated"),  # Excel "CSV (delimitado por comas)" in a Spanish locale
-        ("cp1252", ",", "Windows-1252, ',' separated"),
-        ("utf-16", "\t", "UTF-16, tab separated"),  # Excel "Texto Unicode"
+        ("utf-8", ",", "UTF-8, separado por ','"),
+        ("utf-8", ";", "UTF-8, separado por ';'"),
+        ("utf-8-sig", ";", "UTF-8 con BOM, separado por ';'"),
+        ("utf-8-sig", ",", "UTF-8 con BOM, separado por ','"),
+        ("cp1252", ";", "Windows-1252, separado por ';'"),  # Excel "CSV (delimitado por comas)" in a Spanish locale
+        ("cp1252", ",", "Windows-1252, separado por ','"),
+        ("utf-16", "\t", "UTF-16, separado por tabulador"),  # Excel "Texto Unicode"
     ],
 )
 def test_every_csv_flavour_reads_the_same_rows(encoding: str, separator: str, detail: str) -> None:
@@ -61,20 +61,20 @@ def test_xlsx_reads_the_same_rows_with_numbers_as_excel_stores_them(tmp_path: Pa
     numeric = [SPANISH[0], [101, *SPANISH[1][1:8], 1], [102.0, *SPANISH[2][1:8], 2.0]]
     rows, detail, _ = _read(write_xlsx(tmp_path / "lista.xlsx", numeric), "lista.xlsx")
     assert rows == EXPECTED
-    assert detail == "sheet 'Extensiones'"
+    assert detail == "hoja 'Extensiones'"
 
 
 def test_xlsx_sheet_is_chosen_by_name_and_unknown_sheets_are_named(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "lista.xlsx", SPANISH, extra_sheet_first=True)
     assert _read(path, sheet="Extensiones")[0] == EXPECTED
-    with pytest.raises(UnreadableFile, match=r"no sheet named 'Hoja2' \(sheets: Instrucciones, Extensiones\)"):
+    with pytest.raises(UnreadableFile, match=r"no hay una hoja llamada 'Hoja2' \(hojas: Instrucciones, Extensiones\)"):
         _read(path, sheet="Hoja2")
 
 
 def test_first_sheet_is_the_default(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "lista.xlsx", SPANISH, extra_sheet_first=True)
     with open_table(path) as table:
-        assert [p.message for p in table.header.problems][:1] == ["column 'Llene la hoja Extensiones' is not used and was ignored"]
+        assert [p.message for p in table.header.problems][:1] == ["la columna 'Llene la hoja Extensiones' no se usa y se ignoró"]
 
 
 def test_xlsx_row_numbers_are_the_sheets_own(tmp_path: Path) -> None:
@@ -110,8 +110,8 @@ def test_header_names_in_english_and_spanish(header: str, field: str) -> None:
 def test_extra_columns_are_reported_and_ignored() -> None:
     header = map_header(["Extensión", "Nombre", "Cargo", "", "Celular personal"], 1)
     assert [(p.severity, p.cell, p.message) for p in header.problems] == [
-        ("warning", "C1", "column 'Cargo' is not used and was ignored"),
-        ("warning", "E1", "column 'Celular personal' is not used and was ignored"),
+        ("warning", "C1", "la columna 'Cargo' no se usa y se ignoró"),
+        ("warning", "E1", "la columna 'Celular personal' no se usa y se ignoró"),
     ]
     assert header.usable
 
@@ -119,18 +119,18 @@ def test_extra_columns_are_reported_and_ignored() -> None:
 def test_repeated_and_missing_columns_are_errors() -> None:
     header = map_header(["Correo", "Nombre", "email"], 1)
     assert [str(p) for p in header.problems] == [
-        "row 1, column email (C1): column 'email' repeats column 'Correo' (A)",
-        "row 1: no extension column (header extension or extensión)",
+        "fila 1, columna email (C1): la columna 'email' repite la columna 'Correo' (A)",
+        "fila 1: falta la columna de extensión (encabezado extension o extensión)",
     ]
     assert not header.usable
     assert [str(p) for p in map_header(["extension", "correo"], 1).problems] == [
-        "row 1: no name column (header name|nombre, or first_name|nombres and last_name|apellidos)"
+        "fila 1: falta la columna del nombre (encabezado name|nombre, o first_name|nombres y last_name|apellidos)"
     ]
 
 
 def test_full_name_column_wins_over_first_and_last_name() -> None:
     header = map_header(["extension", "nombre", "nombres"], 1)
-    assert [p.message for p in header.problems] == ["column 'nombres' was ignored: column 'nombre' gives the full name"]
+    assert [p.message for p in header.problems] == ["la columna 'nombres' se ignoró: la columna 'nombre' ya da el nombre completo"]
 
 
 @pytest.mark.parametrize(
@@ -155,16 +155,16 @@ def test_fold_makes_headers_comparable() -> None:
 
 
 def test_old_xls_and_broken_xlsx_are_refused_with_a_fix(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableFile, match=r"old Excel \.xls file: save it as \.xlsx or CSV"):
+    with pytest.raises(UnreadableFile, match=r"archivo de Excel antiguo \(\.xls\): guárdelo como \.xlsx o CSV"):
         _read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "lista.xls")
-    with pytest.raises(UnreadableFile, match="not a readable XLSX file"):
+    with pytest.raises(UnreadableFile, match="no es un archivo XLSX legible"):
         _read(b"PK\x03\x04garbage", "lista.xlsx")
-    with pytest.raises(UnreadableFile, match="lista.xlsx is not a valid XLSX file"):
+    with pytest.raises(UnreadableFile, match="lista.xlsx no es un archivo XLSX válido"):
         _read(b"extension,name\n", "lista.xlsx")
 
 
 def test_an_empty_file_has_no_header() -> None:
-    with pytest.raises(UnreadableFile, match="the file has no header row"):
+    with pytest.raises(UnreadableFile, match="el archivo no tiene fila de encabezado"):
         _read(b"\r\n ; \r\n")
 
 
@@ -174,4 +174,4 @@ def test_cp1252_bytes_that_are_invalid_utf8_are_detected() -> None:
         data.decode("utf-8")
     rows, detail, _ = _read(data)
     assert rows[0].values[1] == "Peña"
-    assert detail == "Windows-1252, ';' separated"
+    assert detail == "Windows-1252, separado por ';'"

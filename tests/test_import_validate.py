@@ -100,42 +100,42 @@ def test_a_good_row_is_stored_in_canonical_form() -> None:
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
-        (row(extension=""), "row 2, column extension (A2): extension is empty"),
-        (row(extension="10a"), "row 2, column extension (A2): '10a' is not an extension number: use 2 to 6 digits"),
-        (row(extension="7"), "row 2, column extension (A2): '7' is not an extension number: use 2 to 6 digits"),
-        (row(extension="1234567"), "row 2, column extension (A2): '1234567' is not an extension number: use 2 to 6 digits"),
-        (row(extension="１０１"), "row 2, column extension (A2): '１０１' is not an extension number: use 2 to 6 digits"),
-        (row(name=""), "row 2, column name (B2): name is empty"),
-        (row(name="Ana\nGómez"), "row 2, column name (B2): name contains a control character (tab, line break...)"),
-        (row(name="Ana\tGómez"), "row 2, column name (B2): name contains a control character (tab, line break...)"),
-        (row(name="A" * 201), "row 2, column name (B2): name is longer than 200 characters"),
-        (row(email="ana@"), "row 2, column email (C2): 'ana@' is not a valid e-mail address"),
-        (row(email="ana gomez@empresa.co"), "row 2, column email (C2): 'ana gomez@empresa.co' is not a valid e-mail address"),
-        (row(email="ana@empresa"), "row 2, column email (C2): 'ana@empresa' is not a valid e-mail address"),
-        (row(email="ana..g@empresa.co"), "row 2, column email (C2): 'ana..g@empresa.co' is not a valid e-mail address"),
-        (row(department="Ventas\x07"), "row 2, column department (D2): department contains a control character (tab, line break...)"),
+        (row(extension=""), "fila 2, columna extension (A2): la extensión está vacía"),
+        (row(extension="10a"), "fila 2, columna extension (A2): '10a' no es un número de extensión: use de 2 a 6 dígitos"),
+        (row(extension="7"), "fila 2, columna extension (A2): '7' no es un número de extensión: use de 2 a 6 dígitos"),
+        (row(extension="1234567"), "fila 2, columna extension (A2): '1234567' no es un número de extensión: use de 2 a 6 dígitos"),
+        (row(extension="１０１"), "fila 2, columna extension (A2): '１０１' no es un número de extensión: use de 2 a 6 dígitos"),
+        (row(name=""), "fila 2, columna name (B2): el nombre está vacío"),
+        (row(name="Ana\nGómez"), "fila 2, columna name (B2): el nombre contiene un carácter de control (tabulador, salto de línea...)"),
+        (row(name="Ana\tGómez"), "fila 2, columna name (B2): el nombre contiene un carácter de control (tabulador, salto de línea...)"),
+        (row(name="A" * 201), "fila 2, columna name (B2): el nombre tiene más de 200 caracteres"),
+        (row(email="ana@"), "fila 2, columna email (C2): 'ana@' no es un correo electrónico válido"),
+        (row(email="ana gomez@empresa.co"), "fila 2, columna email (C2): 'ana gomez@empresa.co' no es un correo electrónico válido"),
+        (row(email="ana@empresa"), "fila 2, columna email (C2): 'ana@empresa' no es un correo electrónico válido"),
+        (row(email="ana..g@empresa.co"), "fila 2, columna email (C2): 'ana..g@empresa.co' no es un correo electrónico válido"),
+        (row(department="Ventas\x07"), "fila 2, columna department (D2): el departamento contiene un carácter de control (tabulador, salto de línea...)"),
         (row(permissions="nacional;satelital"),
-         "row 2, column permissions (E2): unknown permission 'satelital' (allowed: internal, local, national, mobile, international)"),
-        (row(mac="00:15:65"), "row 2, column mac (F2): '00:15:65' is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)"),
-        (row(mac="00:15:65:AA:BB:GG"), "row 2, column mac (F2): '00:15:65:AA:BB:GG' is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)"),
-        (row(mac="00:00:00:00:00:00"), "row 2, column mac (F2): '00:00:00:00:00:00' is all zeros, not a phone's MAC"),
-        (row(mac="FF-FF-FF-FF-FF-FF"), "row 2, column mac (F2): 'FF-FF-FF-FF-FF-FF' is the broadcast address, not a phone's MAC"),
-        (row(model="T46S"), "row 2, column model (G2): 'T46S' is not a homologated model (see `provisioner catalog list`)"),
-        (row(model="Wave Android"), "row 2, column model (G2): Grandstream Wave Android is a mobile app, not provisioned by MAC: "
-                                    "give its model without a MAC and without a line"),
-        (row(model="Jitsi Windows"), "row 2, column model (G2): Jitsi Windows is a softphone app, not provisioned by MAC: "
-                                     "give its model without a MAC and without a line"),
-        (row(model=""), "row 2, column model (G2): model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)"),
-        (row(line="0"), "row 2, column line (H2): '0' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),
-        (row(line="uno"), "row 2, column line (H2): 'uno' is not a line number: the T21P may hold line 1 only (homologated for 1 line)"),
-        (row(line="2"), "row 2, column line (H2): line 2 is not available: the T21P may hold line 1 only (homologated for 1 line)"),
+         "fila 2, columna permissions (E2): permiso desconocido 'satelital' (permitidos: internal, local, national, mobile, international)"),
+        (row(mac="00:15:65"), "fila 2, columna mac (F2): '00:15:65' no es una dirección MAC (12 dígitos hexadecimales, p. ej. 00:15:65:AA:BB:CC)"),
+        (row(mac="00:15:65:AA:BB:GG"), "fila 2, columna mac (F2): '00:15:65:AA:BB:GG' no es una dirección MAC (12 dígitos hexadecimales, p. ej. 00:15:65:AA:BB:CC)"),
+        (row(mac="00:00:00:00:00:00"), "fila 2, columna mac (F2): '00:00:00:00:00:00' es todo ceros, no la MAC de un teléfono"),
+        (row(mac="FF-FF-FF-FF-FF-FF"), "fila 2, columna mac (F2): 'FF-FF-FF-FF-FF-FF' es la dirección de difusión (broadcast), no la MAC de un teléfono"),
+        (row(model="T46S"), "fila 2, columna model (G2): 'T46S' no es un modelo homologado (vea `provisioner catalog list`)"),
+        (row(model="Wave Android"), "fila 2, columna model (G2): Grandstream Wave Android es una aplicación móvil, no se aprovisiona por MAC: "
+                                    "indique su modelo sin MAC y sin línea"),
+        (row(model="Jitsi Windows"), "fila 2, columna model (G2): Jitsi Windows es una aplicación de escritorio (softphone), no se aprovisiona por MAC: "
+                                     "indique su modelo sin MAC y sin línea"),
+        (row(model=""), "fila 2, columna model (G2): falta el modelo: la MAC de un teléfono necesita su modelo (p. ej. T21P, GXP1620, VVX600)"),
+        (row(line="0"), "fila 2, columna line (H2): '0' no es un número de línea: el T21P admite solo la línea 1 (homologado para 1 línea)"),
+        (row(line="uno"), "fila 2, columna line (H2): 'uno' no es un número de línea: el T21P admite solo la línea 1 (homologado para 1 línea)"),
+        (row(line="2"), "fila 2, columna line (H2): la línea 2 no está disponible: el T21P admite solo la línea 1 (homologado para 1 línea)"),
         (row(mac="000b82aabb02", model="GXP1620", line="3"),
-         "row 2, column line (H2): line 3 is not available: the GXP1620 may hold lines 1 to 2 (homologated for 2 lines)"),
+         "fila 2, columna line (H2): la línea 3 no está disponible: el GXP1620 admite las líneas 1 a 2 (homologado para 2 líneas)"),
         (row(mac="000b82aabb02", model="GXP1610", line="2"),  # the device has 1 account (issue 15 item 1)
-         "row 2, column line (H2): line 2 is not available: the GXP1610 may hold line 1 only "
-         "(homologated for 2 lines, but the device has 1 SIP account)"),
-        (row(sip_password="corta"), "row 2, column sip_password (I2): sip_password must be 8 to 128 printable characters without spaces"),
-        (row(sip_password="con espacio 123"), "row 2, column sip_password (I2): sip_password must be 8 to 128 printable characters without spaces"),
+         "fila 2, columna line (H2): la línea 2 no está disponible: el GXP1610 admite solo la línea 1 "
+         "(homologado para 2 líneas, pero el equipo tiene 1 cuenta SIP)"),
+        (row(sip_password="corta"), "fila 2, columna sip_password (I2): la contraseña SIP (sip_password) debe tener de 8 a 128 caracteres imprimibles, sin espacios"),
+        (row(sip_password="con espacio 123"), "fila 2, columna sip_password (I2): la contraseña SIP (sip_password) debe tener de 8 a 128 caracteres imprimibles, sin espacios"),
     ],
 )
 def test_each_broken_rule_has_its_message(bad_row: list[str], message: str) -> None:
@@ -149,14 +149,14 @@ def test_a_password_is_never_echoed() -> None:
 
 def test_an_extension_repeated_in_the_file() -> None:
     assert problems(row(), row(mac="000b82aabb02", model="GXP1620"), row(extension="102", mac="")) == [
-        "row 3, column extension (A3): extension 101 is repeated: it is already on row 2",
+        "fila 3, columna extension (A3): la extensión 101 está repetida: ya está en la fila 2",
     ]
 
 
 def test_a_repeated_extension_is_reported_even_when_that_row_has_other_problems() -> None:
     assert problems(row(mac=""), row(mac="", email="x@")) == [
-        "row 3, column extension (A3): extension 101 is repeated: it is already on row 2",
-        "row 3, column email (C3): 'x@' is not a valid e-mail address",
+        "fila 3, columna extension (A3): la extensión 101 está repetida: ya está en la fila 2",
+        "fila 3, columna email (C3): 'x@' no es un correo electrónico válido",
     ]
 
 
@@ -164,20 +164,20 @@ def test_two_extensions_on_the_same_mac_and_line() -> None:
     assert problems(
         row(mac="000b82aabb02", model="GXP1620", line="1"),
         row(extension="102", mac="00-0b-82-aa-bb-02", model="GXP1620", line="1"),
-    ) == ["row 3, column line (H3): line 1 of MAC 00:0B:82:AA:BB:02 is already taken by extension 101 on row 2"]
+    ) == ["fila 3, columna line (H3): la línea 1 de la MAC 00:0B:82:AA:BB:02 ya la ocupa la extensión 101 de la fila 2"]
 
 
 def test_a_mac_always_with_the_same_model_in_the_file() -> None:
     assert problems(
         row(mac="000b82aabb02", model="GXP1620", line="1"),
         row(extension="102", mac="000b82aabb02", model="GXP1630", line="2"),
-    ) == ["row 3, column model (G3): MAC 00:0B:82:AA:BB:02 is a GXP1620 on row 2: one phone cannot also be a GXP1630"]
+    ) == ["fila 3, columna model (G3): la MAC 00:0B:82:AA:BB:02 es un GXP1620 en la fila 2: un mismo teléfono no puede ser también un GXP1630"]
 
 
 def test_a_mac_keeps_the_model_it_is_registered_with() -> None:
     state = _state(devices=[ExistingDevice(7, "001565aabb01", _key("GXP1620"))])
     assert problems(row(), state=state) == [
-        "row 2, column model (G2): MAC 00:15:65:AA:BB:01 is registered as a GXP1620, not a T21P",
+        "fila 2, columna model (G2): la MAC 00:15:65:AA:BB:01 está registrada como GXP1620, no como T21P",
     ]
 
 
@@ -189,7 +189,7 @@ def test_an_empty_model_is_taken_from_the_registered_phone() -> None:
 
 def test_a_mac_of_another_customer() -> None:
     assert problems(row(), row(extension="102", mac="001565aabb03"), foreign=["001565aabb01"]) == [
-        "row 2, column mac (F2): MAC 00:15:65:AA:BB:01 belongs to another customer's phone",
+        "fila 2, columna mac (F2): la MAC 00:15:65:AA:BB:01 pertenece a un teléfono de otro cliente",
     ]
 
 
@@ -199,8 +199,8 @@ def test_a_line_held_by_an_extension_that_is_not_in_the_file() -> None:
         [ExistingDevice(7, "001565aabb01", _key("T21P"))],
     )
     assert problems(row(), state=state) == [
-        "row 2, column line (H2): line 1 of MAC 00:15:65:AA:BB:01 carries extension 150, which is not in this file "
-        "(add that extension with its new place, or import with --replace to remove it)",
+        "fila 2, columna line (H2): la línea 1 de la MAC 00:15:65:AA:BB:01 tiene la extensión 150, que no está en este archivo "
+        "(agregue esa extensión con su nueva ubicación, o importe quitando las extensiones que no estén en el archivo, --replace, para quitarla)",
     ]
     assert problems(row(), state=state, replace=True) == []
     assert problems(row(), row(extension="150", mac=""), state=state) == []  # 150 moves off the phone
@@ -219,7 +219,7 @@ def test_model_aliases_name_the_same_catalog_row(alias: str) -> None:
 def test_first_and_last_name_columns_make_the_name() -> None:
     header = ["extensión", "nombres", "apellidos"]
     assert validate([["101", "José", "Muñoz Peña"]], header=header)[2][0].name == "José Muñoz Peña"
-    assert problems(["101", "", ""], header=header) == ["row 2, column nombres (B2): name is empty"]
+    assert problems(["101", "", ""], header=header) == ["fila 2, columna nombres (B2): el nombre está vacío"]
 
 
 def test_a_suspicious_catalog_model_loads_with_one_warning() -> None:
@@ -230,8 +230,8 @@ def test_a_suspicious_catalog_model_loads_with_one_warning() -> None:
     )
     assert found == [] and len(valid) == 2
     assert warnings == [
-        "row 2, column model (G2): GXP1620: the catalog's data for this model looks wrong (`provisioner catalog check`); "
-        "loaded anyway (2 rows, first here)",
+        "fila 2, columna model (G2): GXP1620: los datos del catálogo para este modelo parecen errados (`provisioner catalog check`); "
+        "se cargó de todos modos (2 filas, la primera aquí)",
     ]
 
 
@@ -239,8 +239,8 @@ def test_model_and_line_without_a_mac_are_ignored_with_one_warning_each() -> Non
     found, warnings, valid = validate([row(mac="", line="1"), row(extension="102", mac="", line="")])
     assert found == [] and [v.mac for v in valid] == [None, None]
     assert warnings == [
-        "row 2, column model (G2): model given without a MAC on 2 rows (first here): ignored, those extensions get no phone yet",
-        "row 2, column line (H2): line given without a MAC on 1 row (first here): ignored, those extensions get no phone yet",
+        "fila 2, columna model (G2): se dio el modelo sin MAC en 2 filas (la primera aquí): se ignoró; esas extensiones aún no tienen teléfono",
+        "fila 2, columna line (H2): se dio la línea sin MAC en 1 fila (la primera aquí): se ignoró; esas extensiones aún no tienen teléfono",
     ]
 
 
@@ -251,19 +251,19 @@ def test_every_problem_of_every_row_at_once_in_sheet_order() -> None:
         row(extension="103", name="", mac="0"),
     )
     assert found == [
-        "row 2, column extension (A2): '1' is not an extension number: use 2 to 6 digits",
-        "row 2, column email (C2): 'nope' is not a valid e-mail address",
-        "row 2, column permissions (E2): unknown permission 'todo' (allowed: internal, local, national, mobile, international)",
-        "row 3, column model (G3): 'T99' is not a homologated model (see `provisioner catalog list`)",
-        "row 4, column name (B4): name is empty",
-        "row 4, column mac (F4): '0' is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)",
+        "fila 2, columna extension (A2): '1' no es un número de extensión: use de 2 a 6 dígitos",
+        "fila 2, columna email (C2): 'nope' no es un correo electrónico válido",
+        "fila 2, columna permissions (E2): permiso desconocido 'todo' (permitidos: internal, local, national, mobile, international)",
+        "fila 3, columna model (G3): 'T99' no es un modelo homologado (vea `provisioner catalog list`)",
+        "fila 4, columna name (B4): el nombre está vacío",
+        "fila 4, columna mac (F4): '0' no es una dirección MAC (12 dígitos hexadecimales, p. ej. 00:15:65:AA:BB:CC)",
     ]
 
 
 def test_header_problems_come_first_and_stop_nothing_else() -> None:
     found, warnings, _ = validate([["101", "Ana", "x"]], header=["extension", "name", "Cargo"])
     assert found == []
-    assert warnings == ["row 1, column Cargo (C1): column 'Cargo' is not used and was ignored"]
+    assert warnings == ["fila 1, columna Cargo (C1): la columna 'Cargo' no se usa y se ignoró"]
 
 
 USER_HEADER = ["extension", "name", "sip_user"]
@@ -278,20 +278,21 @@ def test_sip_users_across_rows_windows_and_the_stored_ones() -> None:
         header=USER_HEADER, state=_state([STORED_101]), new_user=lambda n: f"acme-{n}",
     )
     assert found == [
-        "row 6, column sip_user (C6): SIP user 'luis' belongs to extension 102 (on row 3)",
-        "row 7, column sip_user (C7): SIP user 'ana-pbx' belongs to extension 101 (on row 2)",
-        "row 8, column extension (A8): extension 101 is repeated: it is already on row 2",
-        "row 9, column sip_user (C9): SIP user 'acme-103' belongs to extension 103 (on row 4)",
-        "row 10, column sip_user (C10): SIP user 'sin espacios no' must be 1-64 characters: "
-        "letters, digits and - _ . ! ~ * ' ( ) & = + $ , ; ? /",
+        "fila 6, columna sip_user (C6): el usuario SIP 'luis' pertenece a la extensión 102 (en la fila 3)",
+        "fila 7, columna sip_user (C7): el usuario SIP 'ana-pbx' pertenece a la extensión 101 (en la fila 2)",
+        "fila 8, columna extension (A8): la extensión 101 está repetida: ya está en la fila 2",
+        "fila 9, columna sip_user (C9): el usuario SIP 'acme-103' pertenece a la extensión 103 (en la fila 4)",
+        "fila 10, columna sip_user (C10): el usuario SIP 'sin espacios no' debe tener de 1 a 64 caracteres: "
+        "letras, dígitos y - _ . ! ~ * ' ( ) & = + $ , ; ? /",
     ]
     assert [(r.number, r.sip_user) for r in valid[:3]] == [("101", "ana-pbx"), ("102", "luis"), ("103", None)]
 
 
 def test_a_stored_sip_user_is_never_renamed() -> None:
     assert problems(["101", "Ana", "101"], header=USER_HEADER, state=_state([STORED_101])) == [
-        "row 2, column sip_user (C2): extension 101 already has SIP user 'ana-pbx', not '101': an import never renames "
-        "an account (put the stored user in the file, or delete and re-create the extension once the PBX has the new one)"
+        "fila 2, columna sip_user (C2): la extensión 101 ya tiene el usuario SIP 'ana-pbx', no '101': una importación "
+        "nunca renombra una cuenta (ponga en el archivo el usuario guardado, o borre y vuelva a crear la extensión "
+        "cuando el PBX tenga el nuevo)"
     ]
     assert problems(["101", "Ana", "ana-pbx"], header=USER_HEADER, state=_state([STORED_101])) == []
     assert problems(["101", "Ana", ""], header=USER_HEADER, state=_state([STORED_101])) == []  # empty: keep it

@@ -27,7 +27,7 @@ def _tenant(database_url: str, name: str = "Acme S.A.S.") -> dict[str, object]:
 def test_add_and_import_refuse_the_same_line_with_the_same_words(database_url: str, tmp_path: Path) -> None:
     tenant = _tenant(database_url)
     expected = line_refusal(CATALOG.get("grandstream-gxp1610"), 2)
-    assert expected is not None and "the device has 1 SIP account" in expected
+    assert expected is not None and "el equipo tiene 1 cuenta SIP" in expected
     added = run_cli(database_url, "extension", "add", "--tenant", str(tenant["slug"]), "--extension", "131",
                     "--name", "Ana", "--mac", "000b82001611", "--model", "GXP1610", "--line", "2", check=False)
     assert added.returncode != 0 and expected in added.stderr and "Traceback" not in added.stderr
@@ -39,7 +39,7 @@ def test_add_and_import_refuse_the_same_line_with_the_same_words(database_url: s
     # T21P line 3 (issue 15 item 7): refused at entry as well, never just a warning.
     t21p = run_cli(database_url, "extension", "add", "--tenant", str(tenant["slug"]), "--extension", "132",
                    "--name", "Luis", "--mac", "001565000132", "--model", "T21P", "--line", "3", check=False)
-    assert t21p.returncode != 0 and "line 3 is not available: the T21P may hold line 1 only" in t21p.stderr
+    assert t21p.returncode != 0 and "la línea 3 no está disponible: el T21P admite solo la línea 1" in t21p.stderr
 
 
 def test_every_model_filled_to_its_allowed_lines_exports_and_imports_back(database_url: str, tmp_path: Path) -> None:

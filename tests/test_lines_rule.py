@@ -48,11 +48,11 @@ def test_allowed_is_the_smaller_of_homologated_and_device(key: str) -> None:
 @pytest.mark.parametrize(
     ("key", "line", "message"),
     [
-        ("grandstream-gxp1610", 2, "line 2 is not available: the GXP1610 may hold line 1 only "
-                                   "(homologated for 2 lines, but the device has 1 SIP account)"),
-        ("yealink-t21p", 3, "line 3 is not available: the T21P may hold line 1 only (homologated for 1 line)"),
-        ("grandstream-dp750", 6, "line 6 is not available: the DP750 DECT may hold lines 1 to 5 (homologated for 5 lines)"),
-        ("grandstream-gxp1630", 0, "line 0 is not available: the GXP1630 may hold lines 1 to 3 (homologated for 3 lines)"),
+        ("grandstream-gxp1610", 2, "la línea 2 no está disponible: el GXP1610 admite solo la línea 1 "
+                                   "(homologado para 2 líneas, pero el equipo tiene 1 cuenta SIP)"),
+        ("yealink-t21p", 3, "la línea 3 no está disponible: el T21P admite solo la línea 1 (homologado para 1 línea)"),
+        ("grandstream-dp750", 6, "la línea 6 no está disponible: el DP750 DECT admite las líneas 1 a 5 (homologado para 5 líneas)"),
+        ("grandstream-gxp1630", 0, "la línea 0 no está disponible: el GXP1630 admite las líneas 1 a 3 (homologado para 3 líneas)"),
     ],
 )
 def test_refusals_say_why(key: str, line: int, message: str) -> None:

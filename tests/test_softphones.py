@@ -118,8 +118,8 @@ def test_wave_gets_an_account_config_xml_with_escaped_values() -> None:
 
 def test_one_message_refuses_a_mac_on_any_app() -> None:
     assert mac_refusal(CATALOG.get("grandstream-wave-android")) == (
-        "Grandstream Wave Android is a mobile app, not provisioned by MAC: give its model without a MAC and without a line")
-    assert mac_refusal(CATALOG.get("jitsi-windows")).startswith("Jitsi Windows is a softphone app")
+        "Grandstream Wave Android es una aplicación móvil, no se aprovisiona por MAC: indique su modelo sin MAC y sin línea")
+    assert mac_refusal(CATALOG.get("jitsi-windows")).startswith("Jitsi Windows es una aplicación de escritorio (softphone)")
 
 
 # -- every catalog row through the CLI ------------------------------------------------------------

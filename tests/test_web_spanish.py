@@ -39,7 +39,11 @@ def leaks(page: str) -> list[str]:
 def api(server: RunningServer, token: str, method: str, path: str, body: dict | None = None) -> dict:  # type: ignore[type-arg]
     request = urllib.request.Request(server.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    try:
+        response = urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as refused:
+        raise AssertionError(f"{method} {path} {body}: {refused.code} {refused.read().decode()}") from None
+    with response:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
@@ -179,3 +183,81 @@ def test_a_busy_ticket_reads_in_spanish_with_names(server) -> None:  # type: ign
                  CUSTOMER, "Persona agent: "):
         assert line in text, line
     assert "agent1" not in text
+
+
+# What the importer said in English before issue 17 (none of it may reach an installer).
+IMPORT_LEAKS = [
+    "is not", "is empty", "row ", "column ", "separated", "line ", "not available", "may hold", "homologated for",
+    "e-mail", "belongs to", "is repeated", "given without", "was ignored", "app, not", "registered as", "printable",
+    "characters", "unknown permission", "allowed:",
+]
+BAD_LIST = (
+    "extensión;nombre;correo;permisos;mac;modelo;línea;sip_password;Cargo\n"
+    "7;Ana;ana@;satelital;00:15:65;T21P;1;;Gerente\n"
+    "102;;;;;;;;\n"
+    "103;Luis;;;00:15:65:AA:BB:09;T21P;3;corta;\n"
+    "103;Luis B;;;;;;;\n"
+    "104;Marta;;;;VVX600;;;\n"
+    "105;Pablo;;;00:00:00:00:00:00;T21P;1;;\n"
+    "106;Eva;;;00:15:65:AA:BB:0A;Wave Android;;;\n"
+    "107;Leo;;;00:15:65:AA:BB:0B;T99;;;\n"
+    "108;Rita;;;00:15:65:AA:BB:0C;;;;\n"
+    "109;Sara;;;00:15:65:AA:BB:01;GXP1620;1;;\n"
+).encode("cp1252")  # as Excel saves a CSV in a Spanish locale
+IMPORT_PROBLEMS = [  # (row, cell, message): the page's problems table, one line each
+    ("2", "A2", "'7' no es un número de extensión: use de 2 a 6 dígitos"),
+    ("2", "C2", "'ana@' no es un correo electrónico válido"),
+    ("2", "D2", "permiso desconocido 'satelital' (permitidos: internal, local, national, mobile, international)"),
+    ("2", "E2", "'00:15:65' no es una dirección MAC (12 dígitos hexadecimales, p. ej. 00:15:65:AA:BB:CC)"),
+    ("3", "B3", "el nombre está vacío"),
+    ("4", "G4", "la línea 3 no está disponible: el T21P admite solo la línea 1 (homologado para 1 línea)"),
+    ("4", "H4", "la contraseña SIP (sip_password) debe tener de 8 a 128 caracteres imprimibles, sin espacios"),
+    ("5", "A5", "la extensión 103 está repetida: ya está en la fila 4"),
+    ("7", "E7", "'00:00:00:00:00:00' es todo ceros, no la MAC de un teléfono"),
+    ("8", "F8", "Grandstream Wave Android es una aplicación móvil, no se aprovisiona por MAC: indique su modelo sin MAC y sin línea"),
+    ("9", "F9", "'T99' no es un modelo homologado (vea `provisioner catalog list`)"),
+    ("10", "F10", "falta el modelo: la MAC de un teléfono necesita su modelo (p. ej. T21P, GXP1620, VVX600)"),
+]
+
+
+def import_leaks(text: str) -> list[str]:
+    return [leak for leak in [*LEAKS, *IMPORT_LEAKS] if leak in text]
+
+
+async def test_a_bad_extension_list_reads_in_spanish_on_the_import_page_and_api(server) -> None:  # type: ignore[no-untyped-def]
+    """An installer uploads a list with a mistake in almost every row: the real /imports page shows every
+    problem in Spanish with its row, cell and what to do, and so does POST /api/v1/imports."""
+    running, people, _tickets = server
+    async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        csrf = await _log_in(session, people["installer"])
+        form = aiohttp.FormData()
+        for key, value in (("csrf_token", csrf), ("step", "preview"), ("tenant", SLUG)):
+            form.add_field(key, value)
+        form.add_field("file", BAD_LIST, filename="lista.csv", content_type="text/csv")
+        async with session.post("/imports", data=form) as response:
+            page = await response.text()
+    assert response.status == 422, page[:500]
+    table = re.search(r'<table class="queue" id="problems">.*?</table>', page, re.S)
+    assert table is not None, page
+    rows = [[visible_text(cell).strip() for cell in re.findall(r"<td>(.*?)</td>", line, re.S)]
+            for line in re.findall(r"<tr>(.*?)</tr>", table[0], re.S) if "<td>" in line]
+    shown = {(row, cell, message) for row, _column, cell, message in rows}
+    for problem in IMPORT_PROBLEMS:
+        assert problem in shown, (problem, sorted(shown))
+    assert ("11", "F11", "la MAC 00:15:65:AA:BB:01 está registrada como T21P, no como GXP1620") in shown
+    text = re.sub(r"\s+", " ", visible_text(page))
+    assert "Hay errores: no se cargó nada" in text and "Windows-1252, separado por ';'" in text
+    assert "Fila 1, celda I1: la columna 'Cargo' no se usa y se ignoró" in text  # warnings say where, too
+    assert "Fila 6, celda F6: se dio el modelo sin MAC en 1 fila (la primera aquí)" in text
+    assert import_leaks(text) == [], import_leaks(text)
+
+    form = aiohttp.FormData()
+    form.add_field("tenant", SLUG)
+    form.add_field("file", BAD_LIST, filename="lista.csv", content_type="text/csv")
+    async with aiohttp.ClientSession(running.base) as session:
+        async with session.post("/api/v1/imports", data=form, headers={"Authorization": f"Bearer {people['installer']['token']}"}) as response:
+            document = await response.json()
+    assert response.status == 422 and document["ok"] is False
+    assert {(str(p["row"]), p["cell"], p["message"]) for p in document["problems"]} >= set(IMPORT_PROBLEMS)
+    messages = " ".join(p["message"] for p in [*document["problems"], *document["warnings"]]) + " " + document["format"]
+    assert import_leaks(messages) == [], import_leaks(messages)

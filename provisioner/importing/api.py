@@ -27,6 +27,7 @@ from provisioner.importing.errors import ImportingError
 from provisioner.importing.pipeline import import_extensions
 from provisioner.importing.reader import open_table
 from provisioner.importing.validate import CatalogLike
+from provisioner.importing.words import say
 
 
 class FileChanged(ConflictError, ImportingError):
@@ -48,7 +49,7 @@ def confirm_import(
 ) -> dict[str, Any]:
     """Validate again and, when clean, write it all in one transaction (nothing on any problem)."""
     if expect_sha256 is not None and expect_sha256 != _digest(data):
-        raise FileChanged("this file is not the one previewed: upload it again and check the new preview")
+        raise FileChanged(say("file_changed"))
     return _run(sessions, tenant_slug, data, filename, False, replace, sheet, catalog, suspicious_keys)
 
 

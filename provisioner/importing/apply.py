@@ -24,6 +24,7 @@ from provisioner import sip_accounts
 from provisioner.credentials import sip_passwords as new_passwords
 from provisioner.importing.plan import CREATED
 from provisioner.importing.scratch import DiskIndex
+from provisioner.importing.words import say
 from provisioner.importing.values import ExistingDevice, ExistingExtension, TenantState, ValidRow, fingerprint
 
 CHUNK = 1000
@@ -46,7 +47,7 @@ def load_state(session: Session, slug: str, *, with_passwords: bool = False) -> 
     only when asked (the file has a sip_password column to compare)."""
     tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug).with_for_update())
     if tenant_id is None:
-        raise UnknownTenant(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
+        raise UnknownTenant(say("unknown_tenant", slug=slug))
     state = TenantState(tenant_id, slug)
     for device_id, mac, model_key in session.execute(
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id)
@@ -79,7 +80,7 @@ def load_snapshot(session: Session, slug: str, index: DiskIndex, *, with_passwor
     batches; returns the tenant's id. Locks the tenant row on PostgreSQL (as load_state does)."""
     tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug).with_for_update())
     if tenant_id is None:
-        raise UnknownTenant(f"no tenant with slug {slug!r} (see `provisioner tenant list`)")
+        raise UnknownTenant(say("unknown_tenant", slug=slug))
     devices = session.execute(
         select(Device.id, Device.mac, Device.model_key).where(Device.tenant_id == tenant_id).execution_options(yield_per=_STREAM)
     )

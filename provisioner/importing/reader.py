@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from provisioner.importing.errors import UnreadableFile
+from provisioner.importing.words import ENCODINGS, SEPARATORS, say
 from provisioner.importing.values import (
     WARNING,
     Column,
@@ -85,10 +86,10 @@ def map_header(cells: Sequence[str], row: int) -> Header:
             continue
         field = SYNONYMS.get(fold(text))
         if field is None:
-            problems.append(Problem(row, text, column_letter(index), f"column {text!r} is not used and was ignored", WARNING))
+            problems.append(Problem(row, text, column_letter(index), say("unused_column", header=text), WARNING))
         elif field in seen:
             first = seen[field]
-            problems.append(Problem(row, text, column_letter(index), f"column {text!r} repeats column {first.header!r} ({first.letter})"))
+            problems.append(Problem(row, text, column_letter(index), say("repeated_column", header=text, first=first.header, letter=first.letter)))
             field = None
         else:
             seen[field] = Column(index, text, field)
@@ -101,9 +102,9 @@ def map_header(cells: Sequence[str], row: int) -> Header:
 def _missing_columns(seen: dict[str, Column], row: int) -> list[Problem]:
     problems = []
     if "extension" not in seen:
-        problems.append(Problem(row, "", "", "no extension column (header extension or extensión)"))
+        problems.append(Problem(row, "", "", say("no_extension_column")))
     if not {"name", "first_name", "last_name"} & seen.keys():
-        problems.append(Problem(row, "", "", "no name column (header name|nombre, or first_name|nombres and last_name|apellidos)"))
+        problems.append(Problem(row, "", "", say("no_name_column")))
     return problems
 
 
@@ -111,7 +112,7 @@ def _name_columns(seen: dict[str, Column], row: int) -> list[Problem]:
     if "name" not in seen:
         return []
     return [
-        Problem(row, seen[f].header, seen[f].letter, f"column {seen[f].header!r} was ignored: column {seen['name'].header!r} gives the full name", WARNING)
+        Problem(row, seen[f].header, seen[f].letter, say("name_column_ignored", header=seen[f].header, name=seen['name'].header), WARNING)
         for f in ("first_name", "last_name") if f in seen
     ]
 
@@ -148,7 +149,7 @@ def open_table(source: str | Path | bytes, filename: str | None = None, sheet: s
                 yield table
         else:
             if sheet is not None:
-                raise UnreadableFile("--sheet only applies to XLSX files")
+                raise UnreadableFile(say("sheet_not_csv"))
             yield _csv_table(stream)
 
 
@@ -160,7 +161,7 @@ def _binary(source: str | Path | bytes) -> Iterator[BinaryIO]:
     try:
         handle = open(source, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise UnreadableFile(f"cannot open {source}: {exc.strerror}") from None
+        raise UnreadableFile(say("cannot_open", path=source, reason=exc.strerror)) from None
     with handle:
         yield handle
 
@@ -171,9 +172,9 @@ def _sniff_format(stream: BinaryIO, name: str) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFile("this is an old Excel .xls file: save it as .xlsx or CSV and try again")
+        raise UnreadableFile(say("old_xls"))
     if name.lower().endswith((".xlsx", ".xlsm")):
-        raise UnreadableFile(f"{name} is not a valid XLSX file")
+        raise UnreadableFile(say("not_xlsx", name=name))
     return "csv"
 
 
@@ -226,10 +227,9 @@ def _csv_table(stream: BinaryIO) -> Table:
     text.seek(0)
     separator = detect_separator(first_line)
     records = enumerate(csv.reader(text, delimiter=separator), start=1)
-    header = _header_from(records, "the file")
-    shown = {",": "','", ";": "';'", "\t": "tab"}[separator]
-    described = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
-    return Table(header, "csv", f"{described[encoding]}, {shown} separated", max(lines - header.row, 0),
+    header = _header_from(records, say("the_file"))
+    detail = say("csv_detail", encoding=ENCODINGS[encoding], separator=SEPARATORS[separator])
+    return Table(header, "csv", detail, max(lines - header.row, 0),
                  _data_rows(records, header))
 
 
@@ -246,10 +246,10 @@ def _header_from(records: Iterable[tuple[int, Sequence[str]]], where: str) -> He
             if any(c.strip() for c in cells):
                 return map_header(cells, number)
     except UnicodeDecodeError:
-        raise UnreadableFile("the file is neither UTF-8 nor Windows-1252 text") from None
+        raise UnreadableFile(say("not_text")) from None
     except csv.Error as exc:
-        raise UnreadableFile(f"the file is not readable CSV: {exc}") from None
-    raise UnreadableFile(f"{where} has no header row (expected columns such as extension, name, mac, model, line)")
+        raise UnreadableFile(say("bad_csv", detail=exc)) from None
+    raise UnreadableFile(say("no_header", where=where))
 
 
 def _data_rows(records: Iterator[tuple[int, Sequence[str]]], header: Header) -> Iterator[RawRow]:
@@ -259,7 +259,7 @@ def _data_rows(records: Iterator[tuple[int, Sequence[str]]], header: Header) -> 
             if any(c.strip() for c in cells):
                 yield RawRow(number, row_values(cells, positions))
     except csv.Error as exc:
-        raise UnreadableFile(f"the file is not readable CSV: {exc}") from None
+        raise UnreadableFile(say("bad_csv", detail=exc)) from None
 
 
 # -- XLSX ---------------------------------------------------------------------------------
@@ -272,14 +272,14 @@ def _xlsx_table(stream: BinaryIO, sheet: str | None) -> Iterator[Table]:
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"not a readable XLSX file ({exc})") from None
+        raise UnreadableFile(say("bad_xlsx", detail=exc)) from None
     try:
         worksheet = _pick_sheet(workbook, sheet)
         records = enumerate(worksheet.iter_rows(values_only=True), start=1)
         texts = ((n, [cell_text(v) for v in cells]) for n, cells in records)
-        header = _header_from(texts, f"sheet {worksheet.title!r}")
+        header = _header_from(texts, say("sheet", sheet=worksheet.title))
         estimated = (worksheet.max_row - header.row) if worksheet.max_row else None
-        yield Table(header, "xlsx", f"sheet {worksheet.title!r}", estimated, _data_rows(texts, header))
+        yield Table(header, "xlsx", say("sheet_detail", sheet=worksheet.title), estimated, _data_rows(texts, header))
     finally:
         workbook.close()
 
@@ -288,7 +288,7 @@ def _pick_sheet(workbook: Any, sheet: str | None) -> Any:
     if sheet is None:
         return workbook.worksheets[0]
     if sheet not in workbook.sheetnames:
-        raise UnreadableFile(f"no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
+        raise UnreadableFile(say("no_sheet", sheet=sheet, sheets=", ".join(workbook.sheetnames)))
     return workbook[sheet]
 
 

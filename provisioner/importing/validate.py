@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from firmware_catalog import line_refusal, lines_limit_text
 from provisioner.importing.crossrows import CrossRows, MemoryIndex
+from provisioner.importing.words import FIELD_NAMES, NOT_PHONES, rows as count_rows, say
 from provisioner.importing.values import (
     DEPARTMENT,
     EMAIL,
@@ -76,7 +77,7 @@ _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+
 _EMAIL_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 _PASSWORD = re.compile(r"[!-~]{8,128}")  # printable ASCII, no spaces: what every phone's config format takes
 _LINE = re.compile(r"[0-9]{1,3}")
-_NOT_PHONES = {"000000000000": "all zeros", "ffffffffffff": "the broadcast address"}
+_NOT_PHONES = {"000000000000": NOT_PHONES["all zeros"], "ffffffffffff": NOT_PHONES["the broadcast address"]}
 
 
 class _Bad(Exception):
@@ -91,9 +92,9 @@ class _Bad(Exception):
 # -- single cells (pure functions, each raising _Bad with the installer's message) ----------
 def check_extension(text: str) -> str:
     if not text:
-        raise _Bad(EXTENSION, "extension is empty")
+        raise _Bad(EXTENSION, say("extension_empty"))
     if not _EXTENSION.fullmatch(text):
-        raise _Bad(EXTENSION, f"{text!r} is not an extension number: use 2 to 6 digits")
+        raise _Bad(EXTENSION, say("not_extension", value=text))
     return text
 
 
@@ -104,9 +105,9 @@ def check_name(values: tuple[str, ...], full_name_column: bool = True) -> str:
     else:
         name, where = " ".join(v for v in (values[FIRST_NAME], values[LAST_NAME]) if v), FIRST_NAME
     if not name:
-        raise _Bad(where, "name is empty")
+        raise _Bad(where, say("name_empty"))
     if _CONTROL.search(name):
-        raise _Bad(where, "name contains a control character (tab, line break...)")
+        raise _Bad(where, say("name_control"))
     _check_length(where, name, "name", 200)
     return name
 
@@ -116,21 +117,21 @@ def check_email(text: str) -> str:
         return ""
     local, at, domain = text.rpartition("@")
     if not at or not _EMAIL_LOCAL.fullmatch(local) or not _EMAIL_DOMAIN.fullmatch(domain):
-        raise _Bad(EMAIL, f"{text!r} is not a valid e-mail address")
+        raise _Bad(EMAIL, say("not_email", value=text))
     _check_length(EMAIL, text, "e-mail", 254)
     return text
 
 
 def check_department(text: str) -> str:
     if _CONTROL.search(text):
-        raise _Bad(DEPARTMENT, "department contains a control character (tab, line break...)")
+        raise _Bad(DEPARTMENT, say("department_control"))
     _check_length(DEPARTMENT, text, "department", 200)
     return text
 
 
 def _check_length(field_index: int, text: str, label: str, limit: int) -> None:
     if len(text) > limit:
-        raise _Bad(field_index, f"{label} is longer than {limit} characters")
+        raise _Bad(field_index, say("too_long", what=FIELD_NAMES[label], limit=limit))
 
 
 def check_permissions(text: str) -> str:
@@ -144,9 +145,9 @@ def check_mac(text: str, normalized: str | None = None) -> str:
     """`normalized`: normalize_mac(text) when the caller already has it."""
     mac = normalized or normalize_mac(text)
     if mac is None:
-        raise _Bad(MAC, f"{text!r} is not a MAC address (12 hex digits, e.g. 00:15:65:AA:BB:CC)")
+        raise _Bad(MAC, say("not_mac", value=text))
     if mac in _NOT_PHONES:
-        raise _Bad(MAC, f"{text!r} is {_NOT_PHONES[mac]}, not a phone's MAC")
+        raise _Bad(MAC, say("not_phone_mac", value=text, what=_NOT_PHONES[mac]))
     return mac
 
 
@@ -155,7 +156,7 @@ def check_line(text: str, entry: Entry) -> int:
     if not text:
         return 1
     if not _LINE.fullmatch(text) or int(text) < 1:
-        raise _Bad(LINE, f"{text!r} is not a line number: {lines_limit_text(entry)}")
+        raise _Bad(LINE, say("not_line", value=text, limit=lines_limit_text(entry)))
     if refusal := line_refusal(entry, int(text)):
         raise _Bad(LINE, refusal)
     return int(text)
@@ -165,7 +166,7 @@ def check_password(text: str) -> str | None:
     if not text:
         return None
     if not _PASSWORD.fullmatch(text):  # never echo the value: it is a secret
-        raise _Bad(SIP_PASSWORD, "sip_password must be 8 to 128 printable characters without spaces")
+        raise _Bad(SIP_PASSWORD, say("bad_password"))
     return text
 
 
@@ -304,14 +305,14 @@ class Validator:
         if token:
             entry = self._find(token)
             if entry is None:
-                raise _Bad(MODEL, f"{token!r} is not a homologated model (see `provisioner catalog list`)")
+                raise _Bad(MODEL, say("not_homologated", value=token))
             if is_softphone(entry):
                 raise _Bad(MODEL, mac_refusal(entry))  # the same words as `extension add`
             return entry
         existing = self.index.device_model(mac) if mac else None
         entry = self._by_key(existing) if existing is not None else None
         if entry is None:
-            raise _Bad(MODEL, "model is empty: a phone's MAC needs its model (e.g. T21P, GXP1620, VVX600)")
+            raise _Bad(MODEL, say("model_empty"))
         return entry
 
     def _by_key(self, key: str) -> Entry | None:
@@ -337,7 +338,7 @@ class Validator:
     def _check_repeated(self, row: int, number: str) -> bool:
         first = self.index.first_row(number, row)
         if first != row:
-            self._problem(row, EXTENSION, f"extension {number} is repeated: it is already on row {first}")
+            self._problem(row, EXTENSION, say("repeated", number=number, first=first))
             return False
         return True
 
@@ -357,21 +358,17 @@ class Validator:
         existing = self.index.existing(row.number)
         if existing is not None:
             if row.sip_user is not None and existing.sip_user is not None and row.sip_user != existing.sip_user:
-                self._problem(
-                    row.row, SIP_USER,
-                    f"extension {row.number} already has SIP user {existing.sip_user!r}, not {row.sip_user!r}: "
-                    "an import never renames an account (put the stored user in the file, or delete and re-create "
-                    "the extension once the PBX has the new one)",
-                )
+                self._problem(row.row, SIP_USER, say("user_renamed", number=row.number, stored=existing.sip_user,
+                                                     given=row.sip_user))
             return  # an existing extension keeps its stored user: held already, nothing new to claim
         user = row.sip_user if row.sip_user is not None else self.new_user(row.number) if self.new_user else None
         if user is None:
             return
         holder, holder_row = self.index.claim_user(user, row.number, row.row)
         if holder != row.number:
-            where = f"on row {holder_row}" if holder_row is not None else "already stored"
-            made = "" if row.sip_user is not None else " (made from the tenant's SIP user format: give this row a sip_user)"
-            self._problem(row.row, SIP_USER, f"SIP user {user!r}{made} belongs to extension {holder} ({where})")
+            where = say("user_on_row", row=holder_row) if holder_row is not None else say("user_stored")
+            made = "" if row.sip_user is not None else say("user_made")
+            self._problem(row.row, SIP_USER, say("user_taken", user=user, made=made, holder=holder, where=where))
 
     def _same_model(self, row: ValidRow) -> bool:
         assert row.mac is not None and row.model_key is not None
@@ -379,8 +376,8 @@ class Validator:
         if model_key != row.model_key:
             self._problem(
                 row.row, MODEL,
-                f"MAC {display_mac(row.mac)} is a {self._model_name(model_key)} on row {first_row}: "
-                f"one phone cannot also be a {self._model_name(row.model_key)}",
+                say("two_models", mac=display_mac(row.mac), first_model=self._model_name(model_key), first_row=first_row,
+                    model=self._model_name(row.model_key)),
             )
             return False
         return True
@@ -392,8 +389,8 @@ class Validator:
             return True
         self._problem(
             row.row, MODEL,
-            f"MAC {display_mac(row.mac)} is registered as a {self._model_name(existing)}, "
-            f"not a {self._model_name(row.model_key or '')}",
+            say("registered_as", mac=display_mac(row.mac), existing=self._model_name(existing),
+                model=self._model_name(row.model_key or '')),
         )
         return False
 
@@ -403,7 +400,7 @@ class Validator:
         if taken != row.number:
             self._problem(
                 row.row, LINE,
-                f"line {row.line} of MAC {display_mac(row.mac)} is already taken by extension {taken} on row {self.index.row_of(taken)}",
+                say("slot_taken", line=row.line, mac=display_mac(row.mac), taken=taken, row=self.index.row_of(taken)),
             )
 
     def _model_name(self, key: str) -> str:
@@ -420,7 +417,7 @@ class Validator:
         self.index.flush()
         foreign = set(foreign_macs)
         for mac, first_row in self.index.foreign_claims(foreign) if foreign else ():
-            self._problem(first_row, MAC, f"MAC {display_mac(mac)} belongs to another customer's phone")
+            self._problem(first_row, MAC, say("foreign_mac", mac=display_mac(mac)))
         if not self.replace:
             self._lines_held_outside_file()
         self._flush_aggregates()
@@ -431,8 +428,7 @@ class Validator:
         for mac, line, number, claim_row in self.index.held_outside():
             self._problem(
                 claim_row, LINE,
-                f"line {line} of MAC {display_mac(mac)} carries extension {number}, which is not in this file "
-                "(add that extension with its new place, or import with --replace to remove it)",
+                say("held_outside", line=line, mac=display_mac(mac), number=number),
             )
 
     def _aggregate(self, kind: str, row: int, field_index: int) -> None:
@@ -441,14 +437,13 @@ class Validator:
 
     def _flush_aggregates(self) -> None:
         for kind, aggregate in self._aggregates.items():
-            rows = f"{aggregate.count} row{'s' if aggregate.count != 1 else ''}"
+            rows = count_rows(aggregate.count)
             if kind.startswith("suspicious "):
                 key = kind.removeprefix("suspicious ")
-                message = (f"{self._model_name(key)}: the catalog's data for this model looks wrong "
-                           f"(`provisioner catalog check`); loaded anyway ({rows}, first here)")
+                message = say("suspicious", model=self._model_name(key), rows=rows)
             else:
                 what = kind.split()[0]
-                message = f"{what} given without a MAC on {rows} (first here): ignored, those extensions get no phone yet"
+                message = say("without_mac", what=FIELD_NAMES[what], rows=rows)
             self._warning(aggregate.first_row, aggregate.field_index, message)
         self._aggregates.clear()
 

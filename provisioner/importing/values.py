@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from provisioner.importing.words import say
+
 # The fields a spreadsheet column can map to, in the order RawRow.values carries them.
 FIELDS = (
     "extension", "name", "first_name", "last_name", "email", "department",
@@ -44,9 +46,9 @@ class Problem:
         return {"row": self.row, "column": self.column, "cell": self.cell, "severity": self.severity, "message": self.message}
 
     def __str__(self) -> str:
-        where = f"row {self.row}"
+        where = say("row", row=self.row)
         if self.column:
-            where += f", column {self.column}" + (f" ({self.cell})" if self.letter else "")
+            where += say("column", column=self.column) + (f" ({self.cell})" if self.letter else "")
         return f"{where}: {self.message}"
 
     def sort_key(self) -> tuple[int, int, str]:
