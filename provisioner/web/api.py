@@ -31,6 +31,7 @@ from provisioner.web.tickets import (
 )
 from provisioner import ticket_json
 from support_link.errors import ClassificationError
+from provisioner.web import openapi as contract
 from provisioner.web.openapi import ACTION, DEVICE_CURSOR, FILTERS, NEW_TICKET, OPENAPI
 
 
@@ -106,6 +107,10 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
+    _refuse_nul(request.query)
+    for name, allowed in (("which", contract.WHICH), ("compliance", contract.COMPLIANCE)):
+        if name in request.query and request.query[name] not in allowed:  # empty too: not one of them
+            raise InputError(f"{name} es uno de: {', '.join(allowed)}")
     await _known_tenant(request, request.query.get("tenant"))
     query = request.query
     cursor = query.get("cursor")
@@ -146,3 +151,11 @@ def _check_enums(query: Any) -> None:
         given = query.get(parameter["name"])
         if allowed and given is not None and given not in allowed:
             raise ClassificationError(f"{parameter['name']} es uno de: {', '.join(allowed)}")
+    _refuse_nul(query)
+
+
+def _refuse_nul(query: Any) -> None:
+    """A NUL in a search or filter is refused (422): PostgreSQL cannot compare text with one (a 500)."""
+    for name, value in query.items():
+        if "\x00" in value:
+            raise InputError(f"{name} contiene un carácter nulo (NUL).")
