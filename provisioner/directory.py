@@ -40,7 +40,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioner import metrics
 from provisioner.db.changes import bump_config_version
 from provisioner.db.models import ConfigVersion, Device, Extension, PhoneState, Tenant
 from provisioner.negative_cache import NegativeCache
@@ -468,6 +467,10 @@ class Directory:
 
     def database_failed(self, doing: str, error: Exception) -> None:
         """Log an outage once, when it starts (not once per round or watcher pass); count every failure."""
+        # Imported here, not at the top: the CLI imports this module (through pbx_accounts), and
+        # prometheus_client must not be imported before `serve` sets PROMETHEUS_MULTIPROC_DIR.
+        from provisioner import metrics
+
         metrics.database_error("directory")
         if self.database_error is None:
             log.error("database unavailable while %s (%s): serving what is in memory", doing, why(error))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -129,3 +130,11 @@ def test_who_may_scrape() -> None:
     assert allowed_to_scrape("203.0.113.7", f"Bearer {TOKEN}", loopback, TOKEN)
     assert not allowed_to_scrape("203.0.113.7", "Bearer wrong", loopback, TOKEN)
     assert not allowed_to_scrape("not an address", "", loopback, "")
+
+
+def test_the_cli_does_not_import_prometheus_client_before_serve_sets_its_directory() -> None:
+    """prometheus-client chooses per-process files or memory when first imported: a CLI that
+    imported it early (provisioner.directory through pbx_accounts did) counted half a storm."""
+    code = "import sys, provisioner.cli; print('prometheus_client' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
