@@ -177,7 +177,7 @@ def test_installer_previews_fixes_and_confirms_an_import(web, browser, tmp_path:
     page.set_input_files("input[name=file]", str(bad))
     page.click("button:has-text('Revisar')")
     problems = page.inner_text("#problems")
-    assert "3" in problems and "extension" in problems.lower() and "3x2" in problems
+    assert "3" in problems and "extensión" in problems.lower() and "3x2" in problems
     assert page.locator("button:has-text('Confirmar')").count() == 0
     good = tmp_path / "extensiones-ok.csv"
     good.write_text(bad.read_text(encoding="utf-8").replace("3x2", "302"), encoding="utf-8")
