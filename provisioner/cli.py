@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from firmware_catalog import check_catalog, load_catalog
+from firmware_catalog import load_catalog
 from provisioner import admin, log_setup, pbx_accounts
-from provisioner.cli_errors import database_problem, missing_sqlite_directory, parse_month
+from provisioner.cli_database import check_location, database
+from provisioner.cli_errors import database_problem, parse_month
 from provisioner.accounts import ROLES
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.db.models import Device, Tenant
@@ -84,27 +84,10 @@ def main(ctx: click.Context) -> None:
         install_operator_catalog(ctx.obj, refuse_errors=ctx.invoked_subcommand != "catalog")
 
 
-def _check_database_location(settings: Settings, create: bool = False) -> None:
-    """A SQLite file in a folder that does not exist is a typo, unless this command creates
-    the database on purpose (`db upgrade`, `serve --demo`)."""
-    folder = missing_sqlite_directory(settings.database_url)
-    if folder is not None and not create:
-        raise click.ClickException(
-            f"PROVISIONER_DATABASE_URL: the folder {str(folder)!r} does not exist "
-            "(create it, or run `provisioner db upgrade` to create the database there)")
-
-
 @contextmanager
 def _session(ctx: click.Context, create: bool = False) -> Iterator[Session]:
-    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
-    _check_database_location(settings, create)
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
-    try:
-        with session_factory(engine).begin() as session:
-            yield session
-    finally:
-        engine.dispose()
+    with database(ctx, create) as sessions, sessions.begin() as session:
+        yield session
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -130,7 +113,7 @@ def serve(ctx: click.Context, demo: bool, workers: int, **overrides: Any) -> Non
 
     settings = ctx.obj.with_overrides(**overrides)
     ctx.obj = settings
-    _check_database_location(settings, create=demo)
+    check_location(settings, create=demo)
     if demo:
         with _session(ctx, create=True) as session:
             tenant = _ensure_demo(session)
@@ -678,7 +661,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply pending migrations (every command also does this on start)."""
-    _check_database_location(ctx.obj, create=True)  # creating the database is this command's job
+    check_location(ctx.obj, create=True)  # creating the database is this command's job
     engine = make_engine(ctx.obj.database_url)
     upgrade_all(engine)
     click.echo("database is up to date")

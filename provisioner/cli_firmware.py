@@ -14,19 +14,16 @@ session, call provisioner.campaign_store, print).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session, sessionmaker
 
 from firmware_catalog import load_catalog
 from provisioner import campaign_store
 from provisioner.campaigns import DEFAULT_MAX_FAILURE_SHARE, DEFAULT_PHONE_TIMEOUT
-from provisioner.db.engine import make_engine, session_factory, upgrade_all
+from provisioner.cli_database import database
 from provisioner.errors import InputError
 from provisioner.labels import CAMPAIGN_PHONE_STATES, CAMPAIGN_WAVES
 from provisioner.settings import Settings
@@ -38,15 +35,7 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else text)
 
 
-@contextmanager
-def _sessions(ctx: click.Context) -> Iterator[sessionmaker[Session]]:
-    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
+_sessions = database  # every command opens the database the CLI's one way
 
 
 def _settings(ctx: click.Context) -> Settings:

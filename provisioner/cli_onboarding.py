@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from firmware_catalog import load_catalog
 from provisioner import admin, site_facts
-from provisioner.db.engine import make_engine, session_factory, upgrade_all
+from provisioner.cli_database import database
 from provisioner.onboarding import DEFAULT_SUBNET, Kit, build_kit, to_markdown
 from provisioner.settings import Settings
 from provisioner.site_readiness import board_json, board_text, build_board
@@ -29,14 +29,8 @@ TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 @contextmanager
 def _session(ctx: click.Context) -> Iterator[Session]:
-    settings = ctx.find_object(Settings) or Settings.from_env()
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
-    try:
-        with session_factory(engine).begin() as session:
-            yield session
-    finally:
-        engine.dispose()
+    with database(ctx) as sessions, sessions.begin() as session:
+        yield session
 
 
 def kit_html(kit: Kit) -> str:

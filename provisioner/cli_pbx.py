@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from firmware_catalog import load_catalog
 from provisioner import pbx_accounts, pbx_export
 from provisioner.admin import DeviceRow, tenant_by_slug
-from provisioner.db.engine import make_engine, session_factory, upgrade_all
+from provisioner.cli_database import database
 from provisioner.errors import InputError
 from provisioner.labels import REGISTRATION
 from provisioner.registrar import (
@@ -45,15 +45,10 @@ def pbx_export_command(ctx: click.Context, tenant_slug: str, fmt: str, plaintext
                        file: Path | None) -> None:
     """Write the tenant's SIP accounts for the PBX to FILE (mode 0600), or to standard output."""
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
-    try:
-        with session_factory(engine).begin() as session:
-            tenant = tenant_by_slug(session, tenant_slug)
-            accounts = pbx_accounts.tenant_accounts(session, tenant, settings)
-            text = pbx_export.export(fmt, tenant.slug, accounts, plaintext=plaintext_passwords)
-    finally:
-        engine.dispose()
+    with database(ctx) as sessions, sessions.begin() as session:
+        tenant = tenant_by_slug(session, tenant_slug)
+        accounts = pbx_accounts.tenant_accounts(session, tenant, settings)
+        text = pbx_export.export(fmt, tenant.slug, accounts, plaintext=plaintext_passwords)
     if file is None:
         sys.stdout.write(text)
         return
@@ -96,13 +91,10 @@ def registrations_list(ctx: click.Context, tenant_slug: str, as_json: bool) -> N
     """Every SIP account of the tenant: registered or not, contact, User-Agent."""
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
     source = _registrar(settings)
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
     try:
-        with session_factory(engine)() as session:
+        with database(ctx) as sessions, sessions() as session:
             statuses = registrations_for_tenant(session, tenant_slug, settings, source, datetime.now(UTC))
     finally:
-        engine.dispose()
         source.close()
     if as_json:
         click.echo(json.dumps([status.as_json() for status in statuses], indent=2, ensure_ascii=False))
@@ -120,13 +112,11 @@ def registrations_check(ctx: click.Context, tenant_slug: str | None) -> None:
     """Read the registrar once and open or resolve `never_registered` (and softphone version) incidents."""
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
     source = _registrar(settings)
-    engine = make_engine(settings.database_url)
-    upgrade_all(engine)
     try:
-        stats = check_registrations(session_factory(engine), settings, source, load_catalog(), datetime.now(UTC),
-                                    tenant_slug=tenant_slug)
+        with database(ctx) as sessions:
+            stats = check_registrations(sessions, settings, source, load_catalog(), datetime.now(UTC),
+                                        tenant_slug=tenant_slug)
     finally:
-        engine.dispose()
         source.close()
     click.echo(f"{stats.processed} phones judged: {stats.opened} incidents opened, {stats.joined} joined, "
                f"{stats.recovered} recovered, {stats.resolved} resolved")

@@ -13,8 +13,7 @@ import click
 
 from firmware_catalog import load_catalog
 from provisioner import report_facts
-from provisioner.db.engine import make_engine, session_factory, upgrade_all
-from provisioner.settings import Settings
+from provisioner.cli_database import database
 
 
 @click.group("reports")
@@ -27,14 +26,8 @@ def reports_group() -> None:
 @click.pass_context
 def dashboard(ctx: click.Context, as_json: bool) -> None:
     """Open tickets by priority and SLA, first-response compliance, incidents, phones, boots."""
-    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade_all(engine)
-        with session_factory(engine)() as session:
-            figures = report_facts.dashboard(session, load_catalog(), datetime.now(UTC))
-    finally:
-        engine.dispose()
+    with database(ctx) as sessions, sessions() as session:
+        figures = report_facts.dashboard(session, load_catalog(), datetime.now(UTC))
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
         return

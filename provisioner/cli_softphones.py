@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from firmware_catalog import load_catalog
 from provisioner import admin, labels
+from provisioner.cli_database import check_location
 from provisioner.db.engine import make_engine, session_factory, upgrade_all
 from provisioner.errors import InputError
 from provisioner.masking import mask_secrets
@@ -35,6 +36,7 @@ def softphone() -> None:
 
 def _sessions(ctx: click.Context) -> tuple[Engine, sessionmaker[Session]]:
     settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
+    check_location(settings)  # the same refusal of a missing SQLite folder as every command
     engine = make_engine(settings.database_url)
     upgrade_all(engine)
     return engine, session_factory(engine)
