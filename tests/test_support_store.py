@@ -168,7 +168,7 @@ def test_upgrade_is_idempotent_and_uses_its_own_version_table(db: Db) -> None:
     assert {"sl_ticket", "sl_ticket_event", "sl_affected_device", "sl_work_log", VERSION_TABLE} <= tables
     assert "alembic_version" not in tables  # the provisioning migrations' table stays theirs
     with db.engine.connect() as conn:
-        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0002"  # the head: sl0002 added the assignee
+        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0003"  # the head: sl0003 added the customer side
 
 
 def test_shares_a_database_with_the_provisioning_migrations(db: Db) -> None:
@@ -176,7 +176,7 @@ def test_shares_a_database_with_the_provisioning_migrations(db: Db) -> None:
     upgrade(db.engine)
     with db.engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar_one() != "sl0001"
-        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0002"
+        assert conn.execute(text(f"select version_num from {VERSION_TABLE}")).scalar_one() == "sl0003"
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata)
     assert diffs == []  # the migration builds exactly the models, and ignores the other tables
 

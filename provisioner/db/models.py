@@ -75,6 +75,9 @@ class Tenant(Base):
     sip_user_format: Mapped[str | None] = mapped_column(String(128), nullable=True)
     sip_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
     outbound_proxy: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The customer's mail domains, comma-separated ("tornillo.com.co,tornillo.co"): its staff may
+    # register on the portal by themselves, and mail from them reaches this tenant (issue 16).
+    email_domains: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     extensions: Mapped[list[Extension]] = relationship(back_populates="tenant")
@@ -358,3 +361,54 @@ class CampaignNotice(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Requester(Base):
+    """A customer's staff member on the portal (issue 16): sees and opens its own tenant's requests.
+
+    Apart from AppUser on purpose: its own table, sessions and cookie (path /portal/), so no
+    role table or bug in one can ever let a customer's login reach the staff's pages."""
+
+    __tablename__ = "requester"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case: the login and the mail match
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # None until the link is used
+    active: Mapped[bool] = mapped_column(default=True)
+    invited_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # staff username; None: self-registered
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequesterSession(Base):
+    """A requester's logged-in browser (cookie on /portal/ only)."""
+
+    __tablename__ = "requester_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("requester.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequesterLink(Base):
+    """A one-time link mailed to a requester: an invitation, a self-registration or a new password.
+    Only the token's digest is stored; it works once, before it expires."""
+
+    __tablename__ = "requester_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(String(16))  # 'invite' | 'register' | 'reset'
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (CheckConstraint("purpose in ('invite', 'register', 'reset')", name="purpose"),)

@@ -4,6 +4,10 @@
     sl_ticket 1--* sl_affected_device   (device incidents: one row per device, unique per ticket)
     sl_ticket 1--* sl_work_log          (agents' work intervals, billed when urgent and out of hours)
     sl_ticket *--0..1 sl_ticket         (problem_id: the problem that explains an incident)
+    sl_ticket 1--* sl_attachment        (files the requester sent, from the portal or by mail)
+    sl_ticket 1--* sl_survey            (one satisfaction survey per resolution)
+    sl_ticket 1--* sl_mail_message      (every Message-ID in its mail threads, in and out)
+    sl_mail_draft                       (a mail that lacked required fields: waits for the reply)
 
 The database enforces one open ticket per dedup_key (partial unique index
 `uq_open_ticket_key`), so several server processes sharing PostgreSQL never open two.
@@ -15,12 +19,14 @@ customer (the provisioning side passes the tenant slug).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
+    LargeBinary,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -116,6 +122,15 @@ class TicketRecord(Base):
     mail_sent_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last event forwarded
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the agent who took it (username)
+    # The requester's mail address (portal and mail tickets): where replies and the survey go.
+    requester_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # Requirements: a resolution date proposed by one side ('agent' | 'requester'), agreed once the other accepts.
+    proposed_resolution_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    agreed_resolution_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The requester's own mail thread (the helpdesk's is mail_message_id / mail_sent_event_id).
+    requester_mail_root: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    requester_mail_sent_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     events: Mapped[list[EventRecord]] = relationship(
         back_populates="ticket", order_by="(EventRecord.at, EventRecord.id)", cascade="all, delete-orphan"
@@ -202,3 +217,80 @@ class WorkLogRecord(Base):
     ticket: Mapped[TicketRecord] = relationship(back_populates="work_logs")
 
     __table_args__ = (CheckConstraint("ended_at > started_at", name="ends_after_start"),)
+
+
+class AttachmentRecord(Base):
+    """A file a requester sent (portal upload or mail attachment), kept in the database so every
+    server process serves it. Size and type were checked before it got here."""
+
+    __tablename__ = "sl_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("sl_ticket.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("sl_ticket_event.id", ondelete="SET NULL"), nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(16))  # 'portal' | 'email'
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (_choice("source", ("portal", "email")),)
+
+
+class SurveyRecord(Base):
+    """The satisfaction survey of one resolution: sent on Resolved, answered once (or never)."""
+
+    __tablename__ = "sl_survey"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("sl_ticket.id", ondelete="CASCADE"), index=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the ticket's assignee at resolution
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)  # the mail link's token, hashed
+    resolved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    solved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # False: "no quedó resuelto"
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "resolved_at", name="uq_sl_survey_ticket_resolution"),
+        CheckConstraint("rating is null or rating between 1 and 5", name="rating"),
+    )
+
+
+class MailMessageRecord(Base):
+    """A Message-ID seen in a ticket's threads. Unique: the same mail is taken in once, even when
+    two processes poll the mailbox at once; our own ids tell replies (and loops) apart."""
+
+    __tablename__ = "sl_mail_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    direction: Mapped[str] = mapped_column(String(8))  # 'in' | 'out'
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("sl_ticket.id", ondelete="CASCADE"), nullable=True, index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("sl_mail_draft.id", ondelete="CASCADE"), nullable=True, index=True)
+    outcome: Mapped[str] = mapped_column(String(32))  # what the intake did with it: 'ticket', 'reply', 'draft', 'ignored:<why>'...
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (_choice("direction", ("in", "out")),)
+
+
+class MailDraftRecord(Base):
+    """A mail that could not open a ticket yet (required fields missing): answered once with what
+    is missing; the sender's reply completes it and opens the ticket."""
+
+    __tablename__ = "sl_mail_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(254), index=True)
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    requester_contact: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("sl_ticket.id", ondelete="SET NULL"), nullable=True)
