@@ -104,7 +104,8 @@ def test_a_new_ticket_message_carries_what_the_mailbox_needs(db: Db) -> None:
     with db.sessions.begin() as session:
         affected_devices.add_device(session, ticket_id, "0004f2a1b2c3", "Recepción", {}, bog(2026, 3, 18, 10, 1))
     stored = loaded(db, ticket_id)
-    settings = MailSettings(host="127.0.0.1", sender=SENDER, recipient=MAILBOX)
+    settings = MailSettings(host="127.0.0.1", sender=SENDER, recipient=MAILBOX, desk_url="https://mesa.example.co/",
+                            finding_labels={"firmware_older": "Firmware desactualizado"})
     message = compose_new(stored, settings, "<caso@pbx.example.co>")
     assert message["Subject"] == f"[Caso #{ticket_id}] Recepción sin tono"
     assert (message["From"], message["To"], message["Message-ID"]) == (SENDER, MAILBOX, "<caso@pbx.example.co>")
@@ -116,11 +117,13 @@ def test_a_new_ticket_message_carries_what_the_mailbox_needs(db: Db) -> None:
         "Tipo: Incidente",
         "Prioridad: Urgente (urgencia alta, impacto organización)",
         "Primera respuesta a más tardar: 2026-03-18 11:00 (hora de Bogotá)",
-        "Hallazgo: firmware_older",
-        "Equipos afectados: 0004f2a1b2c3",
+        "Hallazgo: Firmware desactualizado",
+        "Equipos afectados ahora (1): 0004f2a1b2c3",
         "Detalle:\nLas extensiones 101-104 no registran desde las 9:40",
+        f"Ver el caso: https://mesa.example.co/tickets/{ticket_id}",
     ):
         assert expected in text
+    assert "firmware_older" not in text
 
 
 def test_a_subject_cannot_inject_headers(db: Db) -> None:
@@ -288,8 +291,6 @@ def test_history_older_than_max_age_is_not_forwarded(db: Db, smtp: SmtpServer) -
 
 
 def test_two_senders_at_once_send_each_message_once(db: Db, smtp: SmtpServer) -> None:
-    if db.backend != "postgresql":
-        pytest.skip("concurrent senders: PostgreSQL (advisory locks)")
     ids = [store(db, created_at=bog(2026, 3, 18, 10, minute)) for minute in range(8)]
     barrier = threading.Barrier(2)
     reports: list[MailReport] = []

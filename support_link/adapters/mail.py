@@ -17,7 +17,11 @@ advisory lock per ticket; the ticket row itself is not locked while a message is
 Internal notes, device joins and work logs stay out of the mailbox.
 
 `compose_new` and `compose_update` are pure (values in, an EmailMessage out). The password
-is never logged.
+is never logged. Every message links to the ticket's staff page and names findings in Spanish.
+
+The sending loop is shared with the requester's thread (support_link.adapters.requester_outbox):
+`send_pending` walks one thread (a ThreadMail: which events, how each becomes a message, to
+whom) over every ticket with pending events, and records every Message-ID it sends.
 """
 
 from __future__ import annotations
@@ -30,14 +34,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from support_link.adapters.mail_settings import MailSettings
+from support_link.adapters.mail_text import desk_link, device_lines, thread_subject, when
 from support_link.calendar import as_bogota
 from support_link.words import ACTORS, CHANNELS, EVENTS, IMPACTS, PRIORITIES, STATUSES, TYPES, URGENCIES
 from support_link.store import mail_outbox, tickets
+from support_link.store.mail_outbox import HELPDESK, Thread
 from support_link.store.values import StoredEvent, StoredTicket
 
 log = logging.getLogger("support_link.mail")  # its name before the move to adapters/: log filters keep working
@@ -70,22 +76,6 @@ class MailReport:
 # --- composing (pure) -------------------------------------------------------------------------
 
 
-def _one_line(text: str) -> str:
-    """Header-safe: a requester's subject never carries a line break into the headers."""
-    return " ".join(text.split())
-
-
-def _when(moment: datetime | str | None) -> str:
-    if moment is None:
-        return "sin plazo"
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return as_bogota(value).strftime("%Y-%m-%d %H:%M") + " (hora de Bogotá)"
-
-
-def thread_subject(stored: StoredTicket) -> str:
-    return f"[Caso #{stored.id}] {_one_line(stored.ticket.subject)}"
-
-
 def _headers(message: EmailMessage, settings: MailSettings, stored: StoredTicket, subject: str, message_id: str, at: datetime) -> None:
     message["From"] = settings.sender
     message["To"] = settings.recipient
@@ -93,9 +83,11 @@ def _headers(message: EmailMessage, settings: MailSettings, stored: StoredTicket
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(as_bogota(at))
     message["X-Caso"] = str(stored.id)
+    message["Auto-Submitted"] = "auto-generated"  # a copy for the mailbox: never answered by a vacation reply
 
 
-def ticket_summary(stored: StoredTicket) -> str:
+def ticket_summary(stored: StoredTicket, settings: MailSettings) -> str:
+    """The ticket as it stands now: current detail, devices affected now, the staff page's link."""
     ticket = stored.ticket
     lines = [
         f"Caso #{stored.id} · cuenta {stored.account}",
@@ -105,27 +97,24 @@ def ticket_summary(stored: StoredTicket) -> str:
         f"Tipo: {TYPES[ticket.type]}",
         f"Prioridad: {PRIORITIES[ticket.priority]} (urgencia {URGENCY_ES[ticket.urgency]}, impacto {IMPACT_ES[ticket.impact]})",
         f"Canal: {CHANNELS[ticket.channel]}",
-        f"Creado: {_when(ticket.created_at)}",
-        f"Primera respuesta a más tardar: {_when(ticket.first_response_due)}",
+        f"Creado: {when(ticket.created_at)}",
+        f"Primera respuesta a más tardar: {when(ticket.first_response_due)}",
         f"Estado: {STATUSES[ticket.status]}",
+        *device_lines(stored, settings),
     ]
-    if stored.finding:
-        lines.append(f"Hallazgo: {stored.finding}")
-    if stored.devices:
-        lines.append("Equipos afectados: " + ", ".join(device.device for device in stored.devices))
-    return "\n".join([*lines, "", "Detalle:", ticket.detail])
+    return "\n".join([*lines, "", "Detalle:", ticket.detail, "", f"Ver el caso: {desk_link(stored, settings)}"])
 
 
 def _change(name: str, before: Any, after: Any) -> str:
     label, names = CHANGE_LABELS[name]
     if name == "first_response_due":
-        before, after = _when(before), _when(after)
+        before, after = when(before), when(after)
     return f"{label}: {names.get(str(before), before)} → {names.get(str(after), after)}"
 
 
 def update_text(event: StoredEvent) -> str:
     actor = f"{ACTORS[event.actor.kind]} {event.actor.name}"
-    lines = [f"{EVENTS.get(event.kind, event.kind)} · {actor} · {_when(event.at)}"]
+    lines = [f"{EVENTS.get(event.kind, event.kind)} · {actor} · {when(event.at)}"]
     changes = [_change(name, event.before.get(name), event.after[name]) for name in CHANGE_LABELS if name in event.after]
     if changes:
         lines.append("Cambios: " + "; ".join(changes))
@@ -139,7 +128,7 @@ def compose_new(stored: StoredTicket, settings: MailSettings, message_id: str, e
     message = EmailMessage()
     at = event.at if event is not None else stored.ticket.created_at
     _headers(message, settings, stored, thread_subject(stored), message_id, at)
-    body = ticket_summary(stored)
+    body = ticket_summary(stored, settings)
     if event is not None and event.kind != NEW_KIND:
         body += "\n\nNovedad:\n" + update_text(event)
     message.set_content(body + "\n")
@@ -154,7 +143,7 @@ def compose_update(
     _headers(message, settings, stored, "Re: " + thread_subject(stored), message_id, event.at)
     message["In-Reply-To"] = thread_root
     message["References"] = thread_root
-    message.set_content(update_text(event) + "\n\n--\n" + ticket_summary(stored) + "\n")
+    message.set_content(update_text(event) + "\n\n--\n" + ticket_summary(stored, settings) + "\n")
     return message
 
 
@@ -183,10 +172,12 @@ class SmtpConnection:
             raise
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to_addrs: list[str] | None = None) -> None:
+        """Send to `to_addrs` (None: the helpdesk mailbox)."""
         if self._smtp is None:
             self._smtp = self._open()
-        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=[self.settings.recipient])
+        recipients = to_addrs if to_addrs is not None else [self.settings.recipient]
+        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=recipients)
 
     def close(self) -> None:
         if self._smtp is None:
@@ -201,6 +192,43 @@ class SmtpConnection:
 SessionFactory = Callable[[], Session]
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    message: EmailMessage
+    to_addrs: list[str]
+
+
+class ThreadMail(Protocol):
+    """One mail thread per ticket: which events it carries and how each becomes a message."""
+
+    settings: MailSettings
+    thread: Thread
+    kinds: tuple[str, ...]
+
+    def compose(
+        self, session: Session, stored: StoredTicket, event: StoredEvent, message_id: str, root: str | None, now: datetime
+    ) -> Outgoing | None:
+        """The message for `event` (root None: it opens the thread), or None when it has nothing to say."""
+
+
+@dataclass(frozen=True)
+class HelpdeskMail:
+    """The helpdesk mailbox's thread: every public step of every ticket."""
+
+    settings: MailSettings
+    thread: Thread = HELPDESK
+    kinds: tuple[str, ...] = MAIL_KINDS
+
+    def compose(
+        self, session: Session, stored: StoredTicket, event: StoredEvent, message_id: str, root: str | None, now: datetime
+    ) -> Outgoing | None:
+        if root is None:
+            message = compose_new(stored, self.settings, message_id, event)
+        else:
+            message = compose_update(stored, event, self.settings, message_id, root)
+        return Outgoing(message, [self.settings.recipient])
+
+
 @dataclass
 class _Progress:
     root: str | None
@@ -211,68 +239,80 @@ class _Progress:
     error: str | None = None
 
 
-def _pending(stored: StoredTicket, cursor: int) -> list[StoredEvent]:
-    return sorted((event for event in stored.events if event.id > cursor and event.kind in MAIL_KINDS), key=lambda e: e.id)
+def _pending(stored: StoredTicket, cursor: int, kinds: tuple[str, ...]) -> list[StoredEvent]:
+    return sorted((event for event in stored.events if event.id > cursor and event.kind in kinds), key=lambda e: e.id)
 
 
-def _send_event(connection: SmtpConnection, settings: MailSettings, stored: StoredTicket, event: StoredEvent, progress: _Progress) -> None:
-    message_id = make_msgid(idstring=f"caso{stored.id}", domain=settings.domain)
-    if progress.root is None:
-        connection.send(compose_new(stored, settings, message_id, event))
-        progress.root = progress.new_root = message_id
-    else:
-        connection.send(compose_update(stored, event, settings, message_id, progress.root))
-    progress.through, progress.sent = event.id, progress.sent + 1
+def _send_event(
+    session: Session, connection: SmtpConnection, mail: ThreadMail, stored: StoredTicket, event: StoredEvent,
+    progress: _Progress, now: datetime,
+) -> None:
+    message_id = make_msgid(idstring=f"caso{stored.id}", domain=mail.settings.domain)
+    outgoing = mail.compose(session, stored, event, message_id, progress.root, now)
+    if outgoing is not None:
+        connection.send(outgoing.message, outgoing.to_addrs)
+        mail_outbox.remember_sent(session, stored.id, message_id, mail.thread, now)
+        if progress.root is None:
+            progress.root = progress.new_root = message_id
+        progress.sent += 1
+    progress.through = event.id
 
 
-def _forward_ticket(
-    session: Session, connection: SmtpConnection, settings: MailSettings, ticket_id: int, horizon: datetime
+def _send_ticket(
+    session: Session, connection: SmtpConnection, mail: ThreadMail, ticket_id: int, horizon: datetime, now: datetime
 ) -> _Progress:
     """Send the ticket's pending messages in order; the cursor advances past each one sent."""
-    root, cursor = mail_outbox.mail_cursor(session, ticket_id)
+    thread = mail.thread
+    root, cursor = mail_outbox.mail_cursor(session, ticket_id, thread)
     progress = _Progress(root, cursor)
     stored = tickets.get(session, ticket_id)
-    for event in _pending(stored, cursor):
+    for event in _pending(stored, cursor, mail.kinds):
         if event.at < horizon:
             progress.through, progress.skipped = event.id, progress.skipped + 1
-            log.info("mail: ticket #%s event %s (%s) too old to forward, passed over", ticket_id, event.id, event.kind)
+            log.info("mail: ticket #%s event %s (%s) too old to send to the %s, passed over",
+                     ticket_id, event.id, event.kind, thread.name)
             continue
         try:
-            _send_event(connection, settings, stored, event, progress)
+            _send_event(session, connection, mail, stored, event, progress, now)
         except (OSError, smtplib.SMTPException) as exc:
             progress.error = f"{type(exc).__name__}: {exc}"
-            log.warning("mail: forwarding ticket #%s to %s:%s failed, will retry: %s",
-                        ticket_id, settings.host, settings.port, progress.error)
+            log.warning("mail: sending ticket #%s to the %s through %s:%s failed, will retry: %s",
+                        ticket_id, thread.name, mail.settings.host, mail.settings.port, progress.error)
             break
     if progress.through != cursor:
-        mail_outbox.record_mail_sent(session, ticket_id, progress.new_root, progress.through)
+        mail_outbox.record_mail_sent(session, ticket_id, progress.new_root, progress.through, thread)
     return progress
 
 
-def forward_pending(
-    session_factory: SessionFactory, settings: MailSettings, now: datetime, *, limit: int = 50
-) -> MailReport:
-    """Send every pending ticket message (oldest ticket first); stop at the first failure.
+def send_pending(session_factory: SessionFactory, mail: ThreadMail, now: datetime, *, limit: int = 50) -> MailReport:
+    """Send every pending message of one thread (oldest ticket first); stop at the first failure.
 
     Blocking (smtplib): run it in a thread. Never raises for SMTP or network failures: they
     are logged and reported, and the next run retries from where this one stopped.
     """
-    horizon = as_bogota(now, "now") - settings.max_age
+    horizon = as_bogota(now, "now") - mail.settings.max_age
     with session_factory() as session:
-        ticket_ids = mail_outbox.tickets_with_pending_mail(session, MAIL_KINDS, horizon, limit)
+        ticket_ids = mail_outbox.tickets_with_pending_mail(session, mail.kinds, horizon, limit, mail.thread)
     sent = skipped = 0
-    connection = SmtpConnection(settings)
+    connection = SmtpConnection(mail.settings)
     try:
         for ticket_id in ticket_ids:
             with session_factory() as session, session.begin():
-                if not mail_outbox.try_lock_mail(session, ticket_id):
+                if not mail_outbox.try_lock_mail(session, ticket_id, mail.thread):
                     continue  # another process is sending this ticket's messages
-                progress = _forward_ticket(session, connection, settings, ticket_id, horizon)
+                progress = _send_ticket(session, connection, mail, ticket_id, horizon, now)
             sent, skipped = sent + progress.sent, skipped + progress.skipped
             if progress.error is not None:
                 return MailReport(sent, skipped, progress.error)
     finally:
         connection.close()
     if sent:
-        log.info("mail: %s message(s) forwarded to %s", sent, settings.recipient)
+        log.info("mail: %s message(s) sent to the %s", sent, mail.thread.name)
     return MailReport(sent, skipped)
+
+
+def forward_pending(
+    session_factory: SessionFactory, settings: MailSettings, now: datetime, *, limit: int = 50
+) -> MailReport:
+    """Forward every pending ticket message to the helpdesk mailbox (see send_pending)."""
+    return send_pending(session_factory, HelpdeskMail(settings), now, limit=limit)

@@ -3,10 +3,15 @@
 Kept apart from support_link.adapters.mail so that whoever builds it (provisioner.settings,
 from the environment) imports a dataclass and nothing else: no smtplib, no database. The
 password is left out of the repr, so a logged settings object never shows it.
+
+It also carries what a mail says but support_link cannot know by itself: the base URLs of
+the portal and of the staff pages (the links in every mail) and the Spanish names of
+finding kinds, which live on the provisioner's side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,6 +28,11 @@ class MailSettings:
     timeout: float = 10.0  # seconds, per SMTP operation
     max_age: timedelta = timedelta(days=2)  # older events are no longer forwarded
     cafile: str | None = None  # a private relay's CA for STARTTLS; default: the system's
+    from_name: str = "Mesa de ayuda"  # the display name of From: on the requester's mails
+    portal_url: str = ""  # base URL of the customers' portal: links f"{portal_url}/portal/casos/{id}"
+    desk_url: str = ""  # base URL of the staff web app: links f"{desk_url}/tickets/{id}"
+    # Spanish names of finding kinds (the provisioner fills it: support_link knows no phones).
+    finding_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
