@@ -173,11 +173,10 @@ class SmtpConnection:
         return smtp
 
     def send(self, message: EmailMessage, to_addrs: list[str] | None = None) -> None:
-        """Send to `to_addrs` (None: the helpdesk mailbox)."""
+        """Send to `to_addrs` (default: the helpdesk mailbox); the envelope sender is always ours."""
         if self._smtp is None:
             self._smtp = self._open()
-        recipients = to_addrs if to_addrs is not None else [self.settings.recipient]
-        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=recipients)
+        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=to_addrs or [self.settings.recipient])
 
     def close(self) -> None:
         if self._smtp is None:
