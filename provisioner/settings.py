@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from provisioner.errors import SettingsError
 from provisioner.forwarded import Network, parse_networks
+from provisioner.labels import FINDING_SUBJECTS
 from support_link.adapters.mail_settings import MailSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
@@ -66,6 +67,7 @@ class Settings:
     smtp_starttls: int = 0
     smtp_user: str = ""
     smtp_password: str = ""
+    mail_from_name: str = "Mesa de ayuda"  # display name of From: on the requesters' mails
     portal_url: str = ""  # the public base URL of the web app in people's links (portal, surveys); "" = base_url
     cookie_secure: int = 0  # 1: the session cookie only travels over HTTPS (on by itself with TLS)
     log_level: str = "INFO"
@@ -137,11 +139,14 @@ class Settings:
         return table
 
     def mail(self) -> MailSettings | None:
+        """Ticket mail (helpdesk copy and requesters' threads): links to this server, findings in Spanish."""
         if not self.smtp_host or not self.smtp_recipient:
             return None
         return MailSettings(
             host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
             starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
+            from_name=self.mail_from_name, portal_url=self.portal_base(), desk_url=self.portal_base(),
+            finding_labels=FINDING_SUBJECTS,
         )
 
     def campaign_mail(self) -> MailSettings | None:
@@ -244,11 +249,12 @@ HELP = {
     "snmp_max_concurrency": "SNMP requests in flight at once",
     "smtp_host": "SMTP server for forwarding tickets to the helpdesk mailbox (empty: off)",
     "smtp_port": "SMTP port",
-    "smtp_sender": "From address of forwarded tickets",
-    "smtp_recipient": "the helpdesk mailbox that receives new tickets and their updates",
+    "smtp_sender": "From address of ticket mails (the helpdesk copy and the requesters' mails)",
+    "smtp_recipient": "the helpdesk mailbox that receives new tickets and their updates, and the Reply-To of the requesters' mails",
     "smtp_starttls": "1 to use STARTTLS",
     "smtp_user": "SMTP login (optional)",
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
+    "mail_from_name": "display name of From: on the mails requesters receive (the address is smtp_sender; replies go to smtp_recipient)",
     "portal_url": "public base URL of the web app used in mails' links (customer portal, surveys, ticket pages), e.g. https://soporte.operador.co; empty: the server's own address",
     "cookie_secure": "1 to mark the web app's session cookie Secure (HTTPS only); on by itself when serving TLS",
     "log_level": "DEBUG, INFO, WARNING, ERROR",

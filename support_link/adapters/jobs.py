@@ -10,8 +10,8 @@ Each ticket is closed in its own transaction (SELECT ... FOR UPDATE in store.tic
 so one bad row never holds back the others and agents acting at the same moment serialize.
 
 `SupportJobs` runs it every `interval` seconds in a worker thread (the database calls
-block), with `now` from an injected clock, and afterwards forwards pending mail when
-MailSettings are given. For aiohttp: `app.cleanup_ctx.append(jobs.context)`; call
+block), with `now` from an injected clock, and afterwards sends pending mail when
+MailSettings are given: the helpdesk mailbox's copy, then the requesters' own threads. For aiohttp: `app.cleanup_ctx.append(jobs.context)`; call
 `jobs.wake()` after creating or changing a ticket to run the next pass at once.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar
 from support_link.lifecycle import SYSTEM, CloseIfDue, Status
 from support_link.adapters.mail import MailReport, forward_pending
 from support_link.adapters.mail_settings import MailSettings
+from support_link.adapters.requester_outbox import send_requester_mail
 from support_link.sla import SlaState
 from support_link.store import tickets
 
@@ -43,7 +44,8 @@ class JobReport:
     closed: tuple[int, ...] = ()  # tickets closed in this pass
     sla_changed: tuple[tuple[int, SlaState], ...] = ()  # (ticket id, new cached state)
     failed: tuple[int, ...] = ()  # tickets whose close failed (logged; retried next pass)
-    mail: MailReport | None = None
+    mail: MailReport | None = None  # the helpdesk mailbox's thread
+    requester_mail: MailReport | None = None  # the requesters' threads
 
 
 def close_due_tickets(session_factory: SessionFactory, now: datetime) -> tuple[list[int], list[int]]:
@@ -103,12 +105,12 @@ class SupportJobs:
         self._stopping = False
 
     def run_once(self) -> JobReport:
-        """One pass, blocking: due work, then the mail forward (when configured)."""
+        """One pass, blocking: due work, then the mail to the helpdesk and to requesters (when configured)."""
         now = self.clock()
         report = run_due_work(self.session_factory, now, self.calendar)
         if self.mail is not None:
-            report = JobReport(report.closed, report.sla_changed, report.failed,
-                               forward_pending(self.session_factory, self.mail, now))
+            report = replace(report, mail=forward_pending(self.session_factory, self.mail, now),
+                             requester_mail=send_requester_mail(self.session_factory, self.mail, now))
         return report
 
     async def _loop(self) -> None:

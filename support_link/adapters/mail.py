@@ -49,7 +49,10 @@ from support_link.store.values import StoredEvent, StoredTicket
 log = logging.getLogger("support_link.mail")  # its name before the move to adapters/: log filters keep working
 
 NEW_KIND = "created"
-UPDATE_KINDS = ("public_response", "escalated", "resolved", "reopened", "requester_reply", "reclassified", "closed")
+UPDATE_KINDS = (
+    "public_response", "escalated", "resolved", "reopened", "requester_reply", "reclassified", "closed",
+    "resolution_date_proposed", "resolution_date_agreed", "survey_closed", "survey_reopened",
+)
 MAIL_KINDS = (NEW_KIND, *UPDATE_KINDS)
 
 # Sentence case where a word stands inside a sentence ("urgencia alta").
@@ -63,6 +66,8 @@ CHANGE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
     "impact": ("impacto", IMPACT_ES),
     "tier": ("nivel", {}),
     "first_response_due": ("primera respuesta a más tardar", {}),
+    "proposed_resolution_on": ("fecha de solución propuesta", {}),
+    "agreed_resolution_on": ("fecha de solución acordada", {}),
 }
 
 

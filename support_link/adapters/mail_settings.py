@@ -32,7 +32,7 @@ class MailSettings:
     portal_url: str = ""  # base URL of the customers' portal: links f"{portal_url}/portal/casos/{id}"
     desk_url: str = ""  # base URL of the staff web app: links f"{desk_url}/tickets/{id}"
     # Spanish names of finding kinds (the provisioner fills it: support_link knows no phones).
-    finding_labels: Mapping[str, str] = field(default_factory=dict)
+    finding_labels: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def domain(self) -> str:

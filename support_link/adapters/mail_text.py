@@ -59,3 +59,8 @@ def desk_link(stored: StoredTicket, settings: MailSettings) -> str:
 def portal_link(stored: StoredTicket, settings: MailSettings) -> str:
     """The ticket in the customers' portal."""
     return f"{settings.portal_url.rstrip('/')}/portal/casos/{stored.id}"
+
+
+def survey_link(token: str, settings: MailSettings) -> str:
+    """The satisfaction survey of the ticket's current resolution (store.surveys.ticket_for_token reads it back)."""
+    return f"{settings.portal_url.rstrip('/')}/portal/encuesta/{token}"
