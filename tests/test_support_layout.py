@@ -18,7 +18,8 @@ CORE = ["support_link", "support_link.errors", "support_link.calendar", "support
 STORE = ["support_link.store", "support_link.store.models", "support_link.store.values", "support_link.store.mapping",
          "support_link.store.tickets", "support_link.store.affected_devices", "support_link.store.mail_outbox",
          "support_link.store.work_logs", "support_link.store.attachments", "support_link.store.surveys"]
-ADAPTERS = ["support_link.adapters.jobs", "support_link.adapters.mail"]
+ADAPTERS = ["support_link.adapters.jobs", "support_link.adapters.mail", "support_link.adapters.mail_text",
+            "support_link.adapters.requester_mail", "support_link.adapters.requester_outbox"]
 
 # (modules, what none of them may pull in)
 RULES = [

@@ -205,9 +205,14 @@ class Outgoing:
 class ThreadMail(Protocol):
     """One mail thread per ticket: which events it carries and how each becomes a message."""
 
-    settings: MailSettings
-    thread: Thread
-    kinds: tuple[str, ...]
+    @property
+    def settings(self) -> MailSettings: ...
+
+    @property
+    def thread(self) -> Thread: ...  # where its cursor and root are stored
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...  # the event kinds it may carry
 
     def compose(
         self, session: Session, stored: StoredTicket, event: StoredEvent, message_id: str, root: str | None, now: datetime
