@@ -2,8 +2,9 @@
 
 Three layers; each may import the ones below it, never one above:
 
-    adapters/  jobs, mail, mail_settings
-       │       the periodic pass and the SMTP forward (asyncio, smtplib)
+    adapters/  jobs, mail, mail_settings, mail_text, requester_mail, requester_outbox
+       │       the periodic pass and ticket mail: the helpdesk copy and the requester's
+       │       thread (asyncio, smtplib; mail_text and requester_mail compose, purely)
        ▼
     store/     models, migrations, values, mapping,
        │       tickets, affected_devices, mail_outbox, work_logs, attachments, surveys

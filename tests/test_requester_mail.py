@@ -362,3 +362,25 @@ def test_the_periodic_pass_mails_the_helpdesk_and_the_requester(db: Db, smtp: Sm
     report = jobs.run_once()
     assert report.mail == MailReport(sent=1) and report.requester_mail == MailReport(sent=1)
     assert len(to_helpdesk(smtp)) == 1 and len(to_requester(smtp)) == 1
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_the_provisioner_fills_the_mail_settings_from_its_own() -> None:
+    from provisioner.settings import HELP, Settings, settings_table
+
+    settings = Settings.from_env({
+        "PROVISIONER_SMTP_HOST": "relay.operador.co", "PROVISIONER_SMTP_RECIPIENT": MAILBOX,
+        "PROVISIONER_MAIL_FROM_NAME": "Soporte Operador", "PROVISIONER_PORTAL_URL": PORTAL + "/",
+    })
+    mail = settings.mail()
+    assert mail is not None
+    assert (mail.from_name, mail.portal_url, mail.desk_url) == ("Soporte Operador", PORTAL, PORTAL)
+    assert mail.finding_labels["firmware_older"] == "Firmware desactualizado"
+    assert "Firmware desactualizado" not in repr(mail)  # the table stays out of logged settings
+    rows = {row.name: row for row in settings_table(settings)}
+    assert (rows["mail_from_name"].variable, rows["mail_from_name"].default) == ("PROVISIONER_MAIL_FROM_NAME", "Mesa de ayuda")
+    assert "display name" in HELP["mail_from_name"]
+    default = Settings(smtp_host="relay", smtp_recipient=MAILBOX, public_url="https://prov.operador.co/").mail()
+    assert default is not None and default.portal_url == "https://prov.operador.co" and default.from_name == "Mesa de ayuda"

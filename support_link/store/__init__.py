@@ -6,7 +6,7 @@
     mapping           records <-> values
     tickets           create, get, act, link, the queue, the SLA-state cache; the row lock
     affected_devices  devices on device incidents: join, recover, count, look-ups by device
-    mail_outbox       the mail forwarder's cursor on each timeline and its per-ticket lock
+    mail_outbox       each mail thread's cursor on each timeline, its per-ticket lock, the Message-IDs sent
     work_logs         agents' work intervals and the monthly billing report
 
 The caller opens the session and commits; every function only flushes. Errors are
