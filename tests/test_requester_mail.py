@@ -16,7 +16,7 @@ from sqlalchemy import select
 from support_link.adapters.jobs import SupportJobs
 from support_link.adapters.mail import MailReport, forward_pending
 from support_link.adapters.mail_settings import MailSettings
-from support_link.adapters.mail_text import UNKNOWN_FINDING, device_lines
+from support_link.adapters.mail_text import UNKNOWN_FINDING, current_detail, device_lines
 from support_link.adapters.requester_mail import compose_requester, deliverable, notice_text
 from support_link.adapters.requester_outbox import send_requester_mail
 from support_link.lifecycle import (
@@ -44,10 +44,11 @@ def mail_settings(server: SmtpServer, **overrides: object) -> MailSettings:
 
 
 def store_asked(db: Db, *, email: str | None = ASKER, ticket_type: str = "incident", channel: str = "portal",
-                created_at: datetime = bog(2026, 3, 18, 10, 0), finding: str | None = None) -> int:
+                created_at: datetime = bog(2026, 3, 18, 10, 0), finding: str | None = None,
+                detail: str = "Las extensiones 101-104 no registran") -> int:
     ticket, event = new_ticket(
         ticket_type=ticket_type, urgency="high", impact="organization", subject="Recepción sin tono",
-        detail="Las extensiones 101-104 no registran", requester_name="Laura Ríos",
+        detail=detail, requester_name="Laura Ríos",
         requester_contact="laura.rios@acme.example, +57 601 555 0199", channel=channel, created_at=created_at,
         actor=INTAKE, requester_email=email,
     )
@@ -202,6 +203,21 @@ def test_device_lines_name_the_finding_in_spanish_and_the_devices_affected_now(
     assert device_lines(stored, SETTINGS) == lines
 
 
+@pytest.mark.parametrize(("detail", "devices", "shown"), [
+    ("Sin tono en recepción", (), "Sin tono en recepción"),
+    ("Modelo: T21P.\nEquipos afectados: 1 (ver la lista)\nPrimer equipo: 0004f2a1b2c3",
+     (_device("0004f2a1b2c3", True), _device("0004f2a1b2c4", False), _device("0004f2a1b2c5", False)),
+     "Modelo: T21P.\nEquipos afectados: 2 (ver la lista)\nPrimer equipo: 0004f2a1b2c3"),
+    ("Equipos afectados: 3 (ver la lista)", (_device("0004f2a1b2c3", True),), "Equipos afectados: 0 (ver la lista)"),
+    ("Dice: Equipos afectados: 7", (_device("0004f2a1b2c3", False),), "Dice: Equipos afectados: 7"),  # only a line's start
+])
+def test_the_detail_counts_the_devices_affected_now(detail: str, devices: tuple[AffectedDevice, ...], shown: str) -> None:
+    from dataclasses import replace
+
+    stored = replace(_stored(detail=detail), devices=devices)
+    assert current_detail(stored) == shown
+
+
 # --- sending over a real SMTP server, SQLite and PostgreSQL ------------------------------------
 
 
@@ -250,7 +266,8 @@ def test_a_ticket_without_a_requester_address_mails_only_the_helpdesk(db: Db, sm
 
 
 def test_a_device_ticket_names_its_finding_in_spanish_and_lists_the_devices_affected_now(db: Db, smtp: SmtpServer) -> None:
-    ticket_id = store_asked(db, channel="device", finding="firmware_older")
+    detail = "Hallazgo automático: Firmware desactualizado.\nEquipos afectados: 1 (ver la lista de equipos del caso)."
+    ticket_id = store_asked(db, channel="device", finding="firmware_older", detail=detail)
     with db.sessions.begin() as session:
         for mac in ("0004f2a1b2c3", "0004f2a1b2c4", "0004f2a1b2c5"):
             affected_devices.add_device(session, ticket_id, mac, "Recepción", {"firmware": "9.73.0.50"}, bog(2026, 3, 18, 10, 1))
@@ -260,6 +277,8 @@ def test_a_device_ticket_names_its_finding_in_spanish_and_lists_the_devices_affe
     for text in (body(copy), body(ack)):
         assert "Hallazgo: Firmware desactualizado" in text and "firmware_older" not in text
         assert "Equipos afectados ahora (2): 0004f2a1b2c4, 0004f2a1b2c5" in text
+        assert "Equipos afectados: 2 (ver la lista de equipos del caso)." in text  # not the 1 of creation
+        assert "Equipos afectados: 1" not in text
         assert "9.73.0.50" not in text  # evidence stays out
 
 

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from support_link.adapters.mail_settings import MailSettings
-from support_link.adapters.mail_text import desk_link, device_lines, thread_subject, when
+from support_link.adapters.mail_text import current_detail, desk_link, device_lines, thread_subject, when
 from support_link.calendar import as_bogota
 from support_link.words import ACTORS, CHANNELS, EVENTS, IMPACTS, PRIORITIES, STATUSES, TYPES, URGENCIES
 from support_link.store import mail_outbox, tickets
@@ -107,7 +107,7 @@ def ticket_summary(stored: StoredTicket, settings: MailSettings) -> str:
         f"Estado: {STATUSES[ticket.status]}",
         *device_lines(stored, settings),
     ]
-    return "\n".join([*lines, "", "Detalle:", ticket.detail, "", f"Ver el caso: {desk_link(stored, settings)}"])
+    return "\n".join([*lines, "", "Detalle:", current_detail(stored), "", f"Ver el caso: {desk_link(stored, settings)}"])
 
 
 def _change(name: str, before: Any, after: Any) -> str:

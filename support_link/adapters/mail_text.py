@@ -6,6 +6,7 @@ Pure: values in, text out. Dates are shown in Bogotá time, findings by their Sp
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from support_link.adapters.mail_settings import MailSettings
@@ -13,6 +14,8 @@ from support_link.calendar import as_bogota
 from support_link.store.values import StoredTicket
 
 UNKNOWN_FINDING = "Hallazgo del equipo"  # a finding kind the labels do not name: still no raw code in a mail
+# A device ticket's detail is written once, with the device count of that moment (provisioner.incidents).
+_DEVICE_COUNT = re.compile(r"^Equipos afectados: \d+", re.MULTILINE)
 
 
 def one_line(text: str) -> str:
@@ -38,6 +41,13 @@ def finding_label(code: str, settings: MailSettings) -> str:
 def devices_now(stored: StoredTicket) -> list[str]:
     """The devices affected now: a recovered one is no longer listed."""
     return [device.device for device in stored.devices if device.active]
+
+
+def current_detail(stored: StoredTicket) -> str:
+    """The detail as stored, with the device count it was written with replaced by today's."""
+    if not stored.devices:
+        return stored.ticket.detail
+    return _DEVICE_COUNT.sub(f"Equipos afectados: {len(devices_now(stored))}", stored.ticket.detail)
 
 
 def device_lines(stored: StoredTicket, settings: MailSettings) -> list[str]:

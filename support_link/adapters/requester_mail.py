@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from support_link.adapters.mail_settings import MailSettings
-from support_link.adapters.mail_text import device_lines, one_line, portal_link, thread_subject, when
+from support_link.adapters.mail_text import current_detail, device_lines, one_line, portal_link, thread_subject, when
 from support_link.calendar import as_bogota
 from support_link.lifecycle import AUTO_CLOSE_AFTER, ActorKind
 from support_link.store.values import StoredEvent, StoredTicket
@@ -64,7 +64,7 @@ def _acknowledgement(stored: StoredTicket, event: StoredEvent, survey_url: str |
         f"Asunto: {one_line(ticket.subject)}",
         f"Tipo: {TYPES[ticket.type]} · Prioridad: {PRIORITIES[ticket.priority]}",
         "Detalle:",
-        ticket.detail,
+        current_detail(stored),
         "",
         promise,
         HOW_TO_REPLY,

@@ -23,6 +23,7 @@ from support_link.adapters.mail import MailReport, Outgoing, SessionFactory, sen
 from support_link.adapters.mail_settings import MailSettings
 from support_link.adapters.mail_text import survey_link
 from support_link.adapters.requester_mail import REQUESTER_KINDS, compose_requester, deliverable
+from support_link.errors import SurveyError
 from support_link.lifecycle import Status
 from support_link.store import surveys
 from support_link.store.mail_outbox import REQUESTER, Thread
@@ -51,11 +52,18 @@ class RequesterMail:
         if not deliverable(address):
             log.warning("mail: ticket #%s has no usable requester address; event %s not mailed", stored.id, event.id)
             return None
-        survey = None
-        if event.kind == "resolved" and _latest_resolution(stored, event):
-            survey = survey_link(surveys.new_link_token(session, stored.id, now), self.settings)
+        survey = self._survey(session, stored, event, now) if event.kind == "resolved" else None
         message = compose_requester(stored, event, self.settings, message_id, root, survey)
         return None if message is None else Outgoing(message, [address or ""])
+
+    def _survey(self, session: Session, stored: StoredTicket, event: StoredEvent, now: datetime) -> str | None:
+        """The survey link, while this resolution still stands (an agent may reopen it meanwhile)."""
+        if not _latest_resolution(stored, event):
+            return None
+        try:
+            return survey_link(surveys.new_link_token(session, stored.id, now), self.settings)
+        except SurveyError:  # reopened since the ticket was read: the mail goes without a survey
+            return None
 
 
 def send_requester_mail(
