@@ -24,7 +24,7 @@ from support_link.lifecycle import (
     RequesterReply, Resolve, Respond, new_ticket,
 )
 from support_link.store import affected_devices, surveys, tickets
-from support_link.store.models import MailMessageRecord
+from support_link.store.models import MailMessageRecord, TicketRecord
 from support_link.store.values import AffectedDevice, StoredEvent, StoredTicket
 from tests.test_support_mail import MAILBOX, SENDER, SmtpServer, body, free_port, smtp, start_smtp  # noqa: F401 - fixture `smtp`
 from tests.test_support_store import AGENT, INTAKE, Db, bog, db_fixture, template_fixture  # noqa: F401 - fixtures `db`, `sl_pg_template`
@@ -403,3 +403,33 @@ def test_the_provisioner_fills_the_mail_settings_from_its_own() -> None:
     assert "display name" in HELP["mail_from_name"]
     default = Settings(smtp_host="relay", smtp_recipient=MAILBOX, public_url="https://prov.operador.co/").mail()
     assert default is not None and default.portal_url == "https://prov.operador.co" and default.from_name == "Mesa de ayuda"
+
+
+def test_a_survey_answer_is_not_mailed_back_but_the_helpdesk_hears_of_it(db: Db, smtp: SmtpServer) -> None:
+    ticket_id = store_asked(db)
+    with db.sessions.begin() as session:
+        tickets.act(session, ticket_id, Resolve(), AGENT, bog(2026, 3, 18, 11, 0), note="Troncal restablecido")
+    send_all(db, smtp)
+    token = body(to_requester(smtp)[-1]).split("/portal/encuesta/")[1].split()[0]
+    with db.sessions.begin() as session:
+        assert surveys.ticket_for_token(session, token) == ticket_id
+        surveys.answer(session, ticket_id, rating=2, solved=False, comment="Sigue sin tono en la sala 3",
+                       actor=Actor(ActorKind.REQUESTER, ASKER), now=bog(2026, 3, 18, 11, 30))
+    helpdesk, requester = send_all(db, smtp)
+    assert (helpdesk.sent, requester) == (1, MailReport())
+    assert "Sigue sin tono en la sala 3" in body(to_helpdesk(smtp)[-1])
+    assert len(to_requester(smtp)) == 2  # the acknowledgement and the resolution only
+
+
+def test_history_older_than_max_age_is_passed_over_and_the_thread_opens_with_the_news(db: Db, smtp: SmtpServer) -> None:
+    old = store_asked(db, created_at=bog(2026, 3, 10, 9, 0))
+    with db.sessions.begin() as session:
+        tickets.act(session, old, Respond(), AGENT, bog(2026, 3, 18, 11, 0), note="Retomamos su caso")
+    report = send_requester_mail(db.sessions, mail_settings(smtp, max_age=timedelta(days=2)), NOW)
+    assert report == MailReport(sent=1, skipped=1)
+    [message] = to_requester(smtp)
+    assert message["Subject"] == f"[Caso #{old}] Recepción sin tono" and message["In-Reply-To"] is None
+    assert "Retomamos su caso" in body(message)
+    with db.sessions() as session:
+        root = session.scalar(select(TicketRecord.requester_mail_root).where(TicketRecord.id == old))
+    assert root == message["Message-ID"]
