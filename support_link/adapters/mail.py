@@ -2,7 +2,8 @@
 
     new ticket ──▶ "[Caso #12] <subject>"          Message-ID <…@sender-domain>, stored on the ticket
     response, escalation, resolution, reopening,
-    requester reply, reclassification, closing ──▶ "Re: [Caso #12] <subject>"
+    requester reply, reclassification, closing,
+    resolution dates, survey answers           ──▶ "Re: [Caso #12] <subject>"
                                                     In-Reply-To / References: the first Message-ID
 
 Nothing here runs inside a ticket action. The timeline is the outbox: every ticket keeps
@@ -13,7 +14,8 @@ retries; delivery is at least once (a crash between sending and committing repea
 message). Events older than `max_age` are not forwarded any more: that bounds retries and
 keeps the mailbox from being flooded with history when forwarding is first switched on.
 Several server processes never send the same ticket's messages at once (PostgreSQL
-advisory lock per ticket; the ticket row itself is not locked while a message is sent).
+advisory lock per ticket; the ticket row itself is not locked while a message is sent;
+SQLite senders take turns on the database's write lock).
 Internal notes, device joins and work logs stay out of the mailbox.
 
 `compose_new` and `compose_update` are pure (values in, an EmailMessage out). The password
