@@ -233,6 +233,14 @@ def reply_subject(subject: str) -> str:
     return _REPLY_PREFIX.sub("", subject).strip()
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who an address belongs to, as the provisioner knows it (support_link knows no tenants)."""
+
+    account: str  # the tenant's slug: the ticket's account
+    name: str = ""  # the requester's registered name ("" when matched by the mail domain only)
+
+
 # --- the decision -------------------------------------------------------------------------
 
 
@@ -425,8 +433,9 @@ def _auto_reply(mail: InboundMail, head: ReplyHeaders, subject: str, body: str) 
     return message
 
 
-def missing_reply_subject(mail: InboundMail) -> str:
-    subject = reply_subject(mail.subject)
+def missing_reply_subject(original_subject: str) -> str:
+    """Our auto-reply's subject for a mail with this subject (the draft's answer is told apart by it)."""
+    subject = reply_subject(original_subject)
     return f"Re: {subject}" if subject else "Su solicitud a soporte: falta información"
 
 
@@ -441,7 +450,7 @@ def compose_missing_reply(mail: InboundMail, names: Sequence[str], head: ReplyHe
         "«Asunto: ...» con una frase que describa el problema). Con su respuesta abrimos el caso.\n\n"
         "Este es un mensaje automático de la mesa de ayuda.\n"
     )
-    return _auto_reply(mail, head, missing_reply_subject(mail), body)
+    return _auto_reply(mail, head, missing_reply_subject(mail.subject), body)
 
 
 def compose_unknown_sender_reply(mail: InboundMail, head: ReplyHeaders, portal_url: str) -> EmailMessage:
