@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from support_link.lifecycle import Actor, ActorKind, Resolve
 from support_link.store import attachments, tickets
 from support_link.store.models import MailDraftRecord, MailMessageRecord, TicketRecord
 from tests import mail_samples as samples
-from tests.conftest import run_cli
+from tests.conftest import run_cli, start_server, stop_server
 from tests.imap_server import Dovecot, dovecot_binary, start_dovecot
 from tests.test_support_mail import SmtpServer, start_smtp
 
@@ -307,3 +308,22 @@ def test_senders_are_matched_by_requester_address_then_by_tenant_domain(desk: De
         assert find_sender(session, "ANA@tornillo.com.co") == Sender("tornillo", "Ana Gómez")
         assert find_sender(session, "luis@tornillo.com.co") == Sender("tornillo", "")
         assert find_sender(session, "x@desconocido.example") is None
+
+
+def test_every_server_process_polls_and_one_mail_is_still_one_ticket(desk: Desk, tmp_path: Path) -> None:
+    """`provisioner serve --workers 2`: both processes poll soporte@ every 0.2 s."""
+    env = {"PROVISIONER_IMAP_HOST": "127.0.0.1", "PROVISIONER_IMAP_PORT": str(desk.dovecot.port),
+           "PROVISIONER_IMAP_USER": desk.dovecot.user, "PROVISIONER_IMAP_PASSWORD": desk.dovecot.password,
+           "PROVISIONER_IMAP_SECURITY": "none", "PROVISIONER_IMAP_INTERVAL_SECONDS": "0.2", "PROVISIONER_LOG_LEVEL": "DEBUG"}
+    server = start_server(desk.database_url, tmp_path, extra_env=env, args=("--workers", "2"))
+    try:
+        desk.deliver(*(samples.new_request(message_id=f"<served-{n}@tornillo.com.co>", subject=f"Servidor {n}") for n in range(6)))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and desk.count(MailMessageRecord, MailMessageRecord.outcome == "ticket") < 6:
+            time.sleep(0.2)
+        time.sleep(1)  # let both processes go over the mailbox again
+        assert sorted(t.subject for t in desk.tickets()) == [f"Servidor {n}" for n in range(6)]
+        assert all("\\Seen" in flags for flags in desk.dovecot.flags())
+    finally:
+        stop_server(server)
+    assert desk.dovecot.password not in server.log()
