@@ -37,6 +37,7 @@ class Dovecot:
     run: Path
     user: str = USER
     password: str = PASSWORD
+    tls_port: int = 0  # IMAPS, when started with a certificate
 
     @property
     def log(self) -> str:
@@ -80,12 +81,13 @@ def dovecot_binary() -> str | None:
     return shutil.which("dovecot") or (str(Path("/usr/sbin/dovecot")) if Path("/usr/sbin/dovecot").exists() else None)
 
 
-def start_dovecot(folder: Path) -> Dovecot:
+def start_dovecot(folder: Path, tls: tuple[Path, Path] | None = None) -> Dovecot:
+    """`tls`: (certificate, key) to offer STARTTLS on the plain port and IMAPS on `tls_port`."""
     binary = dovecot_binary()
     if binary is None:
         raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port, tls_port = _free_port(), (_free_port() if tls else 0)
     me = pwd.getpwuid(os.getuid())
     # Dovecot refuses to run its login processes as root: as root, use the package's own users
     # (their run directory must be reachable: a tempdir outside pytest's 0700 tree).
@@ -111,7 +113,7 @@ state_dir = {run}
 instance_name = test-{port}
 log_path = {folder / 'dovecot.log'}
 info_log_path = {folder / 'dovecot.log'}
-ssl = no
+{f"ssl = yes{chr(10)}ssl_cert = <{tls[0]}{chr(10)}ssl_key = <{tls[1]}" if tls else "ssl = no"}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -124,7 +126,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -143,7 +146,7 @@ userdb {{
 }}
 """)
     process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = Dovecot(process, port, folder, run)
+    server = Dovecot(process, port, folder, run, tls_port=tls_port)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from provisioner.db.engine import make_engine, session_factory
 from provisioner.db.models import Requester, Tenant
 from provisioner.mail_in import find_sender, intake_config, sender_lookup
 from provisioner.settings import Settings
-from support_link.adapters.imap_intake import ImapIntakeJob, Taken, poll_once
+from support_link.adapters.imap_intake import ImapIntakeJob, Mailbox, Taken, poll_once
 from support_link.adapters.imap_settings import ImapSettings
 from support_link.inbound import Sender
 from support_link.lifecycle import Actor, ActorKind, Resolve
@@ -29,6 +30,7 @@ from support_link.store import attachments, tickets
 from support_link.store.models import MailDraftRecord, MailMessageRecord, TicketRecord
 from tests import mail_samples as samples
 from tests.conftest import run_cli, start_server, stop_server
+from tests.certificates import self_signed
 from tests.imap_server import Dovecot, dovecot_binary, start_dovecot
 from tests.test_support_mail import SmtpServer, start_smtp
 
@@ -327,3 +329,23 @@ def test_every_server_process_polls_and_one_mail_is_still_one_ticket(desk: Desk,
     finally:
         stop_server(server)
     assert desk.dovecot.password not in server.log()
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_the_mailbox_is_reached_over_tls_checked_against_the_given_ca(security: str, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    dovecot = start_dovecot(tmp_path / "dovecot", tls=(cert, key))
+    try:
+        port = dovecot.tls_port if security == "ssl" else dovecot.port
+        checked = ImapSettings(host="127.0.0.1", port=port, user=dovecot.user, password=dovecot.password,
+                               security=security, cafile=str(cert))
+        dovecot.append(samples.new_request())
+        with Mailbox(checked) as box:
+            [uid] = box.unseen()
+            assert "teléfono de recepción no da tono".encode() in (box.fetch(uid) or b"")
+        assert "\\Seen" not in dovecot.flags()[0]  # fetched with PEEK: unseen until taken in
+        unchecked = ImapSettings(host="127.0.0.1", port=port, user=dovecot.user, password=dovecot.password, security=security)
+        with pytest.raises(ssl.SSLCertVerificationError), Mailbox(unchecked):
+            pass  # a certificate no CA of the system signed is refused
+    finally:
+        dovecot.stop()
