@@ -439,6 +439,9 @@ def missing_reply_subject(original_subject: str) -> str:
     return f"Re: {subject}" if subject else "Su solicitud a soporte: falta información"
 
 
+_REATTACH = "Los archivos adjuntos de su correo no se guardaron todavía: vuelva a adjuntarlos en su respuesta.\n\n"
+
+
 def compose_missing_reply(mail: InboundMail, names: Sequence[str], head: ReplyHeaders) -> EmailMessage:
     """The one answer to a mail that cannot open a ticket yet: what is missing, and how to send it."""
     listed = "\n".join(f"- {item}" for item in missing_in_spanish(names))
@@ -448,6 +451,7 @@ def compose_missing_reply(mail: InboundMail, names: Sequence[str], head: ReplyHe
         f"{listed}\n\n"
         "Responda a este correo con lo que falta (si falta el asunto, escriba en una línea\n"
         "«Asunto: ...» con una frase que describa el problema). Con su respuesta abrimos el caso.\n\n"
+        f"{_REATTACH if mail.attachments else ''}"
         "Este es un mensaje automático de la mesa de ayuda.\n"
     )
     return _auto_reply(mail, head, missing_reply_subject(mail.subject), body)

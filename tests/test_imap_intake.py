@@ -24,9 +24,9 @@ from provisioner.mail_in import find_sender, intake_config, sender_lookup
 from provisioner.settings import Settings
 from support_link.adapters.imap_intake import ImapIntakeJob, Mailbox, Taken, poll_once
 from support_link.adapters.imap_settings import ImapSettings
-from support_link.inbound import Sender
+from support_link.inbound import RequestFields, Sender
 from support_link.lifecycle import Actor, ActorKind, Resolve
-from support_link.store import attachments, tickets
+from support_link.store import attachments, mail_intake, tickets
 from support_link.store.models import MailDraftRecord, MailMessageRecord, TicketRecord
 from tests import mail_samples as samples
 from tests.conftest import run_cli, start_server, stop_server
@@ -349,3 +349,32 @@ def test_the_mailbox_is_reached_over_tls_checked_against_the_given_ca(security: 
             pass  # a certificate no CA of the system signed is refused
     finally:
         dovecot.stop()
+
+
+def test_two_mails_of_one_sender_taken_in_at_once_are_answered_once(database_url: str) -> None:
+    """The rate limit's count is taken under a per-sender lock (PostgreSQL) or the write lock (SQLite)."""
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    fields = RequestFields("Pedro", "pedro@x.example", "", "algo")
+    counted = threading.Event()
+    counts: dict[str, int] = {}
+
+    def take(message_id: str, hold: float) -> None:
+        with sessions.begin() as session:
+            mail_intake.record_incoming(session, message_id, NOW)
+            draft_id = mail_intake.create_draft(session, "", "pedro@x.example", fields, [], NOW)
+            counts[message_id] = mail_intake.auto_replies_since(session, "pedro@x.example", NOW - timedelta(hours=1))
+            if counts[message_id] == 0:
+                mail_intake.record_outgoing(session, f"<auto-{message_id[1:]}", NOW, outcome="auto_reply", draft_id=draft_id)
+            counted.set()
+            time.sleep(hold)
+
+    try:
+        first = threading.Thread(target=take, args=("<m1@x.example>", 1.0))
+        first.start()
+        assert counted.wait(30)
+        take("<m2@x.example>", 0)
+        first.join(30)
+        assert counts == {"<m1@x.example>": 0, "<m2@x.example>": 1}
+    finally:
+        engine.dispose()

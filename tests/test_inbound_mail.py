@@ -144,3 +144,10 @@ def test_attachments_are_screened_and_refusals_named() -> None:
     assert [(accepted.filename, accepted.content_type) for accepted, _ in screened.accepted] == [("captura.png", "image/png")]
     assert [name for name, _ in screened.refused] == ["factura.exe"]
     assert "factura.exe" in screened.refused_text()
+
+
+def test_an_incomplete_mail_with_attachments_is_asked_to_attach_them_again() -> None:
+    head = ReplyHeaders(samples.HELPDESK, "<auto.2@pbx.example.co>", AT)
+    with_files = parse(samples.with_attachments().replace(b"Subject: Pantalla con error\r\n", b""))
+    assert "vuelva a adjuntarlos" in compose_missing_reply(with_files, ["subject"], head).get_content()
+    assert "adjunt" not in compose_missing_reply(parse(samples.without_subject()), ["subject"], head).get_content()

@@ -81,7 +81,13 @@ def known(session: Session, message_ids: Collection[str]) -> dict[str, KnownMess
 
 
 def auto_replies_since(session: Session, sender: str, since: datetime) -> int:
-    """Auto-replies sent to `sender` since then (each is an 'out' row of one of its drafts)."""
+    """Auto-replies sent to `sender` since then (each is an 'out' row of one of its drafts).
+
+    On PostgreSQL the sender is locked first until the caller's commit, so two pollers taking
+    in two mails of one sender at once cannot both count zero and both answer (SQLite
+    serializes writers anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext("sl_mail_auto_reply:" + sender))))
     query = (select(func.count()).select_from(MailMessageRecord)
              .join(MailDraftRecord, MailMessageRecord.draft_id == MailDraftRecord.id)
              .where(MailMessageRecord.direction == "out", MailDraftRecord.sender == sender, MailMessageRecord.at >= since))
