@@ -378,3 +378,15 @@ def test_two_mails_of_one_sender_taken_in_at_once_are_answered_once(database_url
         assert counts == {"<m1@x.example>": 0, "<m2@x.example>": 1}
     finally:
         engine.dispose()
+
+
+def test_only_the_drafts_customer_can_complete_it(desk: Desk) -> None:
+    desk.deliver(samples.without_subject())
+    desk.poll()
+    [reply] = desk.smtp.inbox.messages
+    intruder = samples.reply_in_thread(str(reply["Message-ID"]), message_id="<x@otra.example>", subject="Re: otro asunto")
+    desk.deliver(intruder.replace(b"ana@tornillo.com.co", b"eva@otra.example"))
+    [taken] = desk.poll()
+    assert taken.outcome == "ticket" and taken.draft_id is None
+    assert [t.account for t in desk.tickets()] == ["otra"]
+    assert desk.count(MailDraftRecord, MailDraftRecord.ticket_id.is_(None)) == 1  # Ana's draft still waits

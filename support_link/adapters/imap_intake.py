@@ -208,7 +208,7 @@ def _reply(work: _Work, ticket_id: int) -> Taken:
 
 def _fill_draft(work: _Work, draft_id: int) -> Taken:
     draft = mail_intake.get_draft(work.session, draft_id)
-    if draft is None or not draft.account or work.sender is None:
+    if draft is None or not draft.account or work.sender is None or work.sender.account != draft.account:
         return _new_request(work)  # the sender's situation decides afresh (e.g. registered since)
     if draft.ticket_id is not None:
         return _reply(work, draft.ticket_id)
