@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -280,10 +281,10 @@ def test_the_imap_password_never_reaches_the_logs(desk: Desk, caplog: pytest.Log
         context = job.context(None)
         await context.__anext__()
         while job.polls < 1:
-            await __import__("asyncio").sleep(0.05)
+            await asyncio.sleep(0.05)
         await context.aclose()
 
-    __import__("asyncio").run(run())
+    asyncio.run(run())
     assert "polling 127.0.0.1" in caplog.text  # the failed login was logged...
     assert desk.dovecot.password not in caplog.text  # ...without the password
     assert desk.dovecot.password not in repr(desk.imap)
