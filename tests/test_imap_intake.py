@@ -311,6 +311,13 @@ def test_senders_are_matched_by_requester_address_then_by_tenant_domain(desk: De
         assert find_sender(session, "ANA@tornillo.com.co") == Sender("tornillo", "Ana Gómez")
         assert find_sender(session, "luis@tornillo.com.co") == Sender("tornillo", "")
         assert find_sender(session, "x@desconocido.example") is None
+    with desk.sessions.begin() as session:  # a domain two tenants declare is nobody's; an inactive requester is nobody
+        session.execute(update(Tenant).where(Tenant.slug == "otra").values(email_domains="otra.example, Tornillo.com.co"))
+        session.execute(update(Requester).values(active=False))
+    with desk.sessions() as session:
+        assert find_sender(session, "luis@tornillo.com.co") is None
+        assert find_sender(session, "ana@tornillo.com.co") is None
+        assert find_sender(session, "eva@otra.example") == Sender("otra", "")
 
 
 def test_every_server_process_polls_and_one_mail_is_still_one_ticket(desk: Desk, tmp_path: Path) -> None:
