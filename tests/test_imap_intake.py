@@ -231,6 +231,16 @@ def test_attachments_are_kept_and_refused_ones_named(desk: Desk) -> None:
         stored, data = attachments.read(session, taken.ticket_id, kept.id)
     assert (kept.filename, kept.content_type, kept.source, data) == ("captura.png", "image/png", "email", samples.PNG)
     assert "factura.exe" in desk.tickets()[0].detail
+    # a reply's files join the ticket, linked to the reply's event
+    reply = samples.with_attachments(message_id="<att-2@tornillo.com.co>").replace(
+        b"Subject: Pantalla con error", f"Subject: Re: [Caso #{taken.ticket_id}] Pantalla con error".encode())
+    desk.deliver(reply)
+    assert desk.poll()[0].outcome == "reply"
+    with desk.sessions() as session:
+        stored = tickets.get(session, taken.ticket_id)
+        later = attachments.listed(session, taken.ticket_id)[-1]
+    assert stored.events[-1].kind == "requester_reply" and "factura.exe" in (stored.events[-1].note or "")
+    assert (later.filename, later.event_id) == ("captura.png", stored.events[-1].id)
 
 
 def test_a_mail_without_message_id_is_taken_in_once(desk: Desk) -> None:
