@@ -682,3 +682,6 @@ main.add_command(firmware_group)
 from provisioner.cli_pbx import pbx_group, registrations_group, registrations_of_devices  # noqa: E402 - issue 19
 main.add_command(pbx_group)
 main.add_command(registrations_group)
+
+from provisioner.cli_mail import mail_group  # noqa: E402 - issue 16: the helpdesk mailbox, mail in
+main.add_command(mail_group)

@@ -77,6 +77,7 @@ from provisioner.web.live import LIVE
 from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
 from provisioner.web.dashboard import setup_dashboard
+from provisioner.mail_in import imap_job
 from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -320,6 +321,10 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)
     app[LIVE].on_change.append(jobs.wake)
+    mail_in = imap_job(settings, core.sessions)  # issue 16: soporte@'s mail becomes tickets (every process polls)
+    if mail_in is not None:
+        mail_in.on_taken = lambda _taken: app[LIVE].poke()  # queues show new tickets; the mail job runs
+        app.cleanup_ctx.append(mail_in.context)
     intake = build_intake(settings, core, on_change=app[LIVE].poke)  # new tickets show in open queues at once
     app.cleanup_ctx.append(intake.context)
     setup_softphones(app, core.sessions, core.catalog, settings, intake)  # Jitsi's POST, the one-time links

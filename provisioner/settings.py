@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from provisioner.errors import SettingsError
 from provisioner.forwarded import Network, parse_networks
 from provisioner.labels import FINDING_SUBJECTS
+from support_link.adapters.imap_settings import SECURITY as IMAP_SECURITY, ImapSettings
 from support_link.adapters.mail_settings import MailSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///provisioner.sqlite3"
@@ -68,6 +69,15 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from_name: str = "Mesa de ayuda"  # display name of From: on the requesters' mails
+    # Mail in (support_link.adapters.imap_intake): the helpdesk mailbox soporte@ polled over IMAP
+    imap_host: str = ""  # "" = off
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_security: str = "ssl"  # ssl | starttls | none (none: loopback only)
+    imap_folder: str = "INBOX"
+    imap_interval_seconds: float = 60.0
+    imap_cafile: str = ""
     portal_url: str = ""  # the public base URL of the web app in people's links (portal, surveys); "" = base_url
     cookie_secure: int = 0  # 1: the session cookie only travels over HTTPS (on by itself with TLS)
     log_level: str = "INFO"
@@ -157,6 +167,16 @@ class Settings:
             host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender, recipient=self.smtp_recipient,
             starttls=bool(self.smtp_starttls), user=self.smtp_user or None, password=self.smtp_password or None,
         )
+
+    def imap(self) -> ImapSettings | None:
+        """The helpdesk mailbox to poll, or None when mail in is off (no imap_host)."""
+        if not self.imap_host:
+            return None
+        if self.imap_security not in IMAP_SECURITY:
+            raise SettingsError(f"{environment_name('imap_security')}: {self.imap_security!r} is not ssl, starttls or none")
+        return ImapSettings(host=self.imap_host, port=self.imap_port, user=self.imap_user, password=self.imap_password,
+                            security=self.imap_security, folder=self.imap_folder, interval=self.imap_interval_seconds,
+                            cafile=self.imap_cafile or None)
 
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         try:
@@ -255,6 +275,14 @@ HELP = {
     "smtp_user": "SMTP login (optional)",
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
     "mail_from_name": "display name of From: on the mails requesters receive (the address is smtp_sender; replies go to smtp_recipient)",
+    "imap_host": "IMAP server of the helpdesk mailbox (soporte@) whose mail becomes tickets (empty: mail in is off)",
+    "imap_port": "IMAP port (993 with ssl, 143 with starttls)",
+    "imap_user": "IMAP login of the helpdesk mailbox (usually its address)",
+    "imap_password": "IMAP password of the helpdesk mailbox",  # nosec B105 - the help text of the setting, not a password
+    "imap_security": "ssl (IMAPS), starttls, or none (only for a server on loopback)",
+    "imap_folder": "folder polled for new mail; every mail taken in is marked read (\\Seen)",
+    "imap_interval_seconds": "time between two polls of the helpdesk mailbox, by each server process",
+    "imap_cafile": "PEM file of a private IMAP server's CA (empty: the system's CAs)",
     "portal_url": "public base URL of the web app used in mails' links (customer portal, surveys, ticket pages), e.g. https://soporte.operador.co; empty: the server's own address",
     "cookie_secure": "1 to mark the web app's session cookie Secure (HTTPS only); on by itself when serving TLS",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
@@ -280,7 +308,7 @@ HELP = {
     "registration_check_seconds": "how often the server reads the registrar's registrations (0: never; `provisioner registrations check` runs it once)",
 }
 
-SECRETS = frozenset({"smtp_password", "metrics_token"})  # shown as *** wherever settings are listed
+SECRETS = frozenset({"smtp_password", "metrics_token", "imap_password"})  # shown as *** wherever settings are listed
 _URL_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*@")
 
 

@@ -48,8 +48,9 @@ Exception tree (support_link.errors; re-exported here):
         ├── DedupKeyError (ValueError)         open_or_get_by_key with a ticket without a dedup_key
         ├── AlreadyStoredError (ValueError)    create with a ticket that already has an id
         ├── AttachmentNotFound (LookupError)   no such attachment on that ticket
-        └── SurveyError                        a survey that cannot be opened or answered
-            └── SurveyAlreadyAnswered          each resolution's survey is answered once
+        ├── SurveyError                        a survey that cannot be opened or answered
+        │   └── SurveyAlreadyAnswered          each resolution's survey is answered once
+        └── MailAlreadyTaken                   a mail's Message-ID is already stored (another poller took it)
 """
 
 from support_link.errors import (

@@ -103,3 +103,11 @@ class SurveyError(StoreError):
 
 class SurveyAlreadyAnswered(SurveyError):
     """Each resolution's survey is answered once."""
+
+
+class MailAlreadyTaken(StoreError):
+    """This Message-ID is already in sl_mail_message: another poller (or an earlier pass) took the mail in."""
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        super().__init__(f"mail {message_id} was already taken in")

@@ -66,3 +66,11 @@ CONFIRM = {
     "escalate": "¿Escalar el caso a nivel 2?",
     "reopen": "¿Reabrir el caso?",
 }
+
+# Mail in (support_link.inbound): the required fields a mail lacked, as the auto-reply lists them.
+MAIL_MISSING = {
+    "requester_name": "su nombre (firme el correo o configure su nombre en el remitente)",
+    "requester_contact": "un correo o teléfono de contacto",
+    "detail": "la descripción de lo que ocurre (qué pasa, desde cuándo, a quién afecta)",
+    "subject": "un asunto que describa el problema en una frase",
+}

@@ -22,6 +22,7 @@ STRICT = (
     "support_link/calendar.py", "support_link/priority.py", "support_link/sla.py",
     "support_link/lifecycle.py", "support_link/billing.py", "support_link/errors.py", "support_link/words.py",
     "support_link/attachments.py", "support_link/adapters/mail_text.py", "support_link/adapters/requester_mail.py",
+    "support_link/inbound.py",
     "provisioner/values.py", "provisioner/identification.py", "provisioner/rendering.py", "provisioner/mac.py",
     "provisioner/vendors", "provisioner/errors.py", "provisioner/labels.py", "provisioner/bans.py",
     "provisioner/tftp_wire.py", "provisioner/snmp/parse.py", "provisioner/snmp/reading.py",

@@ -39,6 +39,7 @@ PURE_MODULES = [
     "support_link.lifecycle",
     "support_link.billing",
     "support_link.attachments",
+    "support_link.inbound",
     "support_link.desk",
     "provisioner.reports",
     "provisioner.web.access",

@@ -5,6 +5,9 @@
     mail           forwards ticket events to the helpdesk mailbox over SMTP, one thread per ticket
     mail_settings  MailSettings, the plain value that configures `mail` (no I/O: the
                    provisioner's settings build it without importing smtplib)
+    imap_intake    mail in: polls the helpdesk mailbox over IMAP, one transaction per mail,
+                   tickets, replies, drafts and the rate-limited auto-replies
+    imap_settings  ImapSettings, the plain value that configures `imap_intake`
 
 Adapters import the core and the store; the core and the store never import an adapter.
 """

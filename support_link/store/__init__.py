@@ -8,6 +8,7 @@
     affected_devices  devices on device incidents: join, recover, count, look-ups by device
     mail_outbox       each mail thread's cursor on each timeline, its per-ticket lock, the Message-IDs sent
     work_logs         agents' work intervals and the monthly billing report
+    mail_intake       mail in: Message-IDs seen (the dedup), drafts waiting for fields, auto-reply counts
 
 The caller opens the session and commits; every function only flushes. Errors are
 support_link.errors' StoreError branch. The store imports the core and dbkit, never an
