@@ -40,6 +40,7 @@ PURE_MODULES = [
     "support_link.billing",
     "support_link.desk",
     "provisioner.reports",
+    "provisioner.survey_report",
     "provisioner.web.access",
     "provisioner.web.limits",
     "provisioner.web.login_rules",
