@@ -77,6 +77,7 @@ from provisioner.web.live import LIVE
 from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
 from provisioner.web.dashboard import setup_dashboard
+from provisioner.web.survey import setup_survey
 from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -314,6 +315,7 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
     setup_installers(app)
     setup_device_files(app)  # a device's page: its override file and logs
     setup_dashboard(app)
+    setup_survey(app)
     setup_onboarding(app)
     setup_campaigns(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,

@@ -123,6 +123,19 @@ _TICKET = {
         }}},
     },
 }
+_SURVEY_SUMMARY = {
+    "type": "object",
+    "required": ["sent", "answered", "response_rate", "average_rating", "ratings", "not_solved", "not_solved_share"],
+    "properties": {
+        "sent": {"type": "integer", "minimum": 0}, "answered": {"type": "integer", "minimum": 0},
+        "response_rate": {"type": ["number", "null"], "description": "% of sent surveys answered"},
+        "average_rating": {"type": ["number", "null"], "description": "1-5, one decimal"},
+        "ratings": {"type": "object", "description": "\"1\"..\"5\" -> answers with that rating",
+                    "additionalProperties": {"type": "integer", "minimum": 0}},
+        "not_solved": {"type": "integer", "minimum": 0},
+        "not_solved_share": {"type": ["number", "null"], "description": "% of answers saying 'no quedó resuelto'"},
+    },
+}
 _ERROR = {
     "type": "object", "required": ["error", "message"],
     "properties": {
@@ -212,7 +225,8 @@ OPENAPI: dict[str, Any] = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {"Ticket": _TICKET, "QueueRow": _QUEUE_ROW, "Error": _ERROR, "NewTicket": NEW_TICKET,
-                    "Action": ACTION, "ImportResult": _IMPORT_RESULT, "Device": _DEVICE},
+                    "Action": ACTION, "ImportResult": _IMPORT_RESULT, "Device": _DEVICE,
+                    "SurveySummary": _SURVEY_SUMMARY},
     },
     "security": [{"bearer": []}],
     "paths": {
@@ -295,6 +309,26 @@ OPENAPI: dict[str, Any] = {
                             "incidents_by_finding", "phones_by_model", "boots_per_hour")},
                     },
                 }, "The figures"), **_errors("401", "403")},
+            },
+        },
+        "/api/v1/reports/survey": {
+            "get": {
+                "summary": "The satisfaction survey's results (agents, specialists, admins): surveys sent and answered, "
+                           "response rate, average rating, ratings 1-5 and 'no quedó resuelto', in all and per customer, "
+                           "agent and month of the resolution (the same as `provisioner reports survey --json`)",
+                "parameters": [{"name": "month", "in": "query", "required": False,
+                                "schema": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                                "description": "only resolutions of this month, Bogota (YYYY-MM, from 2000)"}],
+                "responses": {"200": _json({
+                    "type": "object", "required": ["at", "month", "total", "by_customer", "by_agent", "by_month"],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time"},
+                        "month": {"type": ["string", "null"]},
+                        "total": _ref("SurveySummary"),
+                        **{name: {"type": "object", "additionalProperties": _ref("SurveySummary")}
+                           for name in ("by_customer", "by_agent", "by_month")},
+                    },
+                }, "The figures"), **_errors("401", "403", "422")},
             },
         },
         "/api/v1/imports": {
