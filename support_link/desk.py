@@ -5,6 +5,8 @@
 - `actions`: the buttons an agent is offered, from lifecycle's transition table, so a page
   never offers what the lifecycle would refuse (Reabrir on a new ticket).
 - `describe_changes`: a timeline event's before/after as Spanish lines, dates in Bogota time.
+- `resolution_date_problem`, `agreed_date_text`, `proposal_text`: a requirement's resolution
+  date (only after today in Bogota, at most a year ahead) and how the page says it.
 
 Every word comes from support_link.words.
 """
@@ -13,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from support_link import lifecycle, words
 from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar, as_bogota, business_time_between
 from support_link.lifecycle import ActorKind, Status, Ticket
-from support_link.sla import SlaState
+from support_link.sla import SlaState, TicketType
 
 _MINUTE = timedelta(minutes=1)
 
@@ -66,8 +68,10 @@ def clock(ticket: Ticket, state: SlaState | None, now: datetime, calendar: Busin
 _BUTTONS: Mapping[str, type[lifecycle.Action]] = {
     "respond": lifecycle.Respond, "note": lifecycle.Respond, "escalate": lifecycle.Escalate,
     "resolve": lifecycle.Resolve, "reopen": lifecycle.Reopen, "reclassify": lifecycle.ChangeClassification,
+    "propose_date": lifecycle.ProposeResolutionDate, "accept_date": lifecycle.AcceptResolutionDate,
 }
 OPEN = frozenset({Status.NEW, Status.IN_PROGRESS, Status.ESCALATED})
+ALL_TYPES = frozenset(TicketType)
 
 
 def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]:
@@ -75,7 +79,10 @@ def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]
     offered = {
         button for button, action in _BUTTONS.items()
         if ticket.status in lifecycle.ALLOWED_STATUSES[action] and ActorKind.AGENT in lifecycle.ALLOWED_ACTORS[action]
+        and ticket.type in lifecycle.ALLOWED_TYPES.get(action, ALL_TYPES)
     }
+    if ticket.proposed_resolution_on is None or ticket.proposed_by != ActorKind.REQUESTER:
+        offered.discard("accept_date")  # an agent accepts only the requester's (counter-)proposal
     if ticket.status in OPEN and assignee != agent:
         offered.add("take")
     if ticket.status is not Status.CLOSED:
@@ -126,3 +133,33 @@ def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any], names:
         for field in after
         if field in before and before.get(field) != after.get(field)
     ]
+
+
+LONGEST_AGREEMENT = timedelta(days=366)
+
+
+def resolution_date_problem(on: date, now: datetime) -> str | None:
+    """Why an agent may not propose `on` as a requirement's resolution date (None: it may).
+    Days are Bogota's: at 20:00 in Bogota it is already tomorrow in UTC, not here."""
+    today = as_bogota(now, "now").date()
+    if on <= today:
+        return words.DATE_NOT_FUTURE.format(today=today.isoformat(), first=(today + timedelta(days=1)).isoformat())
+    if on > today + LONGEST_AGREEMENT:
+        return words.DATE_TOO_FAR.format(last=(today + LONGEST_AGREEMENT).isoformat())
+    return None
+
+
+def agreed_date_text(ticket: Ticket, now: datetime) -> str | None:
+    """"2026-12-10 (pendiente)": the agreed date and whether it was met (None: none agreed)."""
+    state = lifecycle.resolution_date_state(ticket, now)
+    if ticket.agreed_resolution_on is None or state is None:
+        return None
+    return f"{ticket.agreed_resolution_on.isoformat()} ({words.RESOLUTION_DATE_STATES[state]})"
+
+
+def proposal_text(ticket: Ticket) -> str | None:
+    """"2026-12-12, propuesta por el solicitante": a proposal waiting for the other side."""
+    if ticket.proposed_resolution_on is None:
+        return None
+    who = words.FIELD_VALUES["proposed_by"].get(ticket.proposed_by or "", ticket.proposed_by or "")
+    return f"{ticket.proposed_resolution_on.isoformat()}, propuesta por {who}"
