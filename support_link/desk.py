@@ -95,6 +95,15 @@ def refusal(action: str, status: str) -> str:
     return words.REFUSED.format(action=words.ACTIONS.get(action, action), status=words.STATUSES.get(status, status))
 
 
+def refusal_for(action: str, ticket: Ticket) -> str:
+    """The Spanish message for an action the lifecycle refused on `ticket`: the rule it broke."""
+    if action in ("propose_date", "accept_date") and ticket.type is not TicketType.REQUIREMENT:
+        return words.DATE_ONLY_REQUIREMENTS
+    if action == "accept_date" and ticket.status in OPEN:
+        return words.DATE_NOT_AGREED
+    return refusal(action, str(ticket.status))
+
+
 def _moment(text: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)

@@ -87,3 +87,10 @@ def test_the_timeline_says_the_date_changes_in_spanish() -> None:
     lines = desk.describe_changes({"proposed_resolution_on": None, "proposed_by": None},
                                   {"proposed_resolution_on": "2026-12-14", "proposed_by": "requester"})
     assert lines == ["Fecha de solución propuesta: sin valor → 2026-12-14", "Propuesta por: sin valor → el solicitante"]
+
+
+def test_a_refused_date_action_says_the_rule_it_broke() -> None:
+    assert desk.refusal_for("propose_date", requirement("incident")) == "Solo los requerimientos tienen una fecha de solución acordada con el cliente."
+    assert desk.refusal_for("accept_date", requirement()) == "Solo se acepta una fecha que propuso el solicitante."
+    resolved, _ = lifecycle.apply(requirement(), lifecycle.Resolve(), at("2026-12-02 09:00"), AGENT)
+    assert desk.refusal_for("propose_date", resolved) == "No se puede «Proponer fecha de solución» un caso en estado «Resuelto»."

@@ -41,6 +41,7 @@ MATRIX = [
     ("POST", "/tickets/new", "csrf", 303, 422, 422, 403, 422),
     ("GET", "/tickets/{id}", None, 303, 200, 200, 403, 200),
     ("POST", "/tickets/{id}/act", "csrf action=bailar", 303, 422, 422, 403, 422),
+    ("GET", "/tickets/{id}/adjuntos/{attachment_id}", None, 303, 404, 404, 403, 404),  # the ticket has none: not found
     ("GET", "/imports", None, 303, 403, 403, 200, 200),
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
@@ -118,7 +119,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
     path = (path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC).replace("{slug}", "acme")
-            .replace("{token}", "made-up-token-" + "x" * 20).replace("{name}", "calificaciones" if path.startswith("/reports/") else "abiertos"))
+            .replace("{token}", "made-up-token-" + "x" * 20).replace("{attachment_id}", "1").replace("{name}", "calificaciones" if path.startswith("/reports/") else "abiertos"))
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""

@@ -27,7 +27,7 @@ CHANNELS = [str(item) for item in Channel]
 SLA_STATES = [str(item) for item in SlaState]
 WHICH = ["assigned", "waiting"]  # provisioner.admin.WHICH (admin reads the database: not imported here)
 COMPLIANCE = ["ok", "findings", "unseen"]  # provisioner.admin.COMPLIANCE
-ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take"]
+ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take", "propose_date", "accept_date"]
 # provisioner.admin's page cursor; a tenant id of at most 9 digits fits PostgreSQL's INTEGER
 # (18 digits were a 500 on PostgreSQL, found by schemathesis)
 DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,9}")
@@ -96,6 +96,13 @@ _TICKET_FIELDS: dict[str, Any] = {
     "linked_incidents": {"type": "array", "items": {"type": "integer"}},
     "devices": {"type": "array", "items": {"type": "string"}, "description": "MACs of the affected phones"},
     "assignee": {"type": ["string", "null"], "description": "the agent (username) who took the ticket; null: nobody"},
+    "requester_email": {"type": ["string", "null"], "description": "where replies and the survey go (portal and mail tickets)"},
+    "proposed_resolution_on": {"type": ["string", "null"], "format": "date",
+                               "description": "requirements: a resolution date waiting for the other side's acceptance"},
+    "proposed_by": {"type": ["string", "null"], "enum": ["agent", "requester", None]},
+    "agreed_resolution_on": {"type": ["string", "null"], "format": "date", "description": "requirements: the agreed resolution date"},
+    "resolution_date_state": {"type": ["string", "null"], "enum": ["met", "missed", "pending", None],
+                              "description": "the agreed date: met, missed, pending (Bogota days); null: none agreed"},
 }
 _QUEUE_ROW = {
     "type": "object",
@@ -168,10 +175,13 @@ ACTION = {
         "urgency": _enum(URGENCIES, "reclassify: the new urgency"),
         "impact": _enum(IMPACTS, "reclassify: the new impact"),
         "minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "description": "log_work: minutes worked"},
+        "on": {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+               "description": "propose_date (requirements): the resolution date, after today in Bogota, within a year"},
     },
     "allOf": [
         {"if": {"properties": {"action": {"const": "reclassify"}}}, "then": {"required": ["urgency", "impact"]}},
         {"if": {"properties": {"action": {"const": "log_work"}}}, "then": {"required": ["minutes"]}},
+        {"if": {"properties": {"action": {"const": "propose_date"}}}, "then": {"required": ["on"]}},
     ],
 }
 _IMPORT_RESULT = {
@@ -259,7 +269,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/tickets/{id}/actions": {
             "post": {
-                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work",
+                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work, take; "
+                           "requirements: propose_date (with `on`) and accept_date (the requester's counter-proposal)",
                 "parameters": [_TICKET_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Action")}}},
                 "responses": {"200": _json(_ref("Ticket"), "The ticket after the action"),
