@@ -85,4 +85,4 @@ def valid_month(text: str) -> bool:
     """"2026-11" is a month; "2026-13", "2026-1" and "noviembre" are not."""
     if len(text) != 7 or text[4] != "-" or not (text.isascii() and (text[:4] + text[5:]).isdigit()):
         return False
-    return 1 <= int(text[5:]) <= 12 and int(text[:4]) >= 2000
+    return 1 <= int(text[5:]) <= 12 and 2000 <= int(text[:4]) <= 2999

@@ -86,7 +86,7 @@ def test_a_month_keeps_only_its_resolutions() -> None:
 @pytest.mark.parametrize(("text", "valid"), [
     ("2026-11", True), ("2026-01", True), ("2026-12", True),
     ("2026-13", False), ("2026-00", False), ("2026-1", False), ("noviembre", False), ("2026/11", False),
-    ("", False), ("２０２６-１１", False), ("1999-12", False),
+    ("", False), ("２０２６-１１", False), ("1999-12", False), ("2999-12", True), ("3000-01", False),
 ])
 def test_valid_month(text: str, valid: bool) -> None:
     assert valid_month(text) is valid

@@ -84,8 +84,9 @@ def test_the_api_answers_the_figures(reported) -> None:  # type: ignore[no-untyp
     status, month = api(server, user["token"], "GET", f"/api/v1/reports/survey?month={user['last_month']}")
     assert status == 200 and isinstance(month, dict)
     assert (month["month"], month["total"]["sent"], month["total"]["answered"]) == (user["last_month"], 3, 2)
-    status, refused = api(server, user["token"], "GET", "/api/v1/reports/survey?month=2026-13")
-    assert status == 422 and "AAAA-MM" in refused["detail"]  # type: ignore[index]
+    for month in ("2026-13", "", "0000-01"):
+        status, refused = api(server, user["token"], "GET", f"/api/v1/reports/survey?month={month}")
+        assert status == 422 and "AAAA-MM" in refused["detail"], month  # type: ignore[index]
 
 
 def test_the_cli_and_the_api_figures_agree(reported) -> None:  # type: ignore[no-untyped-def]

@@ -83,7 +83,7 @@ async def test_an_agent_proposes_and_accepts_a_counter_proposal_on_the_page(desk
         for refused, words in ((today - timedelta(days=1), "posterior a hoy en Bogotá"), (today, "posterior a hoy en Bogotá"),
                                (today + timedelta(days=400), "más de un año")):
             status, page = await _act(session, csrf, ticket, action="propose_date", on=refused.isoformat())
-            assert status == 422 and words in page, page[-2000:]
+            assert status == 409 and words in page, page[-2000:]  # refused by today's calendar
         status, page = await _act(session, csrf, ticket, action="propose_date", on="10/12/2026")
         assert status == 422 and "AAAA-MM-DD" in page
 
@@ -125,9 +125,11 @@ def test_the_api_proposes_and_refuses_as_the_page_does(desk) -> None:  # type: i
     path = f"/api/v1/tickets/{ticket}/actions"
     today = _today().date()
     status, refused = api(server, user["token"], "POST", path, {"action": "propose_date", "on": today.isoformat()})
-    assert status == 422 and "posterior a hoy en Bogotá" in refused["detail"], refused  # type: ignore[index]
-    status, refused = api(server, user["token"], "POST", path, {"action": "propose_date"})
-    assert status == 422, refused
+    assert status == 409 and "posterior a hoy en Bogotá" in refused["detail"], refused  # type: ignore[index]
+    for unreadable in ({"action": "propose_date"}, {"action": "propose_date", "on": "2026-02-30"},
+                       {"action": "note", "on": "0000-00-00"}):  # a date that is none, whatever the action
+        status, refused = api(server, user["token"], "POST", path, unreadable)
+        assert status == 422, (unreadable, refused)
     on = (today + timedelta(days=3)).isoformat()
     status, shown = api(server, user["token"], "POST", path, {"action": "propose_date", "on": on})
     assert status == 200 and isinstance(shown, dict), shown

@@ -137,7 +137,9 @@ ROUTES = (  # POST /api/v1/imports: provisioner.web.installers
 )
 
 
-_validators = {id(schema): Draft202012Validator(schema) for schema in (NEW_TICKET, ACTION)}
+# Formats are checked too: a resolution date must be a real date ("0000-00-00" is not), whatever the action.
+_validators = {id(schema): Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+               for schema in (NEW_TICKET, ACTION)}
 
 
 def setup_api(app: web.Application) -> None:

@@ -40,7 +40,8 @@ _ERROR_TEXT = {
     "401": "No valid API token: send `Authorization: Bearer <token>` (`provisioner user add` prints one)",
     "403": "The token's user may not use this part of the API (role)",
     "404": "Not found: no such ticket, or no customer (tenant) with that slug",
-    "409": "The ticket's current state refuses the action (e.g. reopening a new ticket)",
+    "409": "The ticket's current state refuses the action (e.g. reopening a new ticket), or a resolution date "
+           "that today's calendar refuses (not after today in Bogota, or more than a year ahead)",
     "413": f"The body is larger than {MAX_BODY // (1024 * 1024)} MB",
     "422": "A value is refused (unknown enum value, missing or too long field, bad cursor); `message` says which",
 }
@@ -328,8 +329,8 @@ OPENAPI: dict[str, Any] = {
                            "response rate, average rating, ratings 1-5 and 'no quedó resuelto', in all and per customer, "
                            "agent and month of the resolution (the same as `provisioner reports survey --json`)",
                 "parameters": [{"name": "month", "in": "query", "required": False,
-                                "schema": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
-                                "description": "only resolutions of this month, Bogota (YYYY-MM, from 2000)"}],
+                                "schema": {"type": "string", "pattern": r"^2[0-9]{3}-(0[1-9]|1[0-2])$"},
+                                "description": "only resolutions of this month, Bogota (YYYY-MM)"}],
                 "responses": {"200": _json({
                     "type": "object", "required": ["at", "month", "total", "by_customer", "by_agent", "by_month"],
                     "properties": {

@@ -35,12 +35,14 @@ def read_report(sessions: sessionmaker[Session], moment: datetime, month: str | 
                 "people": {survey_report.NO_AGENT: "Sin responsable", **report_facts.people_names(session)}}
 
 
-def month_asked(query: Mapping[str, str], name: str) -> str | None:
-    """The month a page or API call asks for ("" or absent: every month)."""
-    text = query.get(name, "")
-    if text and not survey_report.valid_month(text):
+def month_asked(query: Mapping[str, str], name: str, empty_is_all: bool = True) -> str | None:
+    """The month a page or API call asks for (absent, or "" from the page's form: every month)."""
+    text = query.get(name)
+    if text is None or (text == "" and empty_is_all):
+        return None
+    if not survey_report.valid_month(text):
         raise InputError(f"{name}: indique un mes como AAAA-MM, por ejemplo 2026-11")
-    return text or None
+    return text
 
 
 def chart_ratings(data: Mapping[str, Any]) -> Any:
@@ -91,7 +93,7 @@ async def chart_svg(request: web.Request) -> web.Response:
 
 
 async def api_survey(request: web.Request) -> web.Response:
-    month = month_asked(request.query, "month")
+    month = month_asked(request.query, "month", empty_is_all=False)
     return web.json_response((await in_thread(request, read_report, now(), month))["figures"])
 
 

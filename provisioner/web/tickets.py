@@ -24,7 +24,7 @@ from support_link.lifecycle import Actor, ActorKind
 from support_link.store import attachments, surveys, tickets, work_logs
 from support_link.store.values import StoredAttachment, StoredSurvey, StoredTicket, TicketRow
 from provisioner.db.models import AppUser, Tenant
-from provisioner.errors import InputError, NotFoundError
+from provisioner.errors import ConflictError, InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
 from provisioner.web.access import TICKETS
 from provisioner.web.app import Route, in_thread, now, read_form, register
@@ -157,7 +157,7 @@ def actor_of(user: CurrentUser) -> Actor:
 
 def proposed_date(text: object, moment: datetime) -> date:
     """The resolution date a form or the API proposes ("2026-12-10"), refused in Spanish when it
-    cannot be read, is not after today in Bogota, or is more than a year ahead."""
+    cannot be read (InputError), is not after today in Bogota or is more than a year ahead (ConflictError)."""
     value = str(text).strip()
     try:
         on = date.fromisoformat(value) if len(value) == 10 and value.isascii() else None
@@ -166,8 +166,8 @@ def proposed_date(text: object, moment: datetime) -> date:
     if on is None:
         raise InputError(words.DATE_UNREADABLE)
     problem = desk.resolution_date_problem(on, moment)
-    if problem is not None:
-        raise InputError(problem)
+    if problem is not None:  # a well-formed date that today's calendar refuses: 409, as the lifecycle's refusals
+        raise ConflictError(problem)
     return on
 
 
