@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -20,7 +21,7 @@ from support_link.attachments import check_attachment
 from support_link.lifecycle import Actor, ActorKind
 from support_link.store import attachments, surveys, tickets
 from tests.conftest import RunningServer, cli_json, start_server, stop_server
-from tests.test_web_browser import api
+from tests.test_web_browser import CHROMIUM, api, browser, log_in  # noqa: F401 - the shared Chromium fixture
 
 BOGOTA = ZoneInfo("America/Bogota")
 REQUESTER = Actor(ActorKind.REQUESTER, "marta@clinica.example")
@@ -193,3 +194,32 @@ async def test_the_page_shows_email_attachments_and_the_survey(desk) -> None:  #
     engine.dispose()
     status, figures = api(server, user["token"], "GET", "/api/v1/reports/survey")
     assert status == 200 and figures["by_customer"]["clinica"]["not_solved"] >= 1  # type: ignore[index]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_requirements_page_fits_in_chromium(desk, browser, width: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The date form, a long attachment name and the survey fit a phone-sized window; the date
+    input proposes, and the agreed date's line reads as the rulebook's words."""
+    from tests.test_web_desk_browser import fits
+
+    server, user = desk
+    ticket = _requirement(server, user["token"])
+    engine, sessions = _store(server.database_url)
+    with sessions.begin() as db:
+        tickets.load_record(db, ticket).requester_email = "marta.rios.coordinadora.admisiones@clinica-santa-ana.example"
+        name = "acta-de-entrega-extensiones-admisiones-y-urgencias-diciembre-2026-firmada.pdf"
+        attachments.add(db, ticket, filename=name, content_type="application/pdf", data=PDF, source="email", now=datetime.now(BOGOTA))
+    engine.dispose()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log_in(page, server, user)
+    page.goto(f"{server.base}/tickets/{ticket}")
+    on = (_today().date() + timedelta(days=6)).isoformat()
+    page.fill("#propose-date input[name=on]", on)
+    page.click("#propose-date button")
+    page.wait_for_url(f"**/tickets/{ticket}?hecho=propose_date")
+    assert page.inner_text("#proposal") == f"{on}, propuesta por la mesa de ayuda"
+    assert page.locator("#attachments a").count() == 1
+    fits(page)
+    page.screenshot(path=str(tmp_path / f"requerimiento-{width}.png"), full_page=True)
+    page.close()
