@@ -260,8 +260,8 @@ async def attachment_download(request: web.Request) -> web.Response:
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_TICKET_ID:
         raise NotFoundError("No existe ese adjunto.")
     stored, data = await in_thread(request, read_attachment, ticket_id_of(request), int(text))
-    return web.Response(body=data, content_type=stored.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename, safe='')}",
+    return web.Response(body=data, headers={  # the type as stored, parameters (charset) and all
+        "Content-Type": stored.content_type, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename, safe='')}",
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
     })
 
