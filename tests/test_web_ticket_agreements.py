@@ -12,7 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
+import urllib.error
+import urllib.parse
+import urllib.request
+
 import pytest
 
 from provisioner.db.engine import make_engine, session_factory
@@ -59,60 +62,74 @@ def _today() -> datetime:
     return datetime.now(BOGOTA)
 
 
-async def _signed_in(session: aiohttp.ClientSession, user: dict[str, str]) -> str:
-    async with session.post("/login", data={"username": user["username"], "password": user["password"]}) as response:
-        page = await response.text()
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert response.status == 200 and found is not None
-    return found[1]
+class Browserless:
+    """A signed-in person's cookies and CSRF token, over plain HTTP (sync: the module's Chromium
+    fixture keeps an event loop running, so no asyncio client here)."""
+
+    def __init__(self, server: RunningServer, user: dict[str, str]) -> None:
+        self.base = server.base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        status, page, _ = self.send("/login", {"username": user["username"], "password": user["password"]})
+        found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert status == 200 and found is not None
+        self.csrf = found[1]
+
+    def send(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+        data = None if form is None else urllib.parse.urlencode(form).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=20) as response:
+                return response.status, response.read().decode("latin-1"), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("latin-1"), dict(exc.headers)
+
+    def page(self, path: str) -> str:
+        status, body, _ = self.send(path)
+        assert status == 200, body[-1000:]
+        return body.encode("latin-1").decode()
+
+    def act(self, ticket: int, **form: str) -> tuple[int, str]:
+        status, body, _ = self.send(f"/tickets/{ticket}/act", {"csrf_token": self.csrf, **form})
+        return status, body.encode("latin-1").decode()
 
 
-async def _act(session: aiohttp.ClientSession, csrf: str, ticket: int, **form: str) -> tuple[int, str]:
-    async with session.post(f"/tickets/{ticket}/act", data={"csrf_token": csrf, **form}) as response:
-        return response.status, await response.text()
-
-
-async def test_an_agent_proposes_and_accepts_a_counter_proposal_on_the_page(desk) -> None:  # type: ignore[no-untyped-def]
+def test_an_agent_proposes_and_accepts_a_counter_proposal_on_the_page(desk) -> None:  # type: ignore[no-untyped-def]
     server, user = desk
     ticket = _requirement(server, user["token"])
     today = _today().date()
-    async with aiohttp.ClientSession(server.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        csrf = await _signed_in(session, user)
-        async with session.get(f"/tickets/{ticket}") as response:
-            page = await response.text()
-        assert 'name="on" type="date"' in page and f'min="{today + timedelta(days=1)}"' in page
-        for refused, words in ((today - timedelta(days=1), "posterior a hoy en Bogotá"), (today, "posterior a hoy en Bogotá"),
-                               (today + timedelta(days=400), "más de un año")):
-            status, page = await _act(session, csrf, ticket, action="propose_date", on=refused.isoformat())
-            assert status == 409 and words in page, page[-2000:]  # refused by today's calendar
-        status, page = await _act(session, csrf, ticket, action="propose_date", on="10/12/2026")
-        assert status == 422 and "AAAA-MM-DD" in page
+    person = Browserless(server, user)
+    page = person.page(f"/tickets/{ticket}")
+    assert 'name="on" type="date"' in page and f'min="{today + timedelta(days=1)}"' in page
+    for refused, words in ((today - timedelta(days=1), "posterior a hoy en Bogotá"), (today, "posterior a hoy en Bogotá"),
+                           (today + timedelta(days=400), "más de un año")):
+        status, page = person.act(ticket, action="propose_date", on=refused.isoformat())
+        assert status == 409 and words in page, page[-2000:]  # refused by today's calendar
+    status, page = person.act(ticket, action="propose_date", on="10/12/2026")
+    assert status == 422 and "AAAA-MM-DD" in page
 
-        ours = today + timedelta(days=5)
-        status, page = await _act(session, csrf, ticket, action="propose_date", on=ours.isoformat())
-        assert status == 200 and "Fecha de solución propuesta: el solicitante puede aceptarla" in page
-        assert f"{ours}, propuesta por la mesa de ayuda" in page and 'value="accept_date"' not in page
-        assert "Fecha de solución propuesta" in page  # the timeline's event name
+    ours = today + timedelta(days=5)
+    status, page = person.act(ticket, action="propose_date", on=ours.isoformat())
+    assert status == 200 and "Fecha de solución propuesta: el solicitante puede aceptarla" in page
+    assert f"{ours}, propuesta por la mesa de ayuda" in page and 'value="accept_date"' not in page
+    assert "Fecha de solución propuesta" in page  # the timeline's event name
 
-        theirs = today + timedelta(days=8)  # the requester counters (the portal's part, through the store)
-        engine, sessions = _store(server.database_url)
-        with sessions.begin() as db:
-            tickets.act(db, ticket, lifecycle.ProposeResolutionDate(theirs), REQUESTER, datetime.now(BOGOTA))
-        engine.dispose()
-        async with session.get(f"/tickets/{ticket}") as response:
-            page = await response.text()
-        assert f"{theirs}, propuesta por el solicitante" in page and 'value="accept_date"' in page
-        status, page = await _act(session, csrf, ticket, action="accept_date")
-        assert status == 200 and "Fecha de solución acordada con el solicitante." in page
-        agreed = re.search(r'<dd id="agreed-date">([^<]+)</dd>', page)
-        assert agreed is not None and agreed[1] == f"{theirs} (pendiente)"
-        assert 'id="proposal"' not in page and "Fecha de solución acordada" in page
-        status, page = await _act(session, csrf, ticket, action="accept_date")  # nothing pending any more
-        assert status == 409 and "Solo se acepta una fecha que propuso el solicitante." in page
+    theirs = today + timedelta(days=8)  # the requester counters (the portal's part, through the store)
+    engine, sessions = _store(server.database_url)
+    with sessions.begin() as db:
+        tickets.act(db, ticket, lifecycle.ProposeResolutionDate(theirs), REQUESTER, datetime.now(BOGOTA))
+    engine.dispose()
+    page = person.page(f"/tickets/{ticket}")
+    assert f"{theirs}, propuesta por el solicitante" in page and 'value="accept_date"' in page
+    status, page = person.act(ticket, action="accept_date")
+    assert status == 200 and "Fecha de solución acordada con el solicitante." in page
+    agreed = re.search(r'<dd id="agreed-date">([^<]+)</dd>', page)
+    assert agreed is not None and agreed[1] == f"{theirs} (pendiente)"
+    assert 'id="proposal"' not in page and "Fecha de solución acordada" in page
+    status, page = person.act(ticket, action="accept_date")  # nothing pending any more
+    assert status == 409 and "Solo se acepta una fecha que propuso el solicitante." in page
 
-        incident = _requirement(server, user["token"], "incident")
-        status, page = await _act(session, csrf, incident, action="propose_date", on=ours.isoformat())
-        assert status == 409 and "Solo los requerimientos" in page
+    incident = _requirement(server, user["token"], "incident")
+    status, page = person.act(incident, action="propose_date", on=ours.isoformat())
+    assert status == 409 and "Solo los requerimientos" in page
 
     status, shown = api(server, user["token"], "GET", f"/api/v1/tickets/{ticket}")
     assert status == 200 and isinstance(shown, dict)
@@ -143,7 +160,7 @@ def test_the_api_proposes_and_refuses_as_the_page_does(desk) -> None:  # type: i
     assert status == 200 and [r["proposed_resolution_on"] for r in rows if r["id"] == ticket] == [on]  # type: ignore[union-attr, index]
 
 
-async def test_the_page_shows_email_attachments_and_the_survey(desk) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_shows_email_attachments_and_the_survey(desk) -> None:  # type: ignore[no-untyped-def]
     server, user = desk
     ticket, other = _requirement(server, user["token"]), _requirement(server, user["token"])
     engine, sessions = _store(server.database_url)
@@ -159,38 +176,32 @@ async def test_the_page_shows_email_attachments_and_the_survey(desk) -> None:  #
                                    now=datetime.now(BOGOTA))
     status, _ = api(server, user["token"], "POST", f"/api/v1/tickets/{ticket}/actions", {"action": "resolve", "note": "Extensión creada."})
     assert status == 200
-    async with aiohttp.ClientSession(server.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        await _signed_in(session, user)
-        async with session.get(f"/tickets/{ticket}") as response:
-            page = await response.text()
-        assert 'id="requester-email"' in page and "marta@clinica.example" in page
-        assert f'href="/tickets/{ticket}/adjuntos/{ids[0]}"' in page and "factura diciembre.pdf" in page and "registro-sip.log" in page
-        assert 'id="survey"' not in page  # no survey sent yet
+    person = Browserless(server, user)
+    page = person.page(f"/tickets/{ticket}")
+    assert 'id="requester-email"' in page and "marta@clinica.example" in page
+    assert f'href="/tickets/{ticket}/adjuntos/{ids[0]}"' in page and "factura diciembre.pdf" in page and "registro-sip.log" in page
+    assert 'id="survey"' not in page  # no survey sent yet
 
-        async with session.get(f"/tickets/{ticket}/adjuntos/{ids[0]}") as response:
-            body, headers = await response.read(), response.headers
-        assert response.status == 200 and body == PDF
-        assert headers["Content-Type"] == "application/pdf" and headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Content-Disposition"] == "attachment; filename*=UTF-8''factura%20diciembre.pdf"
-        async with session.get(f"/tickets/{ticket}/adjuntos/{ids[1]}") as response:
-            assert response.status == 200 and await response.read() == LOG
-            assert response.headers["Content-Type"].startswith("text/plain") and "attachment" in response.headers["Content-Disposition"]
-        for wrong in (f"/tickets/{ticket}/adjuntos/{other_id}", f"/tickets/{ticket}/adjuntos/99999", f"/tickets/{ticket}/adjuntos/uno"):
-            async with session.get(wrong) as response:
-                assert response.status == 404, wrong
+    status, body, headers = person.send(f"/tickets/{ticket}/adjuntos/{ids[0]}")
+    assert status == 200 and body.encode("latin-1") == PDF
+    assert headers["Content-Type"] == "application/pdf" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Disposition"] == "attachment; filename*=UTF-8''factura%20diciembre.pdf"
+    status, body, headers = person.send(f"/tickets/{ticket}/adjuntos/{ids[1]}")
+    assert status == 200 and body.encode("latin-1") == LOG
+    assert headers["Content-Type"].startswith("text/plain") and "attachment" in headers["Content-Disposition"]
+    for wrong in (f"/tickets/{ticket}/adjuntos/{other_id}", f"/tickets/{ticket}/adjuntos/99999", f"/tickets/{ticket}/adjuntos/uno"):
+        assert person.send(wrong)[0] == 404, wrong
 
-        with sessions.begin() as db:  # the requester answers the survey (the portal's part, through the store)
-            surveys.current(db, ticket, datetime.now(BOGOTA))
-        async with session.get(f"/tickets/{ticket}") as response:
-            assert "aún sin respuesta" in await response.text()
-        with sessions.begin() as db:
-            surveys.answer(db, ticket, rating=2, solved=False, comment="El buzón de voz no quedó configurado.",
-                           actor=REQUESTER, now=datetime.now(BOGOTA))
-        async with session.get(f"/tickets/{ticket}") as response:
-            page = await response.text()
-        assert '<strong id="survey-rating">2 de 5</strong>' in page and "No quedó resuelto" in page
-        assert "El buzón de voz no quedó configurado." in page and "Encuesta: no quedó resuelto, caso reabierto" in page
-        assert '<strong id="status">En curso</strong>' in page
+    with sessions.begin() as db:  # the requester answers the survey (the portal's part, through the store)
+        surveys.current(db, ticket, datetime.now(BOGOTA))
+    assert "aún sin respuesta" in person.page(f"/tickets/{ticket}")
+    with sessions.begin() as db:
+        surveys.answer(db, ticket, rating=2, solved=False, comment="El buzón de voz no quedó configurado.",
+                       actor=REQUESTER, now=datetime.now(BOGOTA))
+    page = person.page(f"/tickets/{ticket}")
+    assert '<strong id="survey-rating">2 de 5</strong>' in page and "No quedó resuelto" in page
+    assert "El buzón de voz no quedó configurado." in page and "Encuesta: no quedó resuelto, caso reabierto" in page
+    assert '<strong id="status">En curso</strong>' in page
     engine.dispose()
     status, figures = api(server, user["token"], "GET", "/api/v1/reports/survey")
     assert status == 200 and figures["by_customer"]["clinica"]["not_solved"] >= 1  # type: ignore[index]
