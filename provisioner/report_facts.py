@@ -62,7 +62,7 @@ def dashboard(session: Session, catalog: Catalog, now: datetime) -> dict[str, ob
 
 def people_names(session: Session) -> dict[str, str]:
     """Username -> the person's display name (surveys name the agent by username)."""
-    return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name)).tuples()}
+    return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name))}
 
 
 def survey_facts(session: Session, now: datetime) -> list[survey_report.SurveyFacts]:
@@ -71,7 +71,7 @@ def survey_facts(session: Session, now: datetime) -> list[survey_report.SurveyFa
                SurveyRecord.solved, SurveyRecord.answered_at)
     query = select(*columns).where(SurveyRecord.resolved_at >= now - timedelta(days=REPORT_DAYS)).order_by(SurveyRecord.id)
     return [survey_report.SurveyFacts(account, agent, _aware(resolved), rating, solved, None if answered is None else _aware(answered))
-            for account, agent, resolved, rating, solved, answered in session.execute(query).tuples()]
+            for account, agent, resolved, rating, solved, answered in session.execute(query)]
 
 
 def survey(session: Session, now: datetime, month: str | None = None) -> dict[str, object]:
