@@ -5,8 +5,9 @@
 - `actions`: the buttons an agent is offered, from lifecycle's transition table, so a page
   never offers what the lifecycle would refuse (Reabrir on a new ticket).
 - `describe_changes`: a timeline event's before/after as Spanish lines, dates in Bogota time.
-- `resolution_date_problem`, `agreed_date_text`, `proposal_text`: a requirement's resolution
-  date (only after today in Bogota, at most a year ahead) and how the page says it.
+- `resolution_date_problem`, `acceptance_problem`, `agreed_date_text`, `proposal_text`: a
+  requirement's resolution date (proposed only after today in Bogota, at most a year ahead;
+  never accepted once its day has gone) and how the page says it.
 
 Every word comes from support_link.words.
 """
@@ -155,6 +156,15 @@ def resolution_date_problem(on: date, now: datetime) -> str | None:
         return words.DATE_NOT_FUTURE.format(today=today.isoformat(), first=(today + timedelta(days=1)).isoformat())
     if on > today + LONGEST_AGREEMENT:
         return words.DATE_TOO_FAR.format(last=(today + LONGEST_AGREEMENT).isoformat())
+    return None
+
+
+def acceptance_problem(ticket: Ticket, now: datetime) -> str | None:
+    """Why the pending proposal may not be accepted now (None: it may): a day already gone in
+    Bogota would be an agreement missed at once."""
+    on = ticket.proposed_resolution_on
+    if on is not None and on < as_bogota(now, "now").date():
+        return words.DATE_PROPOSAL_PAST.format(on=on.isoformat())
     return None
 
 

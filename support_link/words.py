@@ -68,6 +68,7 @@ DATE_NOT_FUTURE = "La fecha de solución debe ser posterior a hoy en Bogotá ({t
 DATE_TOO_FAR = "La fecha de solución no puede estar a más de un año: elija una fecha hasta el {last}."
 DATE_UNREADABLE = "Indique la fecha de solución como AAAA-MM-DD, por ejemplo 2026-12-10."
 DATE_NOT_AGREED = "Solo se acepta una fecha que propuso el solicitante."
+DATE_PROPOSAL_PAST = "La fecha propuesta ({on}) ya pasó en Bogotá: proponga otra en lugar de aceptarla."
 DATE_ONLY_REQUIREMENTS = "Solo los requerimientos tienen una fecha de solución acordada con el cliente."
 REFUSED = "No se puede «{action}» un caso en estado «{status}»."
 CONFIRM = {

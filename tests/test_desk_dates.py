@@ -94,3 +94,16 @@ def test_a_refused_date_action_says_the_rule_it_broke() -> None:
     assert desk.refusal_for("accept_date", requirement()) == "Solo se acepta una fecha que propuso el solicitante."
     resolved, _ = lifecycle.apply(requirement(), lifecycle.Resolve(), at("2026-12-02 09:00"), AGENT)
     assert desk.refusal_for("propose_date", resolved) == "No se puede «Proponer fecha de solución» un caso en estado «Resuelto»."
+
+
+@pytest.mark.parametrize(("proposed", "now", "problem"), [
+    (None, at("2026-12-10 09:00"), None),
+    ("2026-12-10", at("2026-12-10 23:59"), None),  # its own day: still ahead
+    ("2026-12-10", at("2026-12-11 04:30", UTC), None),  # 23:30 on Dec 10 in Bogota
+    ("2026-12-10", at("2026-12-11 00:01"), "La fecha propuesta (2026-12-10) ya pasó en Bogotá: proponga otra en lugar de aceptarla."),
+])
+def test_a_proposal_whose_day_is_gone_is_not_accepted(proposed: str | None, now: datetime, problem: str | None) -> None:
+    ticket = requirement()
+    if proposed is not None:
+        ticket, _ = lifecycle.apply(ticket, lifecycle.ProposeResolutionDate(date.fromisoformat(proposed)), at("2026-12-02 09:00"), REQUESTER)
+    assert desk.acceptance_problem(ticket, now) == problem

@@ -62,7 +62,7 @@ def _today() -> datetime:
     return datetime.now(BOGOTA)
 
 
-class Browserless:
+class SignedIn:
     """A signed-in person's cookies and CSRF token, over plain HTTP (sync: the module's Chromium
     fixture keeps an event loop running, so no asyncio client here)."""
 
@@ -96,7 +96,7 @@ def test_an_agent_proposes_and_accepts_a_counter_proposal_on_the_page(desk) -> N
     server, user = desk
     ticket = _requirement(server, user["token"])
     today = _today().date()
-    person = Browserless(server, user)
+    person = SignedIn(server, user)
     page = person.page(f"/tickets/{ticket}")
     assert 'name="on" type="date"' in page and f'min="{today + timedelta(days=1)}"' in page
     for refused, words in ((today - timedelta(days=1), "posterior a hoy en Bogotá"), (today, "posterior a hoy en Bogotá"),
@@ -126,6 +126,17 @@ def test_an_agent_proposes_and_accepts_a_counter_proposal_on_the_page(desk) -> N
     assert 'id="proposal"' not in page and "Fecha de solución acordada" in page
     status, page = person.act(ticket, action="accept_date")  # nothing pending any more
     assert status == 409 and "Solo se acepta una fecha que propuso el solicitante." in page
+
+    late = _requirement(server, user["token"])  # the requester proposed a day that is gone by the time the agent looks
+    engine, sessions = _store(server.database_url)
+    with sessions.begin() as db:  # as a proposal made days ago leaves the row (the lifecycle acts only after creation)
+        record = tickets.load_record(db, late)
+        record.proposed_resolution_on, record.proposed_by = today - timedelta(days=1), "requester"
+    engine.dispose()
+    status, page = person.act(late, action="accept_date")
+    assert status == 409 and "ya pasó en Bogotá" in page
+    status, refused = api(server, user["token"], "POST", f"/api/v1/tickets/{late}/actions", {"action": "accept_date"})
+    assert status == 409 and "ya pasó" in refused["detail"]  # type: ignore[index]
 
     incident = _requirement(server, user["token"], "incident")
     status, page = person.act(incident, action="propose_date", on=ours.isoformat())
@@ -176,7 +187,7 @@ def test_the_page_shows_email_attachments_and_the_survey(desk) -> None:  # type:
                                    now=datetime.now(BOGOTA))
     status, _ = api(server, user["token"], "POST", f"/api/v1/tickets/{ticket}/actions", {"action": "resolve", "note": "Extensión creada."})
     assert status == 200
-    person = Browserless(server, user)
+    person = SignedIn(server, user)
     page = person.page(f"/tickets/{ticket}")
     assert 'id="requester-email"' in page and "marta@clinica.example" in page
     assert f'href="/tickets/{ticket}/adjuntos/{ids[0]}"' in page and "factura diciembre.pdf" in page and "registro-sip.log" in page

@@ -192,6 +192,10 @@ def action_from_form(form: Any, moment: datetime) -> tuple[lifecycle.Action | No
 
 def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> lifecycle.Ticket:
     with sessions.begin() as session:
+        if isinstance(action, lifecycle.AcceptResolutionDate):
+            problem = desk.acceptance_problem(tickets.get(session, ticket_id, moment).ticket, moment)
+            if problem is not None:
+                raise ConflictError(problem)
         return tickets.act(session, ticket_id, action, actor, moment, note)
 
 
