@@ -1,7 +1,9 @@
-"""Reads the facts the dashboard is computed from (adapter: the caller opens the session).
+"""Reads the facts the dashboard and the survey report are computed from (adapter: the caller
+opens the session).
 
 Bounded: tickets still open or opened in the last REPORT_DAYS days; phones through the
-paged device list; boots (served per-MAC configs) of the last 24 hours only.
+paged device list; boots (served per-MAC configs) of the last 24 hours only; surveys of
+resolutions in the last REPORT_DAYS days.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from firmware_catalog import Catalog
-from provisioner import admin, reports
-from provisioner.db.models import Sighting, Tenant
+from provisioner import admin, reports, survey_report
+from provisioner.db.models import AppUser, Sighting, Tenant
 from support_link.sla import sla_state
-from support_link.store.models import TicketRecord
+from support_link.store.models import SurveyRecord, TicketRecord
 
 REPORT_DAYS = 400  # a year of months, and the one before it started
 
@@ -56,3 +58,22 @@ def customer_names(session: Session) -> dict[str, str]:
 def dashboard(session: Session, catalog: Catalog, now: datetime) -> dict[str, object]:
     """The dashboard's figures at `now` (reports.dashboard on this database's facts)."""
     return reports.dashboard(ticket_facts(session, now), phone_facts(session, catalog), boot_moments(session, now), now)
+
+
+def people_names(session: Session) -> dict[str, str]:
+    """Username -> the person's display name (surveys name the agent by username)."""
+    return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name))}
+
+
+def survey_facts(session: Session, now: datetime) -> list[survey_report.SurveyFacts]:
+    """Every survey sent (answered or not) for a resolution of the last REPORT_DAYS days."""
+    columns = (SurveyRecord.account, SurveyRecord.agent, SurveyRecord.resolved_at, SurveyRecord.rating,
+               SurveyRecord.solved, SurveyRecord.answered_at)
+    query = select(*columns).where(SurveyRecord.resolved_at >= now - timedelta(days=REPORT_DAYS)).order_by(SurveyRecord.id)
+    return [survey_report.SurveyFacts(account, agent, _aware(resolved), rating, solved, None if answered is None else _aware(answered))
+            for account, agent, resolved, rating, solved, answered in session.execute(query)]
+
+
+def survey(session: Session, now: datetime, month: str | None = None) -> dict[str, object]:
+    """The survey report's figures at `now` (survey_report on this database's surveys)."""
+    return survey_report.survey_report(survey_facts(session, now), now, month)

@@ -78,6 +78,7 @@ from provisioner.web.softphones import setup_softphones
 from provisioner.web.tickets import setup_tickets
 from provisioner.web.dashboard import setup_dashboard
 from provisioner.mail_in import imap_job
+from provisioner.web.survey import setup_survey
 from support_link.adapters.jobs import SupportJobs
 
 log = logging.getLogger("provisioner.server")
@@ -315,6 +316,7 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
     setup_installers(app)
     setup_device_files(app)  # a device's page: its override file and logs
     setup_dashboard(app)
+    setup_survey(app)
     setup_onboarding(app)
     setup_campaigns(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,

@@ -8,11 +8,11 @@ the provisioner's outputs.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from support_link.calendar import BOGOTA
-from support_link.lifecycle import Ticket
+from support_link.lifecycle import Ticket, resolution_date_state
 from support_link.sla import SlaState
 from support_link.store.values import AffectedDevice, StoredEvent, StoredTicket, TicketRow
 
@@ -21,7 +21,11 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(BOGOTA).isoformat()
 
 
-def _ticket_json(ticket: Ticket, account: str, finding: str | None, state: SlaState | None) -> dict[str, Any]:
+def _day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _ticket_json(ticket: Ticket, account: str, finding: str | None, state: SlaState | None, now: datetime | None) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "type": str(ticket.type),
@@ -47,6 +51,11 @@ def _ticket_json(ticket: Ticket, account: str, finding: str | None, state: SlaSt
         "dedup_key": ticket.dedup_key,
         "problem_id": ticket.problem_id,
         "linked_incidents": list(ticket.linked_incidents),
+        "requester_email": ticket.requester_email,
+        "proposed_resolution_on": _day(ticket.proposed_resolution_on),
+        "proposed_by": ticket.proposed_by,
+        "agreed_resolution_on": _day(ticket.agreed_resolution_on),
+        "resolution_date_state": resolution_date_state(ticket, now or datetime.now(UTC)),
     }
 
 
@@ -74,10 +83,11 @@ def device_to_json(device: AffectedDevice) -> dict[str, Any]:
     }
 
 
-def to_json(stored: StoredTicket) -> dict[str, Any]:
-    """A stored ticket as JSON-ready values (ISO 8601 datetimes with the Bogota offset)."""
+def to_json(stored: StoredTicket, now: datetime | None = None) -> dict[str, Any]:
+    """A stored ticket as JSON-ready values (ISO 8601 datetimes with the Bogota offset); `now`
+    judges the agreed resolution date (default: the clock)."""
     return {
-        **_ticket_json(stored.ticket, stored.account, stored.finding, stored.sla_state),
+        **_ticket_json(stored.ticket, stored.account, stored.finding, stored.sla_state, now),
         "assignee": stored.assignee,
         "devices": [device.device for device in stored.devices],
         "affected_devices": [device_to_json(device) for device in stored.devices],
@@ -89,7 +99,7 @@ def to_json(stored: StoredTicket) -> dict[str, Any]:
     }
 
 
-def row_to_json(row: TicketRow) -> dict[str, Any]:
+def row_to_json(row: TicketRow, now: datetime | None = None) -> dict[str, Any]:
     """A queue line as JSON: the same ticket fields as to_json, without timeline and logs."""
-    return {**_ticket_json(row.ticket, row.account, row.finding, row.sla_state), "assignee": row.assignee,
+    return {**_ticket_json(row.ticket, row.account, row.finding, row.sla_state, now), "assignee": row.assignee,
             "devices": list(row.devices)}

@@ -5,6 +5,9 @@
 - `actions`: the buttons an agent is offered, from lifecycle's transition table, so a page
   never offers what the lifecycle would refuse (Reabrir on a new ticket).
 - `describe_changes`: a timeline event's before/after as Spanish lines, dates in Bogota time.
+- `resolution_date_problem`, `acceptance_problem`, `agreed_date_text`, `proposal_text`: a
+  requirement's resolution date (proposed only after today in Bogota, at most a year ahead;
+  never accepted once its day has gone) and how the page says it.
 
 Every word comes from support_link.words.
 """
@@ -13,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from support_link import lifecycle, words
 from support_link.calendar import BOGOTA, DEFAULT_CALENDAR, BusinessCalendar, as_bogota, business_time_between
 from support_link.lifecycle import ActorKind, Status, Ticket
-from support_link.sla import SlaState
+from support_link.sla import SlaState, TicketType
 
 _MINUTE = timedelta(minutes=1)
 
@@ -66,8 +69,10 @@ def clock(ticket: Ticket, state: SlaState | None, now: datetime, calendar: Busin
 _BUTTONS: Mapping[str, type[lifecycle.Action]] = {
     "respond": lifecycle.Respond, "note": lifecycle.Respond, "escalate": lifecycle.Escalate,
     "resolve": lifecycle.Resolve, "reopen": lifecycle.Reopen, "reclassify": lifecycle.ChangeClassification,
+    "propose_date": lifecycle.ProposeResolutionDate, "accept_date": lifecycle.AcceptResolutionDate,
 }
 OPEN = frozenset({Status.NEW, Status.IN_PROGRESS, Status.ESCALATED})
+ALL_TYPES = frozenset(TicketType)
 
 
 def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]:
@@ -75,7 +80,10 @@ def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]
     offered = {
         button for button, action in _BUTTONS.items()
         if ticket.status in lifecycle.ALLOWED_STATUSES[action] and ActorKind.AGENT in lifecycle.ALLOWED_ACTORS[action]
+        and ticket.type in lifecycle.ALLOWED_TYPES.get(action, ALL_TYPES)
     }
+    if ticket.proposed_resolution_on is None or ticket.proposed_by != ActorKind.REQUESTER:
+        offered.discard("accept_date")  # an agent accepts only the requester's (counter-)proposal
     if ticket.status in OPEN and assignee != agent:
         offered.add("take")
     if ticket.status is not Status.CLOSED:
@@ -86,6 +94,15 @@ def actions(ticket: Ticket, assignee: str | None, agent: str) -> tuple[str, ...]
 def refusal(action: str, status: str) -> str:
     """The Spanish message for an action the ticket's status does not allow."""
     return words.REFUSED.format(action=words.ACTIONS.get(action, action), status=words.STATUSES.get(status, status))
+
+
+def refusal_for(action: str, ticket: Ticket) -> str:
+    """The Spanish message for an action the lifecycle refused on `ticket`: the rule it broke."""
+    if action in ("propose_date", "accept_date") and ticket.type is not TicketType.REQUIREMENT:
+        return words.DATE_ONLY_REQUIREMENTS
+    if action == "accept_date" and ticket.status in OPEN:
+        return words.DATE_NOT_AGREED
+    return refusal(action, str(ticket.status))
 
 
 def _moment(text: str) -> str | None:
@@ -126,3 +143,42 @@ def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any], names:
         for field in after
         if field in before and before.get(field) != after.get(field)
     ]
+
+
+LONGEST_AGREEMENT = timedelta(days=366)
+
+
+def resolution_date_problem(on: date, now: datetime) -> str | None:
+    """Why an agent may not propose `on` as a requirement's resolution date (None: it may).
+    Days are Bogota's: at 20:00 in Bogota it is already tomorrow in UTC, not here."""
+    today = as_bogota(now, "now").date()
+    if on <= today:
+        return words.DATE_NOT_FUTURE.format(today=today.isoformat(), first=(today + timedelta(days=1)).isoformat())
+    if on > today + LONGEST_AGREEMENT:
+        return words.DATE_TOO_FAR.format(last=(today + LONGEST_AGREEMENT).isoformat())
+    return None
+
+
+def acceptance_problem(ticket: Ticket, now: datetime) -> str | None:
+    """Why the pending proposal may not be accepted now (None: it may): a day already gone in
+    Bogota would be an agreement missed at once."""
+    on = ticket.proposed_resolution_on
+    if on is not None and on < as_bogota(now, "now").date():
+        return words.DATE_PROPOSAL_PAST.format(on=on.isoformat())
+    return None
+
+
+def agreed_date_text(ticket: Ticket, now: datetime) -> str | None:
+    """"2026-12-10 (pendiente)": the agreed date and whether it was met (None: none agreed)."""
+    state = lifecycle.resolution_date_state(ticket, now)
+    if ticket.agreed_resolution_on is None or state is None:
+        return None
+    return f"{ticket.agreed_resolution_on.isoformat()} ({words.RESOLUTION_DATE_STATES[state]})"
+
+
+def proposal_text(ticket: Ticket) -> str | None:
+    """"2026-12-12, propuesta por el solicitante": a proposal waiting for the other side."""
+    if ticket.proposed_resolution_on is None:
+        return None
+    who = words.FIELD_VALUES["proposed_by"].get(ticket.proposed_by or "", ticket.proposed_by or "")
+    return f"{ticket.proposed_resolution_on.isoformat()}, propuesta por {who}"

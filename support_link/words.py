@@ -51,7 +51,8 @@ YES_NO = {True: "sí", False: "no"}
 ACTIONS = {
     "take": "Tomar el caso", "respond": "Responder al solicitante", "note": "Nota interna",
     "escalate": "Escalar a nivel 2", "resolve": "Resolver", "reopen": "Reabrir", "reclassify": "Reclasificar",
-    "log_work": "Registrar trabajo",
+    "log_work": "Registrar trabajo", "propose_date": "Proponer fecha de solución",
+    "accept_date": "Aceptar la fecha propuesta",
 }
 DONE = {
     "take": "Tomó el caso: ahora aparece en «Mis casos».", "take_again": "El caso ya era suyo.",
@@ -59,7 +60,16 @@ DONE = {
     "escalate": "Caso escalado a nivel 2.", "resolve": "Caso resuelto: se cierra solo en 48 horas.",
     "reopen": "Caso reabierto.", "reclassify": "Clasificación actualizada: prioridad y vencimiento recalculados.",
     "reclassify_same": "La clasificación no cambió.", "log_work": "Trabajo registrado.", "created": "Caso creado.",
+    "propose_date": "Fecha de solución propuesta: el solicitante puede aceptarla o proponer otra.",
+    "accept_date": "Fecha de solución acordada con el solicitante.",
 }
+# Requirements' resolution dates: what the desk refuses before the lifecycle sees the date.
+DATE_NOT_FUTURE = "La fecha de solución debe ser posterior a hoy en Bogotá ({today}): elija el {first} o una fecha más adelante."
+DATE_TOO_FAR = "La fecha de solución no puede estar a más de un año: elija una fecha hasta el {last}."
+DATE_UNREADABLE = "Indique la fecha de solución como AAAA-MM-DD, por ejemplo 2026-12-10."
+DATE_NOT_AGREED = "Solo se acepta una fecha que propuso el solicitante."
+DATE_PROPOSAL_PAST = "La fecha propuesta ({on}) ya pasó en Bogotá: proponga otra en lugar de aceptarla."
+DATE_ONLY_REQUIREMENTS = "Solo los requerimientos tienen una fecha de solución acordada con el cliente."
 REFUSED = "No se puede «{action}» un caso en estado «{status}»."
 CONFIRM = {
     "resolve": "¿Resolver el caso? El solicitante recibirá el aviso.",

@@ -31,7 +31,7 @@ STRICT = (
     "provisioner/negative_cache.py", "provisioner/web/access.py", "provisioner/web/limits.py", "provisioner/forwarded.py",
     "provisioner/uploads.py",
     "provisioner/softphones.py",
-    "support_link/desk.py", "provisioner/reports.py",
+    "support_link/desk.py", "provisioner/reports.py", "provisioner/survey_report.py",
     "provisioner/onboarding.py", "provisioner/site_readiness.py",
     "provisioner/campaigns.py", "provisioner/campaign_notices.py",
     "provisioner/sip_accounts.py", "provisioner/pbx_export.py", "provisioner/registrations.py",

@@ -42,6 +42,7 @@ PURE_MODULES = [
     "support_link.inbound",
     "support_link.desk",
     "provisioner.reports",
+    "provisioner.survey_report",
     "provisioner.web.access",
     "provisioner.web.limits",
     "provisioner.web.login_rules",

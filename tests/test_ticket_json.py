@@ -50,3 +50,30 @@ def test_a_queue_line_has_the_ticket_fields_of_the_full_ticket(db: Db) -> None:
     json.dumps(line)
     assert set(full) - set(line) == {"affected_devices", "events", "work_logs"}
     assert line == {key: full[key] for key in line}
+
+
+def test_a_requirements_dates_are_in_json_with_their_state(db: Db) -> None:
+    from datetime import date
+
+    from support_link import lifecycle
+    from support_link.lifecycle import Actor, ActorKind
+
+    ticket_id = store(db, ticket_type="requirement")
+    agent, requester = Actor(ActorKind.AGENT, "laura"), Actor(ActorKind.REQUESTER, "carlos@acme.example")
+    with db.sessions.begin() as session:
+        tickets.act(session, ticket_id, lifecycle.ProposeResolutionDate(date(2026, 3, 25)), agent, bog(2026, 3, 18, 11))
+    with db.sessions() as session:
+        proposed = ticket_json.to_json(tickets.get(session, ticket_id, now=bog(2026, 3, 18, 12)), bog(2026, 3, 18, 12))
+    assert (proposed["proposed_resolution_on"], proposed["proposed_by"], proposed["agreed_resolution_on"],
+            proposed["resolution_date_state"]) == ("2026-03-25", "agent", None, None)
+    with db.sessions.begin() as session:
+        tickets.act(session, ticket_id, lifecycle.AcceptResolutionDate(), requester, bog(2026, 3, 18, 13))
+    with db.sessions() as session:
+        stored = tickets.get(session, ticket_id, now=bog(2026, 3, 26, 9))
+        row = next(r for r in tickets.list_tickets(session, bog(2026, 3, 26, 9)) if r.id == ticket_id)
+    agreed = ticket_json.to_json(stored, bog(2026, 3, 25, 23))
+    assert (agreed["proposed_resolution_on"], agreed["agreed_resolution_on"], agreed["resolution_date_state"]) == (
+        None, "2026-03-25", "pending")
+    assert ticket_json.to_json(stored, bog(2026, 3, 26, 9))["resolution_date_state"] == "missed"
+    assert ticket_json.row_to_json(row, bog(2026, 3, 26, 9))["resolution_date_state"] == "missed"
+    json.dumps(agreed)

@@ -1,6 +1,7 @@
 """Pure helpers of the web layer: form -> lifecycle action, queue filters, storm-sized ticket pages."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -15,11 +16,22 @@ T = datetime(2026, 3, 18, 15, tzinfo=UTC)
 
 
 def test_form_actions() -> None:
-    assert action_from_form({"action": "respond", "note": " hola "}) == (lifecycle.Respond(public=True), "hola")
-    assert action_from_form({"action": "note", "note": ""}) == (lifecycle.Respond(public=False), None)
-    assert action_from_form({"action": "reclassify", "urgency": "high", "impact": "department"})[0] == \
+    assert action_from_form({"action": "respond", "note": " hola "}, T) == (lifecycle.Respond(public=True), "hola")
+    assert action_from_form({"action": "note", "note": ""}, T) == (lifecycle.Respond(public=False), None)
+    assert action_from_form({"action": "reclassify", "urgency": "high", "impact": "department"}, T)[0] == \
         lifecycle.ChangeClassification("high", "department")
-    assert action_from_form({"action": "drop_table"}) == (None, None)
+    assert action_from_form({"action": "drop_table"}, T) == (None, None)
+    assert action_from_form({"action": "propose_date", "on": " 2026-03-25 "}, T)[0] == lifecycle.ProposeResolutionDate(date(2026, 3, 25))
+    assert action_from_form({"action": "accept_date"}, T)[0] == lifecycle.AcceptResolutionDate()
+
+
+@pytest.mark.parametrize(("on", "refusal"), [
+    ("2026-03-18", "posterior a hoy en Bogotá (2026-03-18)"), ("", "AAAA-MM-DD"), ("18/03/2026", "AAAA-MM-DD"),
+    ("2026-02-30", "AAAA-MM-DD"), ("２０２６-０３-２５", "AAAA-MM-DD"), ("20260325", "AAAA-MM-DD"), ("2027-03-20", "más de un año"),
+])
+def test_a_proposed_date_is_refused_in_spanish(on: str, refusal: str) -> None:
+    with pytest.raises(InputError, match=re.escape(refusal)):
+        action_from_form({"action": "propose_date", "on": on}, T)
 
 
 @pytest.mark.parametrize(("value", "minutes"), [("1", 1), (" 90 ", 90), (1440, 1440), ("0", None), ("1441", None),

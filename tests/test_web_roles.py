@@ -41,6 +41,7 @@ MATRIX = [
     ("POST", "/tickets/new", "csrf", 303, 422, 422, 403, 422),
     ("GET", "/tickets/{id}", None, 303, 200, 200, 403, 200),
     ("POST", "/tickets/{id}/act", "csrf action=bailar", 303, 422, 422, 403, 422),
+    ("GET", "/tickets/{id}/adjuntos/{attachment_id}", None, 303, 404, 404, 403, 404),  # the ticket has none: not found
     ("GET", "/imports", None, 303, 403, 403, 200, 200),
     ("POST", "/imports", "csrf", 303, 403, 403, 422, 422),
     ("GET", "/devices", None, 303, 200, 200, 200, 200),
@@ -63,6 +64,9 @@ MATRIX = [
     ("GET", "/softphone/{token}", None, 404, 404, 404, 404, 404),
     ("POST", "/softphone/{token}", None, 404, 404, 404, 404, 404),
     ("GET", "/api/v1/reports/dashboard", None, 401, 200, 200, 403, 200),
+    ("GET", "/reports/encuesta", None, 303, 200, 200, 403, 200),
+    ("GET", "/reports/encuesta/charts/{name}.svg", None, 303, 200, 200, 403, 200),
+    ("GET", "/api/v1/reports/survey", None, 401, 200, 200, 403, 200),
 ]
 
 CASES = [
@@ -115,7 +119,7 @@ async def _log_in(session: aiohttp.ClientSession, person: dict[str, str]) -> str
 async def test_every_role_on_every_route(server, method: str, path: str, sent: str | None, role: str, expected: int) -> None:  # type: ignore[no-untyped-def]
     running, people, ticket_id = server
     path = (path.replace("{id}", str(ticket_id)).replace("{mac}", PHONE_MAC).replace("{slug}", "acme")
-            .replace("{token}", "made-up-token-" + "x" * 20).replace("{name}", "abiertos"))
+            .replace("{token}", "made-up-token-" + "x" * 20).replace("{attachment_id}", "1").replace("{name}", "calificaciones" if path.startswith("/reports/") else "abiertos"))
     person = people.get(role)
     async with aiohttp.ClientSession(running.base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         csrf = await _log_in(session, person) if person and not path.startswith("/api/") and path != "/login" else ""
@@ -148,7 +152,7 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
 
 def test_every_route_is_in_the_tables() -> None:
     """Every registered route comes from a role table (app.register) and is in MATRIX."""
-    from provisioner.web import api, app as web_app, campaigns, dashboard, device_files, installers, onboarding, softphones, tickets
+    from provisioner.web import api, app as web_app, campaigns, dashboard, device_files, installers, onboarding, softphones, survey, tickets
     from provisioner.web.app import setup_web
     from provisioner.web.api import setup_api
     from provisioner.web.installers import setup_installers
@@ -163,12 +167,13 @@ def test_every_route_is_in_the_tables() -> None:
     device_files.setup_device_files(application)
     softphones.setup_softphones(application, None, None, None, None)  # type: ignore[arg-type]
     dashboard.setup_dashboard(application)
+    survey.setup_survey(application)
     setup_onboarding(application)
     campaigns.setup_campaigns(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
     tables = {(r.method, r.path) for r in (
         *web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES, *softphones.ROUTES,
-        *dashboard.ROUTES, *onboarding.ROUTES, *campaigns.ROUTES,
+        *dashboard.ROUTES, *survey.ROUTES, *onboarding.ROUTES, *campaigns.ROUTES,
     )}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files

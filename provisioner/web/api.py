@@ -97,9 +97,9 @@ async def act(request: web.Request) -> web.Response:
     elif body.get("action") == "take":
         await in_thread(request, take, ticket_id, request[USER].username, now())
     else:
-        action, note = action_from_form({key: str(value) for key, value in body.items()})
+        action, note = action_from_form({key: str(value) for key, value in body.items()}, now())
         if action is None:
-            raise InputError("action is one of respond, note, escalate, resolve, reopen, reclassify, log_work, take")
+            raise InputError("action is one of " + ", ".join(contract.ACTIONS))
         await in_thread(request, act_on, ticket_id, action, actor_of(request[USER]), now(), note)
     request.app[LIVE].poke()
     stored = await in_thread(request, load_ticket, ticket_id, now())
@@ -137,7 +137,9 @@ ROUTES = (  # POST /api/v1/imports: provisioner.web.installers
 )
 
 
-_validators = {id(schema): Draft202012Validator(schema) for schema in (NEW_TICKET, ACTION)}
+# Formats are checked too: a resolution date must be a real date ("0000-00-00" is not), whatever the action.
+_validators = {id(schema): Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+               for schema in (NEW_TICKET, ACTION)}
 
 
 def setup_api(app: web.Application) -> None:

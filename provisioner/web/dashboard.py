@@ -55,7 +55,7 @@ def _style(colours: list[str]) -> Style:
                  value_font_size=12, tooltip_font_size=12, no_data_font_size=24)
 
 
-def _chart(kind: Callable[..., Any], title: str, colours: list[str], **options: Any) -> Any:
+def styled_chart(kind: Callable[..., Any], title: str, colours: list[str], **options: Any) -> Any:
     return kind(title=title, style=_style(colours), js=[], width=720, height=380, legend_at_bottom=True,
                 print_values=False, no_data_text="Sin datos", explicit_size=False, **options)
 
@@ -70,7 +70,7 @@ def chart_open(data: Mapping[str, Any]) -> Any:
     table = data["figures"]["open_by_priority"]
     states = list(labels.SLA_STATES) + ["none"]
     highest = max((sum(row.values()) for row in table.values()), default=0)
-    chart = _chart(pygal.StackedBar, "Casos abiertos por prioridad y ANS", [COLOURS[s] for s in states],
+    chart = styled_chart(pygal.StackedBar, "Casos abiertos por prioridad y ANS", [COLOURS[s] for s in states],
                    y_labels=whole_numbers(highest))
     chart.x_labels = [labels.PRIORITIES[p] for p in table]
     for state in states:
@@ -79,7 +79,7 @@ def chart_open(data: Mapping[str, Any]) -> Any:
 
 
 def _rates(title: str, rows: Mapping[str, Mapping[str, Any]], names: Mapping[str, str], horizontal: bool) -> Any:
-    chart = _chart(pygal.HorizontalBar if horizontal else pygal.Bar, title, ["#1565c0"], range=(0, 100),
+    chart = styled_chart(pygal.HorizontalBar if horizontal else pygal.Bar, title, ["#1565c0"], range=(0, 100),
                    value_formatter=lambda v: f"{v:.0f} %", show_legend=False)
     chart.x_labels = [names.get(key, key) for key in rows]
     chart.add("Primera respuesta a tiempo (%)", [row["rate"] for row in rows.values()])
@@ -98,7 +98,7 @@ def chart_by_customer(data: Mapping[str, Any]) -> Any:
 def chart_findings(data: Mapping[str, Any]) -> Any:
     table = data["figures"]["incidents_by_finding"]
     highest = max((row["total"] for row in table.values()), default=0)
-    chart = _chart(pygal.HorizontalBar, "Incidentes por hallazgo", ["#c62828", "#90a4ae"], y_labels=whole_numbers(highest))
+    chart = styled_chart(pygal.HorizontalBar, "Incidentes por hallazgo", ["#c62828", "#90a4ae"], y_labels=whole_numbers(highest))
     chart.x_labels = [labels.FINDINGS.get(kind, kind) for kind in table]
     chart.add("Abiertos", [row["open"] for row in table.values()])
     chart.add("En total", [row["total"] for row in table.values()])
@@ -108,7 +108,7 @@ def chart_findings(data: Mapping[str, Any]) -> Any:
 def chart_models(data: Mapping[str, Any]) -> Any:
     table = data["figures"]["phones_by_model"]
     highest = max((sum(row.values()) for row in table.values()), default=0)
-    chart = _chart(pygal.StackedBar, "Teléfonos por modelo y conformidad", [COLOURS[c] for c in labels.COMPLIANCE],
+    chart = styled_chart(pygal.StackedBar, "Teléfonos por modelo y conformidad", [COLOURS[c] for c in labels.COMPLIANCE],
                    x_label_rotation=30, y_labels=whole_numbers(highest))
     chart.x_labels = [("Modelo desconocido" if model == "?" else model) for model in table]
     for state, name in labels.COMPLIANCE.items():
@@ -118,7 +118,7 @@ def chart_models(data: Mapping[str, Any]) -> Any:
 
 def chart_boots(data: Mapping[str, Any]) -> Any:
     table = data["figures"]["boots_per_hour"]
-    chart = _chart(pygal.Bar, "Arranques por hora (últimas 24 h, hora de Bogotá)", ["#1f3a5f"], show_legend=False,
+    chart = styled_chart(pygal.Bar, "Arranques por hora (últimas 24 h, hora de Bogotá)", ["#1f3a5f"], show_legend=False,
                    x_label_rotation=60, y_labels=whole_numbers(max(table.values(), default=0)))
     chart.x_labels = [hour[-5:] for hour in table]
     chart.add("Arranques", list(table.values()))

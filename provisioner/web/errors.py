@@ -35,7 +35,7 @@ from provisioner.importing.errors import ImportingError, UnknownTenant, Unreadab
 from support_link import ClassificationError, MissingFieldsError, SupportLinkError, TicketError
 from provisioner.web.pages import render
 from support_link import words
-from support_link.errors import TicketNotFoundError
+from support_link.errors import AttachmentNotFound, TicketNotFoundError
 from provisioner.errors import ProvisionerError
 
 log = logging.getLogger("provisioner.web")
@@ -78,6 +78,7 @@ ANSWERS: Mapping[type[BaseException], tuple[int, str, Message]] = {
     AccessDenied: (403, "forbidden", _own_text),  # raised by this package, in Spanish
     # support_link's tree
     TicketNotFoundError: (404, "not_found", "No existe ese caso."),
+    AttachmentNotFound: (404, "not_found", "No existe ese adjunto en este caso."),
     MissingFieldsError: (422, "missing_fields", _missing_fields),
     ClassificationError: (422, "invalid_classification", "Tipo, urgencia, impacto, prioridad, estado o canal desconocido."),
     TicketError: (409, "refused", "El estado actual del caso no permite esa acción."),

@@ -27,7 +27,7 @@ CHANNELS = [str(item) for item in Channel]
 SLA_STATES = [str(item) for item in SlaState]
 WHICH = ["assigned", "waiting"]  # provisioner.admin.WHICH (admin reads the database: not imported here)
 COMPLIANCE = ["ok", "findings", "unseen"]  # provisioner.admin.COMPLIANCE
-ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take"]
+ACTIONS = ["respond", "note", "escalate", "resolve", "reopen", "reclassify", "log_work", "take", "propose_date", "accept_date"]
 # provisioner.admin's page cursor; a tenant id of at most 9 digits fits PostgreSQL's INTEGER
 # (18 digits were a 500 on PostgreSQL, found by schemathesis)
 DEVICE_CURSOR = re.compile(r"a\.[0-9a-f]{12}|w\.[0-9a-f]{12}\.[0-9]{1,9}")
@@ -40,7 +40,8 @@ _ERROR_TEXT = {
     "401": "No valid API token: send `Authorization: Bearer <token>` (`provisioner user add` prints one)",
     "403": "The token's user may not use this part of the API (role)",
     "404": "Not found: no such ticket, or no customer (tenant) with that slug",
-    "409": "The ticket's current state refuses the action (e.g. reopening a new ticket)",
+    "409": "The ticket's current state refuses the action (e.g. reopening a new ticket), or a resolution date "
+           "that today's calendar refuses (not after today in Bogota, or more than a year ahead)",
     "413": f"The body is larger than {MAX_BODY // (1024 * 1024)} MB",
     "422": "A value is refused (unknown enum value, missing or too long field, bad cursor); `message` says which",
 }
@@ -96,6 +97,13 @@ _TICKET_FIELDS: dict[str, Any] = {
     "linked_incidents": {"type": "array", "items": {"type": "integer"}},
     "devices": {"type": "array", "items": {"type": "string"}, "description": "MACs of the affected phones"},
     "assignee": {"type": ["string", "null"], "description": "the agent (username) who took the ticket; null: nobody"},
+    "requester_email": {"type": ["string", "null"], "description": "where replies and the survey go (portal and mail tickets)"},
+    "proposed_resolution_on": {"type": ["string", "null"], "format": "date",
+                               "description": "requirements: a resolution date waiting for the other side's acceptance"},
+    "proposed_by": {"type": ["string", "null"], "enum": ["agent", "requester", None]},
+    "agreed_resolution_on": {"type": ["string", "null"], "format": "date", "description": "requirements: the agreed resolution date"},
+    "resolution_date_state": {"type": ["string", "null"], "enum": ["met", "missed", "pending", None],
+                              "description": "the agreed date: met, missed, pending (Bogota days); null: none agreed"},
 }
 _QUEUE_ROW = {
     "type": "object",
@@ -121,6 +129,19 @@ _TICKET = {
             "id": {"type": "integer"}, "agent": {"type": "string"}, "started_at": {"type": "string", "format": "date-time"},
             "ended_at": {"type": "string", "format": "date-time"}, "note": {"type": ["string", "null"]},
         }}},
+    },
+}
+_SURVEY_SUMMARY = {
+    "type": "object",
+    "required": ["sent", "answered", "response_rate", "average_rating", "ratings", "not_solved", "not_solved_share"],
+    "properties": {
+        "sent": {"type": "integer", "minimum": 0}, "answered": {"type": "integer", "minimum": 0},
+        "response_rate": {"type": ["number", "null"], "description": "% of sent surveys answered"},
+        "average_rating": {"type": ["number", "null"], "description": "1-5, one decimal"},
+        "ratings": {"type": "object", "description": "\"1\"..\"5\" -> answers with that rating",
+                    "additionalProperties": {"type": "integer", "minimum": 0}},
+        "not_solved": {"type": "integer", "minimum": 0},
+        "not_solved_share": {"type": ["number", "null"], "description": "% of answers saying 'no quedó resuelto'"},
     },
 }
 _ERROR = {
@@ -155,10 +176,13 @@ ACTION = {
         "urgency": _enum(URGENCIES, "reclassify: the new urgency"),
         "impact": _enum(IMPACTS, "reclassify: the new impact"),
         "minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "description": "log_work: minutes worked"},
+        "on": {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+               "description": "propose_date (requirements): the resolution date, after today in Bogota, within a year"},
     },
     "allOf": [
         {"if": {"properties": {"action": {"const": "reclassify"}}}, "then": {"required": ["urgency", "impact"]}},
         {"if": {"properties": {"action": {"const": "log_work"}}}, "then": {"required": ["minutes"]}},
+        {"if": {"properties": {"action": {"const": "propose_date"}}}, "then": {"required": ["on"]}},
     ],
 }
 _IMPORT_RESULT = {
@@ -212,7 +236,8 @@ OPENAPI: dict[str, Any] = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {"Ticket": _TICKET, "QueueRow": _QUEUE_ROW, "Error": _ERROR, "NewTicket": NEW_TICKET,
-                    "Action": ACTION, "ImportResult": _IMPORT_RESULT, "Device": _DEVICE},
+                    "Action": ACTION, "ImportResult": _IMPORT_RESULT, "Device": _DEVICE,
+                    "SurveySummary": _SURVEY_SUMMARY},
     },
     "security": [{"bearer": []}],
     "paths": {
@@ -245,7 +270,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/tickets/{id}/actions": {
             "post": {
-                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work",
+                "summary": "Act on a ticket: respond, note, escalate, resolve, reopen, reclassify, log_work, take; "
+                           "requirements: propose_date (with `on`) and accept_date (the requester's counter-proposal)",
                 "parameters": [_TICKET_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Action")}}},
                 "responses": {"200": _json(_ref("Ticket"), "The ticket after the action"),
@@ -295,6 +321,26 @@ OPENAPI: dict[str, Any] = {
                             "incidents_by_finding", "phones_by_model", "boots_per_hour")},
                     },
                 }, "The figures"), **_errors("401", "403")},
+            },
+        },
+        "/api/v1/reports/survey": {
+            "get": {
+                "summary": "The satisfaction survey's results (agents, specialists, admins): surveys sent and answered, "
+                           "response rate, average rating, ratings 1-5 and 'no quedó resuelto', in all and per customer, "
+                           "agent and month of the resolution (the same as `provisioner reports survey --json`)",
+                "parameters": [{"name": "month", "in": "query", "required": False,
+                                "schema": {"type": "string", "pattern": r"^2[0-9]{3}-(0[1-9]|1[0-2])$"},
+                                "description": "only resolutions of this month, Bogota (YYYY-MM)"}],
+                "responses": {"200": _json({
+                    "type": "object", "required": ["at", "month", "total", "by_customer", "by_agent", "by_month"],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time"},
+                        "month": {"type": ["string", "null"]},
+                        "total": _ref("SurveySummary"),
+                        **{name: {"type": "object", "additionalProperties": _ref("SurveySummary")}
+                           for name in ("by_customer", "by_agent", "by_month")},
+                    },
+                }, "The figures"), **_errors("401", "403", "422")},
             },
         },
         "/api/v1/imports": {

@@ -1,4 +1,5 @@
-"""Agents' pages: the queue (live), a ticket with its timeline and actions, a new ticket.
+"""Agents' pages: the queue (live), a ticket with its timeline and actions, a new ticket, and a
+ticket's attachments (downloaded, never shown inline).
 
 Thin: parse the form, call support_link's store in a worker thread, render. The
 rules (priority, SLA, transitions) all live in support_link.
@@ -7,7 +8,8 @@ rules (priority, SLA, transitions) all live in support_link.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
 import re
 from typing import Any
 
@@ -16,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from support_link import desk, lifecycle, words
+from support_link.calendar import as_bogota
 from support_link.errors import TicketError
 from support_link.lifecycle import Actor, ActorKind
-from support_link.store import tickets, work_logs
-from support_link.store.values import StoredTicket, TicketRow
+from support_link.store import attachments, surveys, tickets, work_logs
+from support_link.store.values import StoredAttachment, StoredSurvey, StoredTicket, TicketRow
 from provisioner.db.models import AppUser, Tenant
-from provisioner.errors import InputError, NotFoundError
+from provisioner.errors import ConflictError, InputError, NotFoundError
 from provisioner.ticket_queue import MAX_TICKET_ID, queue_filters
 from provisioner.web.access import TICKETS
 from provisioner.web.app import Route, in_thread, now, read_form, register
@@ -80,10 +83,17 @@ def load_ticket(sessions: sessionmaker[Session], ticket_id: int, moment: datetim
         return tickets.get(session, ticket_id, moment)
 
 
+def load_extras(sessions: sessionmaker[Session], ticket_id: int) -> tuple[list[StoredAttachment], StoredSurvey | None]:
+    """The ticket's attachments (without their bytes) and its latest survey, if one was sent."""
+    with sessions() as session:
+        return attachments.listed(session, ticket_id), surveys.latest(session, ticket_id)
+
+
 async def ticket_context(request: web.Request, ticket_id: int) -> dict[str, Any]:
     """Everything ticket.html shows, computed now (names, the SLA clock, the offered actions)."""
     moment = now()
     stored = await in_thread(request, load_ticket, ticket_id, moment)
+    files, survey = await in_thread(request, load_extras, ticket_id)
     customers = await in_thread(request, customer_names)
     people = await in_thread(request, people_names)
     user: CurrentUser = request[USER]
@@ -93,8 +103,15 @@ async def ticket_context(request: web.Request, ticket_id: int) -> dict[str, Any]
         "sla": desk.clock(stored.ticket, stored.sla_state, moment),
         "offered": desk.actions(stored.ticket, stored.assignee, user.username),
         "changes": desk.describe_changes, "shown_text": shown_text,
+        "agreed_date": desk.agreed_date_text(stored.ticket, moment), "proposal": desk.proposal_text(stored.ticket),
+        "first_date": first_proposable(moment).isoformat(), "attachments": files, "survey": survey,
         **page_parts(stored),
     }
+
+
+def first_proposable(moment: datetime) -> date:
+    """The earliest resolution date an agent may propose (the date input's min): tomorrow in Bogota."""
+    return as_bogota(moment, "now").date() + timedelta(days=1)
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -138,12 +155,30 @@ def actor_of(user: CurrentUser) -> Actor:
     return Actor(ActorKind.AGENT, user.username)
 
 
-def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
-    """The lifecycle action a form asks for, and its note text (pure)."""
+def proposed_date(text: object, moment: datetime) -> date:
+    """The resolution date a form or the API proposes ("2026-12-10"), refused in Spanish when it
+    cannot be read (InputError), is not after today in Bogota or is more than a year ahead (ConflictError)."""
+    value = str(text).strip()
+    try:
+        on = date.fromisoformat(value) if len(value) == 10 and value.isascii() else None
+    except ValueError:
+        on = None
+    if on is None:
+        raise InputError(words.DATE_UNREADABLE)
+    problem = desk.resolution_date_problem(on, moment)
+    if problem is not None:  # a well-formed date that today's calendar refuses: 409, as the lifecycle's refusals
+        raise ConflictError(problem)
+    return on
+
+
+def action_from_form(form: Any, moment: datetime) -> tuple[lifecycle.Action | None, str | None]:
+    """The lifecycle action a form asks for, and its note text (pure: `moment` judges a date)."""
     name = str(form.get("action", ""))
     note = str(form.get("note", "")).strip() or None
     check_lengths({"note": note})
     actions: dict[str, Any] = {
+        "propose_date": lambda: lifecycle.ProposeResolutionDate(proposed_date(form.get("on", ""), moment)),
+        "accept_date": lifecycle.AcceptResolutionDate,
         "respond": lambda: lifecycle.Respond(public=True),
         "note": lambda: lifecycle.Respond(public=False),
         "escalate": lifecycle.Escalate,
@@ -157,6 +192,10 @@ def action_from_form(form: Any) -> tuple[lifecycle.Action | None, str | None]:
 
 def act_on(sessions: sessionmaker[Session], ticket_id: int, action: lifecycle.Action, actor: Actor, moment: datetime, note: str | None) -> lifecycle.Ticket:
     with sessions.begin() as session:
+        if isinstance(action, lifecycle.AcceptResolutionDate):
+            problem = desk.acceptance_problem(tickets.get(session, ticket_id, moment).ticket, moment)
+            if problem is not None:
+                raise ConflictError(problem)
         return tickets.act(session, ticket_id, action, actor, moment, note)
 
 
@@ -199,7 +238,7 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
         elif name == "take":
             done = "take" if await in_thread(request, take, ticket_id, user.username, now()) else "take_again"
         else:
-            action, note = action_from_form(form)
+            action, note = action_from_form(form, now())
             if action is None:
                 raise InputError("Acción desconocida.")
             before = (await in_thread(request, load_ticket, ticket_id, now())).ticket if name == "reclassify" else None
@@ -208,10 +247,27 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
                 done = "reclassify_same"
     except TicketError:  # the lifecycle refused: say so in Spanish, on the ticket as it is now
         context = await ticket_context(request, ticket_id)
-        context["error"] = desk.refusal(name, str(context["stored"].ticket.status))
+        context["error"] = desk.refusal_for(name, context["stored"].ticket)
         return render(request, "ticket.html", status=409, **context)
     request.app[LIVE].poke()
     raise web.HTTPSeeOther(f"/tickets/{ticket_id}?hecho={done}")
+
+
+def read_attachment(sessions: sessionmaker[Session], ticket_id: int, attachment_id: int) -> tuple[StoredAttachment, bytes]:
+    with sessions() as session:
+        return attachments.read(session, ticket_id, attachment_id)
+
+
+async def attachment_download(request: web.Request) -> web.Response:
+    """A requester's file, always as a download: never rendered in the app's origin."""
+    text = request.match_info["attachment_id"]
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TICKET_ID:
+        raise NotFoundError("No existe ese adjunto.")
+    stored, data = await in_thread(request, read_attachment, ticket_id_of(request), int(text))
+    return web.Response(body=data, headers={  # the type as stored, parameters (charset) and all
+        "Content-Type": stored.content_type, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename, safe='')}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+    })
 
 
 def work_minutes(value: object) -> int:
@@ -274,6 +330,7 @@ ROUTES = (
     Route("POST", "/tickets/new", new_ticket_submit, TICKETS),
     Route("GET", "/tickets/{id}", ticket_page, TICKETS),
     Route("POST", "/tickets/{id}/act", ticket_action, TICKETS),
+    Route("GET", "/tickets/{id}/adjuntos/{attachment_id}", attachment_download, TICKETS),
 )
 
 
