@@ -21,7 +21,7 @@ from provisioner.accounts import check_password, hash_password, new_token, token
 from provisioner.db.models import Requester, RequesterLink, RequesterSession, Tenant
 from provisioner.errors import ConflictError, InputError, NotFoundError
 from provisioner.requesters import (
-    SESSION_LIFETIME, clean_name, domain_allowed, link_expiry, normalise_email, password_problem,
+    SESSION_LIFETIME, clean_name, domain_allowed, domains_text, link_expiry, normalise_email, password_problem,
 )
 
 LINK_GONE = "El enlace no es válido, ya se usó o venció. Pida uno nuevo."
@@ -241,7 +241,7 @@ def listed(session: Session, tenant_slug: str | None = None) -> list[dict[str, o
     ]
 
 
-def set_email_domains(session: Session, tenant_slug: str, domains: tuple[str, ...]) -> Tenant:
-    tenant = _tenant(session, tenant_slug)
-    tenant.email_domains = ",".join(domains)
-    return tenant
+def set_email_domains(session: Session, tenant_slug: str, domains: tuple[str, ...]) -> tuple[str, ...]:
+    """Declare a tenant's mail domains (from requesters.parse_domains): who may register by themselves."""
+    _tenant(session, tenant_slug).email_domains = domains_text(domains)
+    return domains
