@@ -66,6 +66,7 @@ class Settings:
     smtp_starttls: int = 0
     smtp_user: str = ""
     smtp_password: str = ""
+    portal_url: str = ""  # the public base URL of the web app in people's links (portal, surveys); "" = base_url
     cookie_secure: int = 0  # 1: the session cookie only travels over HTTPS (on by itself with TLS)
     log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line for a log shipper
@@ -94,6 +95,10 @@ class Settings:
     def base_url(self) -> str:
         scheme = "https" if self.tls_cert else "http"
         return (self.public_url or f"{scheme}://{self.host}:{self.http_port}").rstrip("/")
+
+    def portal_base(self) -> str:
+        """Where people open the portal and the staff pages (links in mails), without a trailing slash."""
+        return (self.portal_url or self.base_url).rstrip("/")
 
     def tenant_base_url(self, key: str) -> str:
         return f"{self.base_url}/prov/{key}/"
@@ -244,6 +249,7 @@ HELP = {
     "smtp_starttls": "1 to use STARTTLS",
     "smtp_user": "SMTP login (optional)",
     "smtp_password": "SMTP password (optional)",  # nosec B105 - the help text of the setting, not a password
+    "portal_url": "public base URL of the web app used in mails' links (customer portal, surveys, ticket pages), e.g. https://soporte.operador.co; empty: the server's own address",
     "cookie_secure": "1 to mark the web app's session cookie Secure (HTTPS only); on by itself when serving TLS",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
     "log_format": "text (one line per record) or json (one JSON object per line: time, level, logger, process, message)",

@@ -6,11 +6,11 @@ Three layers; each may import the ones below it, never one above:
        │       the periodic pass and the SMTP forward (asyncio, smtplib)
        ▼
     store/     models, migrations, values, mapping,
-       │       tickets, affected_devices, mail_outbox, work_logs
+       │       tickets, affected_devices, mail_outbox, work_logs, attachments, surveys
        │       support_link's own tables and queries (SQLAlchemy, Alembic, dbkit);
        │       the caller opens the session and commits
        ▼
-    core       calendar, priority, sla, lifecycle, billing, errors
+    core       calendar, priority, sla, lifecycle, billing, attachments, errors
                pure: no I/O, no clock reads, no environment reads; every function
                takes `now` (an aware datetime) when it needs one
 
@@ -24,6 +24,7 @@ The core, in dependency order:
     sla        first-response budgets (the §5 table, as data), due times, on_time/at_risk/breached
     lifecycle  tickets as frozen values, actions -> (new ticket, events for the audit trail)
     billing    out-of-hours urgent work at USD 250/h, monthly per-tenant report
+    attachments  which files a requester may attach (size, type by content), cleaned names
     errors     the exception tree below
 
 Exception tree (support_link.errors; re-exported here):
@@ -40,15 +41,21 @@ Exception tree (support_link.errors; re-exported here):
     │   ├── ActorError                wrong kind of actor for the action
     │   └── ClockError (ValueError)   action dated before the ticket's creation
     ├── BillingError (ValueError)     unbillable work log or parameter
+    ├── AttachmentRefused (ValueError)  a file too big, empty or of a type not allowed (Spanish)
     └── StoreError                    raised by support_link.store
         ├── TicketNotFoundError (LookupError)  no ticket with that id
         ├── DedupKeyError (ValueError)         open_or_get_by_key with a ticket without a dedup_key
-        └── AlreadyStoredError (ValueError)    create with a ticket that already has an id
+        ├── AlreadyStoredError (ValueError)    create with a ticket that already has an id
+        ├── AttachmentNotFound (LookupError)   no such attachment on that ticket
+        └── SurveyError                        a survey that cannot be opened or answered
+            └── SurveyAlreadyAnswered          each resolution's survey is answered once
 """
 
 from support_link.errors import (
     ActorError,
     AlreadyStoredError,
+    AttachmentNotFound,
+    AttachmentRefused,
     BillingError,
     CalendarConfigError,
     CalendarError,
@@ -60,6 +67,8 @@ from support_link.errors import (
     NoSlaError,
     StoreError,
     SupportLinkError,
+    SurveyAlreadyAnswered,
+    SurveyError,
     TicketError,
     TicketNotFoundError,
     TransitionError,
@@ -68,6 +77,8 @@ from support_link.errors import (
 __all__ = [
     "ActorError",
     "AlreadyStoredError",
+    "AttachmentNotFound",
+    "AttachmentRefused",
     "BillingError",
     "CalendarConfigError",
     "CalendarError",
@@ -79,6 +90,8 @@ __all__ = [
     "NoSlaError",
     "StoreError",
     "SupportLinkError",
+    "SurveyAlreadyAnswered",
+    "SurveyError",
     "TicketError",
     "TicketNotFoundError",
     "TransitionError",

@@ -86,3 +86,20 @@ class DedupKeyError(StoreError, ValueError):
 
 class AlreadyStoredError(StoreError, ValueError):
     """create takes a new ticket: the database gives it its id."""
+
+
+class AttachmentRefused(SupportLinkError, ValueError):
+    """A file that may not be attached (too big, empty, a type not allowed); the message is Spanish,
+    for the person who sent it."""
+
+
+class AttachmentNotFound(StoreError, LookupError):
+    """No such attachment on that ticket."""
+
+
+class SurveyError(StoreError):
+    """A survey that cannot be opened or answered (the message says why)."""
+
+
+class SurveyAlreadyAnswered(SurveyError):
+    """Each resolution's survey is answered once."""

@@ -23,13 +23,18 @@ Rules, as decided here:
 - Problems (type problem) have no first-response SLA (`first_response_due` is None) and
   link the incidents they explain; the incident records its problem.
 - A requester reply in an open status is recorded without a status change.
+- Requirements get a resolution date agreed with the customer (§1): one side proposes a date
+  (a requester's proposal is a counter-proposal), the other accepts it and it becomes the
+  agreed date; a new proposal later renegotiates without erasing the agreed date until accepted.
+- The satisfaction survey is answered once per resolution by the requester: "solved" closes
+  the ticket at once; "not solved" reopens it, like a reply (refused after the 48 h close).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar, TypeAlias
 
@@ -89,6 +94,8 @@ SYSTEM = Actor(ActorKind.SYSTEM, "support_link")
 
 FieldValue: TypeAlias = str | int | bool | None | list[int]
 
+PROPOSERS = (ActorKind.AGENT, ActorKind.REQUESTER)  # who may propose or accept a resolution date
+
 
 @dataclass(frozen=True)
 class Event:
@@ -125,6 +132,10 @@ class Ticket:
     dedup_key: str | None = None  # e.g. a provisioning finding's key: repeats merge into one ticket
     problem_id: int | None = None  # incidents: the problem that explains them
     linked_incidents: tuple[int, ...] = ()  # problems: the incidents they explain
+    requester_email: str | None = None  # portal and mail tickets: where replies and the survey go
+    proposed_resolution_on: date | None = None  # requirements: a date one side proposed...
+    proposed_by: str | None = None  # ...'agent' or 'requester'
+    agreed_resolution_on: date | None = None  # ...and the date both agreed
 
     @property
     def auto_close_at(self) -> datetime | None:
@@ -138,6 +149,20 @@ class Ticket:
         if self.first_response_due is None:
             return None
         return sla_state(self.sla_start, self.first_response_due, now, self.first_response_at, calendar)
+
+
+def resolution_date_state(ticket: Ticket, now: datetime) -> str | None:
+    """The agreed resolution date: None (none agreed), 'met', 'missed' or 'pending' (Bogota days).
+
+    Met when resolved on or before that day; a ticket reopened after that counts from its
+    latest resolution. An open ticket misses it once the day has passed."""
+    agreed = ticket.agreed_resolution_on
+    if agreed is None:
+        return None
+    done = (ticket.resolved_at or ticket.closed_at) if ticket.status in (Status.RESOLVED, Status.CLOSED) else None
+    if done is not None:
+        return "met" if as_bogota(done).date() <= agreed else "missed"
+    return "missed" if as_bogota(now, "now").date() > agreed else "pending"
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -197,8 +222,32 @@ class LinkProblem:
     name: ClassVar[str] = "link_problem"
 
 
+@dataclass(frozen=True)
+class ProposeResolutionDate:
+    """A requirement's resolution date, proposed by an agent or countered by the requester."""
+
+    on: date
+    name: ClassVar[str] = "propose_resolution_date"
+
+
+@dataclass(frozen=True)
+class AcceptResolutionDate:
+    """The other side accepts the pending proposal: it becomes the agreed date."""
+
+    name: ClassVar[str] = "accept_resolution_date"
+
+
+@dataclass(frozen=True)
+class AnswerSurvey:
+    """The requester's survey answer: solved closes the ticket, not solved reopens it."""
+
+    solved: bool
+    name: ClassVar[str] = "answer_survey"
+
+
 Action: TypeAlias = (
     Respond | Escalate | Resolve | Reopen | RequesterReply | ChangeClassification | CloseIfDue | LinkIncident | LinkProblem
+    | ProposeResolutionDate | AcceptResolutionDate | AnswerSurvey
 )
 
 _OPEN = frozenset({Status.NEW, Status.IN_PROGRESS, Status.ESCALATED})
@@ -216,6 +265,9 @@ ALLOWED_STATUSES: Mapping[type[Action], frozenset[Status]] = {
     CloseIfDue: _ALL,
     LinkIncident: _ALL - {Status.CLOSED},
     LinkProblem: _ALL,
+    ProposeResolutionDate: _OPEN,
+    AcceptResolutionDate: _OPEN,
+    AnswerSurvey: frozenset({Status.RESOLVED}),
 }
 ALLOWED_ACTORS: Mapping[type[Action], frozenset[ActorKind]] = {
     Respond: _STAFF,
@@ -227,10 +279,15 @@ ALLOWED_ACTORS: Mapping[type[Action], frozenset[ActorKind]] = {
     CloseIfDue: frozenset(ActorKind),
     LinkIncident: _STAFF,
     LinkProblem: _STAFF,
+    ProposeResolutionDate: frozenset(PROPOSERS),
+    AcceptResolutionDate: frozenset(PROPOSERS),
+    AnswerSurvey: frozenset({ActorKind.REQUESTER}),
 }
 ALLOWED_TYPES: Mapping[type[Action], frozenset[TicketType]] = {
     LinkIncident: frozenset({TicketType.PROBLEM}),
     LinkProblem: frozenset({TicketType.INCIDENT}),
+    ProposeResolutionDate: frozenset({TicketType.REQUIREMENT}),
+    AcceptResolutionDate: frozenset({TicketType.REQUIREMENT}),
 }
 
 
@@ -238,7 +295,7 @@ ALLOWED_TYPES: Mapping[type[Action], frozenset[TicketType]] = {
 
 
 def _plain(value: object) -> FieldValue:
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, StrEnum):
         return value.value
@@ -284,6 +341,7 @@ def new_ticket(
     calendar: BusinessCalendar = DEFAULT_CALENDAR,
     ticket_id: int | None = None,
     dedup_key: str | None = None,
+    requester_email: str | None = None,
 ) -> tuple[Ticket, Event]:
     """A new ticket and its "created" event; MissingFieldsError names every missing field."""
     texts = {"requester_name": requester_name, "requester_contact": requester_contact, "detail": detail, "subject": subject}
@@ -310,6 +368,7 @@ def new_ticket(
         sla_start=start,
         first_response_due=due,
         dedup_key=dedup_key,
+        requester_email=(requester_email or "").strip().lower() or None,
     )
     return ticket, Event(actor, start, "created", {}, snapshot(ticket))
 
@@ -396,6 +455,34 @@ def _link_problem(ticket: Ticket, action: LinkProblem, at: datetime, actor: Acto
     return updated, [_event("linked_problem", actor, at, ticket, updated)]
 
 
+def _propose_date(ticket: Ticket, action: ProposeResolutionDate, at: datetime, actor: Actor, calendar: BusinessCalendar) -> Outcome:
+    if action.on < at.date():
+        raise TransitionError(ticket.status, action.name, f"{action.on.isoformat()} is already past")
+    if ticket.proposed_resolution_on == action.on and ticket.proposed_by == actor.kind.value:
+        return ticket, []
+    updated = replace(ticket, proposed_resolution_on=action.on, proposed_by=actor.kind.value)
+    return updated, [_event("resolution_date_proposed", actor, at, ticket, updated)]
+
+
+def _accept_date(ticket: Ticket, action: AcceptResolutionDate, at: datetime, actor: Actor, calendar: BusinessCalendar) -> Outcome:
+    if ticket.proposed_resolution_on is None:
+        raise TransitionError(ticket.status, action.name, "no resolution date has been proposed")
+    if ticket.proposed_by == actor.kind.value:
+        raise ActorError(f"the {actor.kind} proposed this date: the other side accepts it")
+    updated = replace(ticket, agreed_resolution_on=ticket.proposed_resolution_on, proposed_resolution_on=None, proposed_by=None)
+    return updated, [_event("resolution_date_agreed", actor, at, ticket, updated)]
+
+
+def _answer_survey(ticket: Ticket, action: AnswerSurvey, at: datetime, actor: Actor, calendar: BusinessCalendar) -> Outcome:
+    if not action.solved:
+        return _reopen_if_still_resolved(ticket, action, at, actor, "survey_reopened")
+    close_at = ticket.auto_close_at
+    if close_at is not None and at >= close_at:
+        raise TransitionError(ticket.status, action.name, f"it closed automatically at {close_at.isoformat()}")
+    updated = replace(ticket, status=Status.CLOSED, closed_at=at)
+    return updated, [_event("survey_closed", actor, at, ticket, updated)]
+
+
 def _dispatch(ticket: Ticket, action: Action, at: datetime, actor: Actor, calendar: BusinessCalendar) -> Outcome:
     match action:
         case Respond():
@@ -416,6 +503,12 @@ def _dispatch(ticket: Ticket, action: Action, at: datetime, actor: Actor, calend
             return _link_incident(ticket, action, at, actor, calendar)
         case LinkProblem():
             return _link_problem(ticket, action, at, actor, calendar)
+        case ProposeResolutionDate():
+            return _propose_date(ticket, action, at, actor, calendar)
+        case AcceptResolutionDate():
+            return _accept_date(ticket, action, at, actor, calendar)
+        case AnswerSurvey():
+            return _answer_survey(ticket, action, at, actor, calendar)
 
 
 def _check(ticket: Ticket, action: Action, at: datetime, actor: Actor) -> None:

@@ -21,7 +21,10 @@ EVENTS = {
     "closed": "Cerrado (48 h después de resuelto)", "device_joined": "Equipo afectado agregado",
     "linked_incident": "Incidente vinculado", "linked_problem": "Vinculado a un problema",
     "device_recovered": "Equipo recuperado", "work_logged": "Trabajo registrado", "assigned": "Caso tomado",
+    "resolution_date_proposed": "Fecha de solución propuesta", "resolution_date_agreed": "Fecha de solución acordada",
+    "survey_closed": "Encuesta: resuelto, caso cerrado", "survey_reopened": "Encuesta: no quedó resuelto, caso reabierto",
 }
+RESOLUTION_DATE_STATES = {"met": "cumplida", "missed": "incumplida", "pending": "pendiente"}
 ACTORS = {"agent": "agente", "requester": "solicitante", "system": "sistema"}
 
 # Ticket fields by name: the timeline's change records and the new-ticket form's errors.
@@ -33,11 +36,13 @@ FIELDS = {
     "first_response_at": "Primera respuesta", "resolved_at": "Resuelto", "closed_at": "Cerrado",
     "escalated": "Escalado", "tier": "Nivel", "dedup_key": "Clave de agrupación", "problem_id": "Problema",
     "linked_incidents": "Incidentes vinculados", "assignee": "Responsable", "account": "Cliente",
+    "requester_email": "Correo del solicitante", "proposed_resolution_on": "Fecha de solución propuesta",
+    "proposed_by": "Propuesta por", "agreed_resolution_on": "Fecha de solución acordada",
 }
 # Stored values of those fields, by field (the rest are shown as they are, dates in Bogota time).
 FIELD_VALUES = {
     "type": TYPES, "status": STATUSES, "urgency": URGENCIES, "impact": IMPACTS, "priority": PRIORITIES,
-    "channel": CHANNELS,
+    "channel": CHANNELS, "proposed_by": {"agent": "la mesa de ayuda", "requester": "el solicitante"},
 }
 NO_VALUE = "sin valor"
 YES_NO = {True: "sí", False: "no"}

@@ -21,6 +21,7 @@ STRICT = (
     "firmware_catalog", "dbkit",
     "support_link/calendar.py", "support_link/priority.py", "support_link/sla.py",
     "support_link/lifecycle.py", "support_link/billing.py", "support_link/errors.py", "support_link/words.py",
+    "support_link/attachments.py",
     "provisioner/values.py", "provisioner/identification.py", "provisioner/rendering.py", "provisioner/mac.py",
     "provisioner/vendors", "provisioner/errors.py", "provisioner/labels.py", "provisioner/bans.py",
     "provisioner/tftp_wire.py", "provisioner/snmp/parse.py", "provisioner/snmp/reading.py",

@@ -38,6 +38,7 @@ PURE_MODULES = [
     "support_link.priority",
     "support_link.lifecycle",
     "support_link.billing",
+    "support_link.attachments",
     "support_link.desk",
     "provisioner.reports",
     "provisioner.web.access",

@@ -14,10 +14,10 @@ import sys
 import pytest
 
 CORE = ["support_link", "support_link.errors", "support_link.calendar", "support_link.priority",
-        "support_link.sla", "support_link.lifecycle", "support_link.billing", "support_link.words"]
+        "support_link.sla", "support_link.lifecycle", "support_link.billing", "support_link.words", "support_link.attachments"]
 STORE = ["support_link.store", "support_link.store.models", "support_link.store.values", "support_link.store.mapping",
          "support_link.store.tickets", "support_link.store.affected_devices", "support_link.store.mail_outbox",
-         "support_link.store.work_logs"]
+         "support_link.store.work_logs", "support_link.store.attachments", "support_link.store.surveys"]
 ADAPTERS = ["support_link.adapters.jobs", "support_link.adapters.mail"]
 
 # (modules, what none of them may pull in)

@@ -183,10 +183,11 @@ class SmtpConnection:
             raise
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to_addrs: list[str] | None = None) -> None:
+        """Send to `to_addrs` (default: the helpdesk mailbox); the envelope sender is always ours."""
         if self._smtp is None:
             self._smtp = self._open()
-        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=[self.settings.recipient])
+        self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=to_addrs or [self.settings.recipient])
 
     def close(self) -> None:
         if self._smtp is None:

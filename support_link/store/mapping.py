@@ -44,6 +44,10 @@ def ticket_of(record: TicketRecord) -> Ticket:
         dedup_key=record.dedup_key,
         problem_id=record.problem_id,
         linked_incidents=tuple(int(item) for item in record.linked_incidents or ()),
+        requester_email=record.requester_email,
+        proposed_resolution_on=record.proposed_resolution_on,
+        proposed_by=record.proposed_by,
+        agreed_resolution_on=record.agreed_resolution_on,
     )
 
 
@@ -70,6 +74,10 @@ def write_ticket(record: TicketRecord, ticket: Ticket) -> None:
     record.dedup_key = ticket.dedup_key
     record.problem_id = ticket.problem_id
     record.linked_incidents = list(ticket.linked_incidents)
+    record.requester_email = ticket.requester_email
+    record.proposed_resolution_on = ticket.proposed_resolution_on
+    record.proposed_by = ticket.proposed_by
+    record.agreed_resolution_on = ticket.agreed_resolution_on
 
 
 def _actor_of(record: EventRecord) -> Actor:

@@ -84,3 +84,36 @@ class TicketRow:
     def id(self) -> int:
         assert self.ticket.id is not None
         return self.ticket.id
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment's description; its bytes come only from store.attachments.read."""
+
+    id: int
+    ticket_id: int
+    filename: str
+    content_type: str
+    size: int
+    added_at: datetime
+    source: str  # 'portal' | 'email'
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredSurvey:
+    """The satisfaction survey of one resolution (rating, solved and comment once answered)."""
+
+    id: int
+    ticket_id: int
+    account: str
+    agent: str | None
+    resolved_at: datetime
+    rating: int | None
+    solved: bool | None
+    comment: str | None
+    answered_at: datetime | None
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
