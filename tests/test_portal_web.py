@@ -272,6 +272,38 @@ async def test_the_survey_link_reaches_only_its_survey(portal: dict[str, Any]) -
         async with ana.get(f"/portal/casos/{ticket_id}") as response:
             page = await response.text()
     assert "Ya lo cambiamos." in page and INTERNAL not in page and "Cerrado" in page
+    async with client(running) as ana:
+        assert await log_in(ana, "ana@acme.co") == 303
+        csrf = await page_token(ana)
+        async with ana.post(f"/portal/casos/{ticket_id}/responder", data={"csrf_token": csrf, "text": "¿Sigue?"}) as response:
+            assert response.status == 409 and "nueva solicitud" in await response.text()  # closed: a new request
+
+
+async def test_a_reply_with_an_attachment_reaches_the_timeline(portal: dict[str, Any]) -> None:
+    running, url = portal["server"], portal["url"]
+    async with client(running) as ana:
+        assert await log_in(ana, "ana@acme.co") == 303
+        csrf = await page_token(ana)
+        async with ana.post("/portal/casos/nuevo", data=new_request(csrf, "Buzón de voz lleno"), allow_redirects=False) as response:
+            ticket_id = int(response.headers["Location"].split("/")[3].split("?")[0])
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("text", "Adjunto el registro del teléfono.")
+        form.add_field("files", b"2026-12-02 08:00 reboot\n", filename="registro.log", content_type="text/plain")
+        async with ana.post(f"/portal/casos/{ticket_id}/responder", data=form) as response:
+            page = await response.text()
+        assert response.status == 200 and "Adjunto el registro del teléfono." in page and "registro.log" in page
+        async with ana.post(f"/portal/casos/{ticket_id}/responder", data={"csrf_token": csrf, "text": " "}) as response:
+            assert response.status == 422  # nothing to send
+    sessions = session_factory(make_engine(url))
+    with sessions() as session:
+        stored = tickets.get(session, ticket_id)
+        from support_link.store import attachments
+
+        files = attachments.listed(session, ticket_id)
+    reply = [e for e in stored.events if e.kind == "requester_reply"]
+    assert len(reply) == 1 and reply[0].note == "Adjunto el registro del teléfono."
+    assert [(f.filename, f.source, f.event_id) for f in files] == [("registro.log", "portal", reply[0].id)]
 
 
 async def test_a_requirement_date_is_accepted_and_a_survey_no_reopens(portal: dict[str, Any]) -> None:

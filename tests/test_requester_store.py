@@ -124,3 +124,17 @@ def test_a_reset_link_sets_a_new_password_and_ends_old_sessions(sessions: sessio
         assert store.current(session, token, NOW) is None
         assert store.login(session, "ana@acme.co", PASSWORD, NOW) is None
         assert store.login(session, "ana@acme.co", "Otra-Clave-Segura-9", NOW) is not None
+
+
+def test_the_link_mail_is_spanish_and_marked_automatic(sessions: sessionmaker[Session]) -> None:
+    from provisioner.requester_mail import compose_link_mail, link_url
+
+    with sessions.begin() as session:
+        link = store.invite(session, "acme", "ana@acme.co", "Ana", "agent1", NOW)
+    url = link_url("https://soporte.operador.co/", link.token)
+    assert url == f"https://soporte.operador.co/portal/enlace/{link.token}"
+    message = compose_link_mail(link, url, "soporte@operador.co", NOW)
+    assert (message["From"], message["To"], message["Auto-Submitted"]) == ("soporte@operador.co", "ana@acme.co", "auto-generated")
+    assert message["Subject"] == "Invitación al portal de soporte de Acme"
+    text = message.get_content()
+    assert "Hola Ana," in text and url in text and "2026-12-09 12:00" in text  # 7 days, Bogota time
