@@ -26,6 +26,7 @@ PHONE = {"width": 390, "height": 844}
 def site(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, SmtpServer]]:
     cli_json(module_database_url, "user", "add", "laura", "--role", "agent", "--name", "Laura Agente", "--password", "clave-laura-1")
     cli_json(module_database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")
+    cli_json(module_database_url, "tenant", "set", "acme", "--email-domains", "acme.co")
     smtp = start_smtp()
     server = start_server(module_database_url, tmp_path_factory.mktemp("portal-browser"), extra_env={
         "PROVISIONER_SMTP_HOST": "127.0.0.1", "PROVISIONER_SMTP_PORT": str(smtp.port),
@@ -111,3 +112,25 @@ def test_invited_requester_opens_a_request_from_a_phone(site, browser, tmp_path:
     assert "Nuevo" in phone.inner_text("#cases") and "a más tardar" in phone.inner_text("#cases")
     no_sideways_scroll(phone)
     phone.screenshot(path=str(out / "4-cases.png"), full_page=True)
+
+
+def test_self_registration_mails_only_declared_domains(site, browser) -> None:  # type: ignore[no-untyped-def]
+    server, smtp = site
+    page = browser.new_page(viewport=PHONE)
+    for address in ("intruso@gmail.com", "luis@acme.co"):
+        page.goto(server.base + "/portal/registro")
+        no_sideways_scroll(page)
+        page.fill("input[name=email]", address)
+        page.click("main button[type=submit]")
+        page.wait_for_selector(".portal-ok")
+    mail = mail_to(smtp, "luis@acme.co")
+    assert "Active su cuenta" in str(mail["Subject"])
+    link = re.search(r"http\S+/portal/enlace/\S+", mail.get_body(("plain",)).get_content())[0]  # type: ignore[index, union-attr]
+    page.goto(server.base + link[link.index("/portal/"):])
+    page.fill("input[name=name]", "Luis Mora")
+    page.fill("input[name=password]", "Otra-Clave-Segura-9")
+    page.fill("input[name=password_again]", "Otra-Clave-Segura-9")
+    page.click("#link-form button[type=submit]")
+    page.wait_for_url("**/portal/casos")
+    assert "Luis Mora · Acme" in page.inner_text("header")
+    assert not [m for m in smtp.inbox.messages if "gmail" in str(m["To"])]

@@ -240,7 +240,7 @@ async def test_registration_answers_the_same_for_any_address(portal: dict[str, A
     assert pages[0] == pages[1] == pages[2] and pages[0][0] == 200
 
 
-async def test_the_survey_link_reaches_only_its_survey(portal: dict[str, Any]) -> None:
+async def test_the_survey_link_reaches_only_its_survey(portal: dict[str, Any], opened: dict[str, Any]) -> None:
     running, url = portal["server"], portal["url"]
     async with client(running) as ana:
         assert await log_in(ana, "ana@acme.co") == 303
@@ -279,7 +279,7 @@ async def test_the_survey_link_reaches_only_its_survey(portal: dict[str, Any]) -
             assert response.status == 409 and "nueva solicitud" in await response.text()  # closed: a new request
 
 
-async def test_a_reply_with_an_attachment_reaches_the_timeline(portal: dict[str, Any]) -> None:
+async def test_a_reply_with_an_attachment_reaches_the_timeline(portal: dict[str, Any], opened: dict[str, Any]) -> None:
     running, url = portal["server"], portal["url"]
     async with client(running) as ana:
         assert await log_in(ana, "ana@acme.co") == 303
@@ -306,7 +306,7 @@ async def test_a_reply_with_an_attachment_reaches_the_timeline(portal: dict[str,
     assert [(f.filename, f.source, f.event_id) for f in files] == [("registro.log", "portal", reply[0].id)]
 
 
-async def test_a_requirement_date_is_accepted_and_a_survey_no_reopens(portal: dict[str, Any]) -> None:
+async def test_a_requirement_date_is_accepted_and_a_survey_no_reopens(portal: dict[str, Any], opened: dict[str, Any]) -> None:
     running, url = portal["server"], portal["url"]
     async with client(running) as ana:
         assert await log_in(ana, "ana@acme.co") == 303
@@ -341,3 +341,29 @@ async def test_wrong_passwords_lock_the_portal_login(portal: dict[str, Any], ope
         statuses = [await log_in(someone, "beto@tornillo.co", "no-es-la-clave") for _ in range(10)]
         assert statuses[0] == 401 and set(statuses) <= {401, 429}  # this address may have failed before (last test)
         assert await log_in(someone, "beto@tornillo.co") == 429  # even with the right password
+
+
+async def test_a_device_incident_is_summarised(portal: dict[str, Any], opened: dict[str, Any]) -> None:
+    from support_link import lifecycle
+    from support_link.lifecycle import SYSTEM
+    from support_link.store import affected_devices
+
+    running, url = portal["server"], portal["url"]
+    moment = datetime.now(UTC)
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        ticket, event = lifecycle.new_ticket(
+            ticket_type="incident", urgency="medium", impact="department", subject="Firmware desactualizado en Acme",
+            detail="Equipos afectados: 3\nMAC 0004f2a1b2c3 admin clave-admin-telefono", requester_name="Sistema",
+            requester_contact="-", channel="device", created_at=moment, actor=SYSTEM)
+        ticket_id = tickets.create(session, ticket, event, account="acme", finding="firmware_older")
+        affected_devices.add_devices(session, ticket_id, [
+            (f"0004f2a1b2c{n}", "Ventas", {"firmware": "5.9.0", "admin_password": "clave-admin-telefono"}) for n in range(3)
+        ], moment)
+    async with client(running) as ana:
+        assert await log_in(ana, "ana@acme.co") == 303
+        async with ana.get(f"/portal/casos/{ticket_id}") as response:
+            page = await response.text()
+    assert response.status == 200 and "3 equipos afectados" in page
+    for secret in ("0004f2a1b2c", "clave-admin-telefono", "5.9.0", "Equipo afectado agregado", "firmware_older"):
+        assert secret not in page

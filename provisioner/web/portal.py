@@ -49,6 +49,7 @@ from support_link.lifecycle import Actor, ActorKind
 
 log = logging.getLogger("provisioner.portal")
 PORTAL_THROTTLE = web.AppKey("portal_throttle", LoginThrottle)
+_MAILING: set[asyncio.Task[tuple[str, bool]]] = set()  # registration mails on their way (kept referenced)
 LOCKED_OUT = "Demasiados intentos fallidos. Por seguridad, espere 10 minutos y vuelva a intentarlo."
 
 
@@ -138,8 +139,10 @@ async def register_submit(request: web.Request) -> web.StreamResponse:
     email = str(form.get("email", ""))
     show_on_error(request, "portal/registro.html", email=email, done=False, form_token=request.cookies.get("portal_form", ""))
     link = await in_thread(request, _ask_link, email, now())  # a malformed address is told; a foreign one is not
-    if link is not None:
-        await mail_link(request, link)  # without mail, staff hand links over: nothing to show here
+    if link is not None:  # mailed after the answer, so its time does not tell either; without mail, nothing to show
+        task = asyncio.create_task(mail_link(request, link))
+        _MAILING.add(task)
+        task.add_done_callback(_MAILING.discard)
     return _with_form_token(request, "portal/registro.html", error=None, email="", done=True)
 
 
