@@ -395,7 +395,7 @@ def _rows_of(session: Session, catalog: Catalog, assigned: Sequence[Device], wai
     if assigned:
         query = (select(Extension.device_id, Extension.number, Extension.name)
                  .where(Extension.device_id.in_([d.id for d in assigned])).order_by(Extension.line, Extension.number))
-        for device_id, number, name in session.execute(query).tuples():
+        for device_id, number, name in session.execute(query):
             if device_id is not None:
                 lines_of.setdefault(device_id, []).append((number, name))
     rows = [

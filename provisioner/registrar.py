@@ -94,11 +94,11 @@ def placed_accounts(session: Session, tenant: Tenant, settings: Settings) -> lis
     places = dict(session.execute(
         select(Extension.number, Device.mac).join(Device, Extension.device_id == Device.id)
         .where(Extension.tenant_id == tenant.id)
-    ).tuples().all())
+    ).all())
     apps = dict(session.execute(
         select(Extension.number, Extension.softphone).where(Extension.tenant_id == tenant.id,
                                                             Extension.softphone.is_not(None))
-    ).tuples().all())
+    ).all())
     return [PlacedAccount(a, places.get(a.extension), a.line or None, apps.get(a.extension)) for a in accounts]
 
 
@@ -119,7 +119,7 @@ def fetched_phones(session: Session, tenant: Tenant) -> list[FetchedPhone]:
     departments = dict(session.execute(
         select(Device.mac, Extension.department).join(Extension, Extension.device_id == Device.id)
         .where(Device.tenant_id == tenant.id, Extension.department != "")
-    ).tuples().all())
+    ).all())
     query = (
         select(PhoneState.mac, Device.model_key, PhoneState.first_seen, PhoneState.last_ip, PhoneState.last_protocol)
         .join(Device, (Device.mac == PhoneState.mac) & (Device.tenant_id == PhoneState.tenant_id))
