@@ -64,6 +64,7 @@ MATRIX = [
     ("POST", "/softphone/{token}", None, 404, 404, 404, 404, 404),
     ("GET", "/api/v1/reports/dashboard", None, 401, 200, 200, 403, 200),
     # Inviting a customer's staff to the portal: those who attend tickets (an empty form: 422).
+    ("GET", "/solicitantes", None, 303, 200, 200, 403, 200),
     ("GET", "/tenants/{slug}/solicitantes", None, 303, 200, 200, 403, 200),
     ("POST", "/tenants/{slug}/solicitantes", "csrf", 303, 422, 422, 403, 422),
     # The customer portal: no staff login opens it (its own session; tests/test_portal_web.py walks it

@@ -1,6 +1,6 @@
 """Staff's page of a tenant's portal requesters: the list and the invitation form.
 
-GET/POST /tenants/{slug}/solicitantes (agents, specialists, admins). The one-time link is
+GET /solicitantes (every customer) and GET/POST /tenants/{slug}/solicitantes (agents, specialists, admins). The one-time link is
 shown once on the answer page, and mailed when SMTP is configured; it is never stored or logged.
 """
 
@@ -36,6 +36,20 @@ def _invite(sessions: sessionmaker[Session], slug: str, email: str, name: str, b
         return requester_store.invite(session, slug, email, name, by, moment)
 
 
+def _customers(sessions: sessionmaker[Session]) -> list[tuple[str, str, int]]:
+    """(slug, name, requesters) of every tenant, by name."""
+    with sessions() as session:
+        counts: dict[str, int] = {}
+        for row in requester_store.listed(session):
+            counts[str(row["tenant"])] = counts.get(str(row["tenant"]), 0) + 1
+        return [(slug, name, counts.get(slug, 0))
+                for slug, name in session.query(Tenant.slug, Tenant.name).order_by(Tenant.name)]
+
+
+async def customers_page(request: web.Request) -> web.Response:
+    return render(request, "requesters_index.html", customers=await in_thread(request, _customers))
+
+
 async def requesters_page(request: web.Request) -> web.Response:
     context = await in_thread(request, _tenant_page, request.match_info["slug"])
     return render(request, "requesters.html", error=None, invited=None, values={}, **context)
@@ -58,6 +72,7 @@ async def invite_submit(request: web.Request) -> web.Response:
 
 
 ROUTES = (
+    Route("GET", "/solicitantes", customers_page, REQUESTER_INVITES),
     Route("GET", "/tenants/{slug}/solicitantes", requesters_page, REQUESTER_INVITES),
     Route("POST", "/tenants/{slug}/solicitantes", invite_submit, REQUESTER_INVITES),
 )
