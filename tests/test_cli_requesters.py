@@ -32,3 +32,22 @@ def test_invite_list_disable_and_domains(database_url: str) -> None:
     assert missing.returncode == 1 and "No hay un solicitante" in missing.stderr
     other = run_cli(database_url, "requester", "invite", "--tenant", "nada", "--email", "x@y.co", "--name", "X", check=False)
     assert other.returncode == 1 and "No hay un cliente" in other.stderr
+
+
+def test_invite_mails_the_link_when_smtp_is_configured(database_url: str) -> None:
+    from tests.test_support_mail import start_smtp
+
+    smtp = start_smtp()
+    try:
+        cli_json(database_url, "tenant", "create", "Acme", "--sip-server", "pbx.acme.example", "--slug", "acme")
+        env = {"PROVISIONER_SMTP_HOST": "127.0.0.1", "PROVISIONER_SMTP_PORT": str(smtp.port),
+               "PROVISIONER_SMTP_SENDER": "soporte@operador.example", "PROVISIONER_SMTP_RECIPIENT": "mesa@operador.example",
+               "PROVISIONER_PORTAL_URL": "https://soporte.operador.example"}
+        result = run_cli(database_url, "requester", "invite", "--tenant", "acme", "--email", "ana@acme.co", "--name", "Ana",
+                         "--json", env=env)
+        invited = json.loads(result.stdout)
+        assert invited["mailed"] is True and invited["link"].startswith("https://soporte.operador.example/portal/enlace/")
+        assert [envelope[1] for envelope in smtp.inbox.envelopes] == [["ana@acme.co"]]  # the requester, not the helpdesk
+        assert invited["link"] in smtp.inbox.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    finally:
+        smtp.controller.stop()
