@@ -39,7 +39,8 @@ from provisioner.web.live import LIVE
 from provisioner.web.login_rules import LoginThrottle
 from provisioner.web.pages import USER, render
 from provisioner.web.portal_session import (
-    HOME, check_form_token, end_session, form_of, form_token, portal_next, requester_only, signed_in, start_session,
+    COOKIE, HOME, check_form_token, end_session, form_of, form_token, portal_next, requester_only, set_form_cookie, signed_in,
+    start_session,
 )
 from support_link import lifecycle
 from support_link.attachments import MAX_ATTACHMENTS, check_attachment
@@ -55,11 +56,10 @@ LOCKED_OUT = "Demasiados intentos fallidos. Por seguridad, espere 10 minutos y v
 
 # -- entering ----------------------------------------------------------------------------------
 def _with_form_token(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    response = web.Response(status=status)
-    token = form_token(request, response)
+    """A page with a form used before login: its token in the form and in a cookie (double submit)."""
+    token = form_token(request)
     page = render(request, template, status=status, form_token=token, **context)
-    for name, morsel in response.cookies.items():
-        page.cookies[name] = morsel
+    set_form_cookie(request, page, token)
     return page
 
 
@@ -102,7 +102,7 @@ def _logout(sessions: Any, token: str) -> None:
 
 
 async def logout_submit(request: web.Request) -> web.StreamResponse:
-    await in_thread(request, _logout, request.cookies.get("portal_session", ""))
+    await in_thread(request, _logout, request.cookies.get(COOKIE, ""))
     response = web.HTTPSeeOther("/portal/entrar")
     end_session(request, response)
     raise response
@@ -137,7 +137,7 @@ async def register_page(request: web.Request) -> web.StreamResponse:
 async def register_submit(request: web.Request) -> web.StreamResponse:
     form = await check_form_token(request)
     email = str(form.get("email", ""))
-    show_on_error(request, "portal/registro.html", email=email, done=False, form_token=request.cookies.get("portal_form", ""))
+    show_on_error(request, "portal/registro.html", email=email, done=False, form_token=form_token(request))
     link = await in_thread(request, _ask_link, email, now())  # a malformed address is told; a foreign one is not
     if link is not None:  # mailed after the answer, so its time does not tell either; without mail, nothing to show
         task = asyncio.create_task(mail_link(request, link))
@@ -167,7 +167,7 @@ async def link_submit(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     info = await in_thread(request, _link_info, token, now())
     password, again = str(form.get("password", "")), str(form.get("password_again", ""))
-    show_on_error(request, "portal/enlace.html", info=info, form_token=request.cookies.get("portal_form", ""))
+    show_on_error(request, "portal/enlace.html", info=info, form_token=form_token(request))
     if password != again:
         raise InputError("Las dos contraseñas no coinciden.")
     result = await in_thread(request, _use_link, token, str(form.get("name", "")), password, now())
@@ -416,7 +416,7 @@ async def token_survey_submit(request: web.Request) -> web.StreamResponse:
     form = await check_form_token(request)
     stored, survey = await in_thread(request, _survey_by_token, request.match_info["token"], now())
     show_on_error(request, "portal/encuesta.html", ticket_id=stored.id, survey=survey, action=request.path,
-                  ratings=RATINGS, subject=stored.ticket.subject, form_token=request.cookies.get("portal_form", ""))
+                  ratings=RATINGS, subject=stored.ticket.subject, form_token=form_token(request))
     actor = Actor(ActorKind.REQUESTER, stored.ticket.requester_name or "solicitante")
     await in_thread(request, _answer, stored.id, actor, survey_answer(form), now(), None)
     request.app[LIVE].poke()

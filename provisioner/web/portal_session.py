@@ -80,12 +80,14 @@ def requester_only(uploads: bool = False) -> Callable[[Handler], Handler]:
     return wrap
 
 
-def form_token(request: web.Request, response: web.StreamResponse) -> str:
-    """The pre-login forms' token: the cookie's, or a new one set on `response`."""
-    token = request.cookies.get(FORM_COOKIE) or new_token()
+def form_token(request: web.Request) -> str:
+    """The pre-login forms' token: the browser's cookie, or a new one."""
+    return request.cookies.get(FORM_COOKIE) or new_token()
+
+
+def set_form_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="Strict", path=PATH,
                         secure=request.app[SECURE_COOKIE])
-    return token
 
 
 async def check_form_token(request: web.Request) -> MultiDictProxy[Any]:
