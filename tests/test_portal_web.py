@@ -362,6 +362,29 @@ async def test_a_device_incident_is_summarised(portal: dict[str, Any], opened: d
         assert secret not in page
 
 
+
+async def test_five_full_attachments_pass_where_the_app_limit_would_refuse(portal: dict[str, Any], opened: dict[str, Any]) -> None:
+    from support_link.attachments import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
+
+    from provisioner.web.limits import MAX_BODY
+
+    big = PNG + b"\x00" * (MAX_ATTACHMENT_BYTES - len(PNG))
+    assert MAX_ATTACHMENTS * len(big) >= MAX_BODY  # with the form around them, more than any other route takes
+    async with client(portal["server"]) as ana:
+        assert await log_in(ana, "ana@acme.co") == 303
+        csrf = await page_token(ana)
+        files = [(f"foto-{n}.png", big) for n in range(MAX_ATTACHMENTS)]
+        async with ana.post("/portal/casos/nuevo", data=new_request(csrf, "Cinco fotos", files), allow_redirects=False) as response:
+            assert response.status == 303, await response.text()
+        too_many = [*files[:1], *[(f"x-{n}.png", PNG) for n in range(MAX_ATTACHMENTS)]]
+        async with ana.post("/portal/casos/nuevo", data=new_request(csrf, "Seis fotos", too_many), allow_redirects=False) as response:
+            assert response.status == 422 and "hasta 5 archivos" in await response.text()
+        one_too_big = [("enorme.png", big + b"\x00")]
+        async with ana.post("/portal/casos/nuevo", data=new_request(csrf, "Foto enorme", one_too_big), allow_redirects=False) as response:
+            assert response.status == 422 and "enorme.png" in await response.text()
+        async with ana.post("/portal/casos/1/fecha", data={"csrf_token": csrf, "pad": "x" * (MAX_BODY + 1)}) as response:
+            assert response.status == 413  # the larger body is for the two routes with attachments only
+
 # Last in the module: it locks 127.0.0.1 out of the portal's login for 10 minutes.
 async def test_wrong_passwords_lock_the_portal_login(portal: dict[str, Any], opened: dict[str, Any]) -> None:
     async with client(portal["server"]) as someone:
