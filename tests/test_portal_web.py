@@ -385,6 +385,30 @@ async def test_five_full_attachments_pass_where_the_app_limit_would_refuse(porta
         async with ana.post("/portal/casos/1/fecha", data={"csrf_token": csrf, "pad": "x" * (MAX_BODY + 1)}) as response:
             assert response.status == 413  # the larger body is for the two routes with attachments only
 
+
+async def test_staff_invite_from_the_tenant_page(portal: dict[str, Any], opened: dict[str, Any]) -> None:
+    async with client(portal["server"]) as staff:
+        async with staff.post("/login", data={"username": "admin1", "password": "clave-admin-1"}) as response:
+            assert response.status == 200
+        async with staff.get("/tenants/tornillo/solicitantes") as response:
+            page = await response.text()
+        csrf = token_in(page)
+        assert "beto@tornillo.co" in page and "ana@acme.co" not in page
+        async with staff.post("/tenants/tornillo/solicitantes", data={"csrf_token": csrf, "email": "ana@acme.co", "name": "Ana"}) as response:
+            assert response.status == 409 and "otro cliente" in await response.text()
+        async with staff.post("/tenants/tornillo/solicitantes", data={"csrf_token": csrf, "email": "Eva@Tornillo.co", "name": "Eva"}) as response:
+            page = await response.text()
+        link = re.search(r'class="one-time-link">([^<]+)<', page)
+        assert response.status == 200 and link is not None and "/portal/enlace/" in link[1]
+        assert "Entréguele este enlace" in page  # no SMTP on this server: handed over by the agent
+        async with staff.get("/tenants/tornillo/solicitantes") as response:
+            again = await response.text()
+        assert "eva@tornillo.co" in again and "Invitado (sin contraseña)" in again and link[1] not in again  # shown once
+    async with client(portal["server"]) as eva:
+        await use_link(eva, link[1], "Eva Ríos")
+        async with eva.get("/portal/casos") as response:
+            assert "Eva Ríos · Tornillo" in await response.text()
+
 # Last in the module: it locks 127.0.0.1 out of the portal's login for 10 minutes.
 async def test_wrong_passwords_lock_the_portal_login(portal: dict[str, Any], opened: dict[str, Any]) -> None:
     async with client(portal["server"]) as someone:
