@@ -21,7 +21,7 @@ from provisioner.requester_store import PortalUser
 from provisioner.web.app import SECURE_COOKIE, in_thread, now, read_form
 from provisioner.web.limits import MAX_BODY, PORTAL_UPLOAD_BODY
 from provisioner.web.login_rules import safe_next
-from provisioner.web.pages import USER
+from provisioner.web.pages import USER, render
 
 COOKIE = "portal_session"
 PATH = "/portal/"
@@ -104,3 +104,11 @@ def start_session(request: web.Request, response: web.StreamResponse, token: str
 
 def end_session(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path=PATH, secure=request.app[SECURE_COOKIE])
+
+
+def page_with_form_token(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    """A page with a form used before login: its token in the form and in a cookie (double submit)."""
+    token = form_token(request)
+    page = render(request, template, status=status, form_token=token, **context)
+    set_form_cookie(request, page, token)
+    return page

@@ -19,7 +19,7 @@ from provisioner.web.access import REQUESTER_INVITES
 from provisioner.web.app import Route, in_thread, now, read_form, register
 from provisioner.web.errors import show_on_error
 from provisioner.web.pages import USER, render
-from provisioner.web.portal import mail_link
+from provisioner.web.portal_entry import mail_link
 
 
 def _tenant_page(sessions: sessionmaker[Session], slug: str) -> dict[str, Any]:
