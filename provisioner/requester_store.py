@@ -93,8 +93,7 @@ def invite(session: Session, tenant_slug: str, email: str, name: str, invited_by
     if existing is None:  # the account exists from now on, without a password until the link is used
         session.add(Requester(tenant_id=tenant.id, email=address, name=person, password_hash=None, active=True,
                               invited_by=invited_by, created_at=now))
-    else:
-        existing.active = True  # an invitation by staff brings a disabled account back
+    # A disabled account stays disabled (its old password refused) until this link is used.
     return _issue(session, tenant, address, person, "invite", now)
 
 

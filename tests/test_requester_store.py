@@ -106,6 +106,12 @@ def test_disable_ends_sessions_and_logins(sessions: sessionmaker[Session]) -> No
         assert store.request_registration(session, "eva@tornillo.co", NOW) is None  # no way back by itself
         assert store.request_reset(session, "eva@tornillo.co", NOW) is None
         rows = store.listed(session, "tornillo")
+        again = store.invite(session, "tornillo", "eva@tornillo.co", "Eva", "admin1", NOW)
+    with sessions.begin() as session:  # invited again: still refused until the new link is used
+        assert store.login(session, "eva@tornillo.co", PASSWORD, NOW) is None
+        store.consume_link(session, again.token, "Eva", "Otra-Clave-Segura-9", NOW)
+    with sessions.begin() as session:
+        assert store.login(session, "eva@tornillo.co", "Otra-Clave-Segura-9", NOW) is not None
     assert rows == [{"email": "eva@tornillo.co", "name": "Eva", "tenant": "tornillo", "active": False,
                      "password_set": True, "invited_by": "admin1", "created_at": NOW.isoformat()}]
     assert "scrypt" not in repr(rows)
