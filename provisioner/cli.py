@@ -33,6 +33,9 @@ from provisioner.cli_onboarding import onboarding, readiness
 from provisioner.labels import REGISTRATION
 from provisioner.importing.cli import export_group, import_group
 from provisioner.cli_softphones import softphone
+from provisioner.cli_requesters import requester_group
+from provisioner import requester_store
+from provisioner.requesters import parse_domains
 from provisioner.cli_reports import reports_group
 from provisioner.errors import ProvisionerError
 from provisioner.operator_catalog import install_operator_catalog, read_catalog, review, where
@@ -256,18 +259,24 @@ def tenant_list(ctx: click.Context, as_json: bool) -> None:
               help="Also rename every existing extension's SIP user to the new format (the PBX must follow).")
 @click.option("--sip-domain", default=None, help='SIP domain / realm of the accounts ("" = the SIP server).')
 @click.option("--outbound-proxy", default=None, help='Outbound proxy host[:port] phones send through ("" = none).')
+@click.option("--email-domains", default=None,
+              help='The customer\'s mail domains, "a.co,b.co" ("" for none): addresses there may register on the portal.')
 @json_option
 @click.pass_context
 def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls: str | None, sip_user_format: str | None,
-               rename_existing: bool, sip_domain: str | None, outbound_proxy: str | None, as_json: bool) -> None:
-    """Change a tenant's settings: declared networks, per-device URLs, SIP accounts."""
+               rename_existing: bool, sip_domain: str | None, outbound_proxy: str | None, email_domains: str | None,
+               as_json: bool) -> None:
+    """Change a tenant's settings: declared networks, per-device URLs, SIP accounts, mail domains."""
     accounts = (sip_user_format, sip_domain, outbound_proxy)
-    if networks is None and device_urls is None and all(value is None for value in accounts) and not rename_existing:
+    if (networks is None and device_urls is None and all(value is None for value in accounts) and not rename_existing
+            and email_domains is None):
         raise click.UsageError("say what to change: --networks, --device-urls, --sip-user-format, --sip-domain, "
-                               "--outbound-proxy")
+                               "--outbound-proxy, --email-domains")
     with _session(ctx) as session:
         owner = admin.tenant_by_slug(session, slug)
         data: dict[str, object] = {"slug": owner.slug}
+        if email_domains is not None:
+            data["email_domains"] = list(requester_store.set_email_domains(session, slug, parse_domains(email_domains)))
         if networks is not None:
             data["networks"] = [str(network) for network in admin.set_tenant_networks(session, slug, networks)]
         if device_urls is not None:
@@ -284,6 +293,8 @@ def tenant_set(ctx: click.Context, slug: str, networks: str | None, device_urls:
         lines.append(f"tenant {slug}: declared networks {', '.join(data['networks']) or '(none)'}")  # type: ignore[arg-type]
     if "device_urls" in data:
         lines.append(f"tenant {slug}: per-device URLs {device_urls}")
+    if "email_domains" in data:
+        lines.append(f"tenant {slug}: mail domains {', '.join(data['email_domains']) or '(none)'}")  # type: ignore[arg-type]
     if "sip_accounts" in data:
         lines.extend(pbx_accounts.describe_change(slug, change))
     _emit(as_json, data, "\n".join(lines))
@@ -670,6 +681,7 @@ def db_upgrade(ctx: click.Context) -> None:
 main.add_command(import_group)
 main.add_command(export_group)
 main.add_command(softphone)
+main.add_command(requester_group)
 main.add_command(reports_group)
 
 main.add_command(onboarding)

@@ -149,3 +149,19 @@ CAMPAIGN_WINDOW = "entre las 19:00 del {day} y las 05:00 del {next_day} (hora de
 CAMPAIGN_SUBJECT = "{notice}: firmware {model} {target} el {day} ({tenant})"
 CAMPAIGN_TICKET_SUBJECT = "Mantenimiento programado: firmware {model} a {target} el {day}"
 CAMPAIGN_INCIDENT_SUBJECT = "Campaña de firmware {model} detenida: {reason}"
+
+# The customer portal (/portal/): what a requester reads. Timeline entries in the requester's
+# words (the staff's EVENTS say "Respuesta al solicitante"; the requester is that person).
+PORTAL_EVENTS = {
+    **EVENTS,
+    "created": "Solicitud registrada", "public_response": "Respuesta de la mesa de servicio",
+    "requester_reply": "Su respuesta", "resolved": "Resuelto por la mesa de servicio",
+    "reopened": "Reabierto", "closed": "Cerrado",
+}
+PORTAL_DATE_STATES = {"met": "cumplida", "missed": "incumplida", "pending": "pendiente"}
+PORTAL_PROPOSED_BY = {"agent": "la mesa de servicio", "requester": "usted"}
+PORTAL_LINK_PURPOSES = {"invite": "Invitación", "register": "Registro", "reset": "Nueva contraseña"}
+PORTAL_RATINGS = {5: "5 · Muy satisfecho", 4: "4 · Satisfecho", 3: "3 · Neutral", 2: "2 · Insatisfecho",
+                  1: "1 · Muy insatisfecho"}
+PORTAL_ASKED = ("Si la dirección puede usar el portal, le enviamos un enlace para crear su cuenta o elegir una "
+                "nueva contraseña. Revise su correo (también la carpeta de no deseado).")

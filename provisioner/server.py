@@ -70,6 +70,8 @@ from provisioner.web.app import setup_web
 from provisioner.web.limits import MAX_BODY
 from provisioner.web.api import setup_api
 from provisioner.web.campaigns import setup_campaigns
+from provisioner.web.portal import setup_portal
+from provisioner.web.requester_invites import setup_requester_invites
 from provisioner.web.installers import setup_installers
 from provisioner.web.device_files import setup_device_files
 from provisioner.web.onboarding import setup_onboarding
@@ -319,6 +321,8 @@ def create_app(settings: Settings, core: Core, clock: Clock | None = None) -> we
     setup_survey(app)
     setup_onboarding(app)
     setup_campaigns(app)
+    setup_portal(app)  # the customers' portal under /portal/ (its own sessions)
+    setup_requester_invites(app)
     jobs = SupportJobs(core.sessions, lambda: datetime.now(UTC), interval=settings.support_job_seconds,
                        mail=settings.mail())
     app.cleanup_ctx.append(jobs.context)

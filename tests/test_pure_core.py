@@ -52,6 +52,8 @@ PURE_MODULES = [
     "provisioner.pbx_export",
     "provisioner.registrations",
     "provisioner.web.openapi",
+    "provisioner.requesters",
+    "provisioner.portal_rules",
 ]
 ADAPTER_LIBRARIES = ["aiohttp", "tftpy", "pysnmp", "sqlalchemy", "click"]
 # Identification and the vendor packages read only their arguments: not even a socket or a database driver.

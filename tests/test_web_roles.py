@@ -67,6 +67,32 @@ MATRIX = [
     ("GET", "/reports/encuesta", None, 303, 200, 200, 403, 200),
     ("GET", "/reports/encuesta/charts/{name}.svg", None, 303, 200, 200, 403, 200),
     ("GET", "/api/v1/reports/survey", None, 401, 200, 200, 403, 200),
+    # Inviting a customer's staff to the portal: those who attend tickets (an empty form: 422).
+    ("GET", "/solicitantes", None, 303, 200, 200, 403, 200),
+    ("GET", "/tenants/{slug}/solicitantes", None, 303, 200, 200, 403, 200),
+    ("POST", "/tenants/{slug}/solicitantes", "csrf", 303, 422, 422, 403, 422),
+    # The customer portal: no staff login opens it (its own session; tests/test_portal_web.py walks it
+    # as requesters). Signed-out pages answer everyone alike; the rest send everyone to /portal/entrar.
+    # A POST without the portal's own form token is refused (403) before anything else.
+    ("GET", "/portal/", None, 303, 303, 303, 303, 303),
+    ("GET", "/portal/entrar", None, 200, 200, 200, 200, 200),
+    ("POST", "/portal/entrar", "csrf", 403, 403, 403, 403, 403),
+    ("POST", "/portal/salir", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/portal/registro", None, 200, 200, 200, 200, 200),
+    ("POST", "/portal/registro", "csrf", 403, 403, 403, 403, 403),
+    ("GET", "/portal/enlace/{token}", None, 404, 404, 404, 404, 404),
+    ("POST", "/portal/enlace/{token}", "csrf", 403, 403, 403, 403, 403),
+    ("GET", "/portal/casos", None, 303, 303, 303, 303, 303),
+    ("GET", "/portal/casos/nuevo", None, 303, 303, 303, 303, 303),
+    ("POST", "/portal/casos/nuevo", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/portal/casos/{id}", None, 303, 303, 303, 303, 303),
+    ("POST", "/portal/casos/{id}/responder", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/portal/casos/{id}/adjuntos/{attachment_id}", None, 303, 303, 303, 303, 303),
+    ("POST", "/portal/casos/{id}/fecha", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/portal/casos/{id}/encuesta", None, 303, 303, 303, 303, 303),
+    ("POST", "/portal/casos/{id}/encuesta", "csrf", 303, 303, 303, 303, 303),
+    ("GET", "/portal/encuesta/{token}", None, 404, 404, 404, 404, 404),
+    ("POST", "/portal/encuesta/{token}", "csrf", 403, 403, 403, 403, 403),
 ]
 
 CASES = [
@@ -144,7 +170,9 @@ async def test_every_role_on_every_route(server, method: str, path: str, sent: s
             body = b"" if streaming else await response.read()
             status, location = response.status, response.headers.get("Location", "")
     assert status == expected, body[:500]
-    if status == 303 and role == "anonymous" and path != "/logout":
+    if status == 303 and path.startswith("/portal/"):
+        assert location.startswith(("/portal/entrar", "/portal/casos")), location  # a staff session is no portal login
+    elif status == 303 and role == "anonymous" and path != "/logout":
         assert location.startswith("/login")
     if status == 403:
         assert "Solo" in body.decode()  # the Spanish refusal of that part of the app
@@ -158,6 +186,7 @@ def test_every_route_is_in_the_tables() -> None:
     from provisioner.web.installers import setup_installers
     from provisioner.web.onboarding import setup_onboarding
     from provisioner.web.tickets import setup_tickets
+    from provisioner.web import portal, requester_invites
 
     application = web.Application()
     setup_web(application, None)  # type: ignore[arg-type] - registering routes touches no database
@@ -170,10 +199,12 @@ def test_every_route_is_in_the_tables() -> None:
     survey.setup_survey(application)
     setup_onboarding(application)
     campaigns.setup_campaigns(application)
+    portal.setup_portal(application)
+    requester_invites.setup_requester_invites(application)
     registered = {(route.method, route.resource.canonical) for route in application.router.routes() if route.method != "HEAD"}
     tables = {(r.method, r.path) for r in (
         *web_app.ROUTES, *tickets.ROUTES, *api.ROUTES, *installers.ROUTES, *device_files.ROUTES, *softphones.ROUTES,
-        *dashboard.ROUTES, *survey.ROUTES, *onboarding.ROUTES, *campaigns.ROUTES,
+        *dashboard.ROUTES, *survey.ROUTES, *onboarding.ROUTES, *campaigns.ROUTES, *portal.ROUTES, *requester_invites.ROUTES,
     )}
     tested = {(method, path) for method, path, *_ in MATRIX}
     registered.discard(("GET", "/static"))  # the style sheet and the queue's script: public files

@@ -8,4 +8,6 @@ same aiohttp process as the phone configs.
     api.py         /api/v1/, its bodies checked against the OpenAPI document
     openapi.py     the OpenAPI 3.1 document (pure data; tests/test_openapi.py holds the app to it)
     sessions.py    login sessions and API tokens in the database
+    portal*.py     the customers' portal under /portal/ (its own sessions: portal_session.py;
+                   the way in: portal_entry.py; cases: portal.py); requester_invites.py, the staff's side
 """

@@ -33,6 +33,12 @@ DEVICES = Access(frozenset(ROLES), "")  # read only: nothing in the app changes 
 CAMPAIGNS = Access(frozenset(ROLES), "")  # read only: MACs, versions and states, no secret
 SIGNED_IN = Access(frozenset(ROLES), "")  # logging out, the start page
 PUBLIC = None  # no login: the login form, the OpenAPI document
+# The customer portal (/portal/): no staff login at all. Its routes check the requester's own
+# session and CSRF themselves (provisioner.web.portal_session); a staff cookie opens nothing there.
+PORTAL = None
+# Inviting a customer's staff to the portal: the people who attend the tickets.
+REQUESTER_INVITES = Access(frozenset({"agent", "specialist", "admin"}),
+                           "Solo agentes, especialistas y administradores invitan solicitantes al portal.")
 
 
 def allowed(access: Access, role: str) -> bool:

@@ -149,7 +149,8 @@ async def _html_answer(request: web.Request, answer: Answer) -> web.Response:
             return render(request, template, status=answer.status, error=error, **context, **loaded)
         except Exception as exc:  # noqa: BLE001 - the form cannot be shown again (its ticket is gone...): the plain page
             log.info("%s not shown again after a %d: %r", template, answer.status, exc)
-    return render(request, "error.html", status=answer.status, answer=answer)
+    page = "portal/error.html" if request.path.startswith("/portal/") else "error.html"  # a customer's own look
+    return render(request, page, status=answer.status, answer=answer)
 
 
 # -- the middleware ----------------------------------------------------------------------------

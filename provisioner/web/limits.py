@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 MAX_BODY = 25 * 1024 * 1024  # bytes: aiohttp's client_max_size, the import page and the API
+# The portal's new request and reply: MAX_ATTACHMENTS files of MAX_ATTACHMENT_BYTES each, plus the
+# form's text and multipart framing (support_link.attachments: 5 x 5 MB). Those two routes only.
+PORTAL_UPLOAD_BODY = 5 * 5 * 1024 * 1024 + 1024 * 1024
 
 # field -> (longest text in characters, its name in a Spanish message)
 TEXT_LIMITS: Mapping[str, tuple[int, str]] = {
