@@ -33,7 +33,7 @@ def ticket_facts(session: Session, now: datetime) -> list[reports.TicketFacts]:
     query = select(*columns).where(or_(TicketRecord.status.in_(reports.OPEN_STATUSES),
                                        TicketRecord.created_at >= now - timedelta(days=REPORT_DAYS)))
     facts = []
-    for priority, status, cached, account, finding, created, start, due, answered in session.execute(query).tuples():
+    for priority, status, cached, account, finding, created, start, due, answered in session.execute(query):
         state = cached
         if due is not None and answered is None and status in reports.OPEN_STATUSES:
             state = str(sla_state(start, due, now))  # the live state: the cache may be a minute old
@@ -52,7 +52,7 @@ def boot_moments(session: Session, now: datetime) -> list[datetime]:
 
 
 def customer_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Tenant.slug, Tenant.name)).tuples().all())
+    return dict(session.execute(select(Tenant.slug, Tenant.name)).all())
 
 
 def dashboard(session: Session, catalog: Catalog, now: datetime) -> dict[str, object]:

@@ -183,6 +183,7 @@ def run_campaign(database_url: str, tmp_path: Path, scenario: Callable[..., Any]
         firmware_dir=str(firmware), intake_process=0, campaign_tick_seconds=0, cache_check_seconds=0.05,
         sighting_flush_seconds=0.1, intake_max_hold_seconds=0.5, smtp_host="127.0.0.1", smtp_port=smtp.port,
         smtp_sender=SENDER, support_job_seconds=3600,
+        db_timeout_seconds=15,  # a new tenant's first read can pass 2 s on a loaded 2-core machine: a 404 then is no campaign fault
     )
     core = build_core(settings, migrate=False)
     day = campaign_day()
@@ -222,6 +223,9 @@ async def prepare(http, app, core, settings, clock, day, smtp, cli_env, folder, 
     assert added == {"name": IMAGE_NAME, "model": "yealink-t21p", "version": TARGET,
                      "sha256": hashlib.sha256(rom.read_bytes()).hexdigest(), "size": 300_000}
     env.image_sha256, env.image_size = added["sha256"], added["size"]
+    # The server looks in its firmware folder every few seconds: wait until it has seen the image, or
+    # a fast run instructs phones while the image is still "missing" (and rightly points them nowhere).
+    await wait_until(lambda: core.service.firmware.has(IMAGE_NAME), "the server to see the image")
     await boot_all(env, phones)
     assert not any(phone.images for phone in phones)  # the image is in the folder: still no instruction
     created = await asyncio.to_thread(

@@ -43,13 +43,13 @@ def queue_rows(sessions: sessionmaker[Session], filters: dict[str, Any], moment:
 def customer_names(sessions: sessionmaker[Session]) -> dict[str, str]:
     """Tenant slug -> the customer's name (support_link stores the slug as the ticket's account)."""
     with sessions() as session:
-        return dict(session.execute(select(Tenant.slug, Tenant.name).order_by(Tenant.name)).tuples().all())
+        return dict(session.execute(select(Tenant.slug, Tenant.name).order_by(Tenant.name)).all())
 
 
 def people_names(sessions: sessionmaker[Session]) -> dict[str, str]:
     """Username -> the person's display name (the timeline stores usernames)."""
     with sessions() as session:
-        return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name)).tuples()}
+        return {user: name or user for user, name in session.execute(select(AppUser.username, AppUser.display_name))}
 
 
 VIEWS = ("mine", "unassigned")  # the queue's "Mis casos" and "Sin asignar"
