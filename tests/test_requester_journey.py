@@ -136,9 +136,11 @@ def test_a_requester_from_invitation_to_a_closed_ticket(site, browser, tmp_path:
     phone.screenshot(path=str(out / "2-respuesta.png"), full_page=True)
 
     # Resolved: the mail brings the survey; answering it closes the ticket.
-    status, _ = api(server, agent_token, "POST", f"/api/v1/tickets/{ticket_id}/actions", {"action": "resolve"})
+    status, _ = api(server, agent_token, "POST", f"/api/v1/tickets/{ticket_id}/actions",
+                    {"action": "resolve", "note": "La extensión 120 volvió al grupo de timbrado."})
     assert status == 200
     resolution = wait_for_mail(smtp, ANA, "/portal/encuesta/")
+    assert "La extensión 120 volvió al grupo de timbrado." in text_of(resolution)
     survey_link = portal_path(text_of(resolution), "encuesta")
     phone.goto(server.base + survey_link)
     phone.check("input[name=rating][value='5']")
@@ -150,6 +152,7 @@ def test_a_requester_from_invitation_to_a_closed_ticket(site, browser, tmp_path:
     phone.wait_for_load_state("load")
     phone.goto(f"{server.base}/portal/casos/{ticket_id}")
     assert "Cerrado" in phone.inner_text("#case")
+    assert "La extensión 120 volvió al grupo de timbrado." in phone.inner_text("#timeline")  # the solution, as mailed
     phone.screenshot(path=str(out / "4-cerrado.png"), full_page=True)
 
     status, ticket = api(server, agent_token, "GET", f"/api/v1/tickets/{ticket_id}")
